@@ -1,0 +1,68 @@
+"""grad and value_and_grad: the pipeline, run once per function, behind a decorator.
+
+    parse -> derive -> reverse -> emit -> compile
+
+All SymPy work happens here, when the gradient is made; calling the result
+runs only the generated Python.
+"""
+
+from __future__ import annotations
+
+import functools
+import types
+from typing import Callable
+
+from . import ir
+from .compile import compile_source
+from .derive import derive
+from .emit import emit
+from .errors import InternalError, SymbackError
+from .parse import check_wrt, parse
+from .reverse import reverse
+
+
+def grad(f: Callable | None = None, *, wrt=None):
+    """The gradient of `f`, as a new plain-Python function with f's signature.
+
+    Use as `@grad`, `@grad(wrt=...)`, or `grad(f, wrt=...)`. `wrt` is a
+    parameter name, an index, or a tuple of them (default: every parameter).
+    The result returns one float for one differentiated parameter, else a
+    tuple of floats in parameter order. Its generated source is `.source`.
+    """
+    if f is None:
+        return functools.partial(grad, wrt=wrt)
+    return _make(f, wrt, with_value=False)
+
+
+def value_and_grad(f: Callable | None = None, *, wrt=None):
+    """Like grad, but the new function returns (f(...), gradient)."""
+    if f is None:
+        return functools.partial(value_and_grad, wrt=wrt)
+    return _make(f, wrt, with_value=True)
+
+
+def gradient_ir(f: Callable, wrt=None, with_value: bool = False) -> ir.Gradient:
+    """Run parse, derive and reverse on `f`: the IR that emit prints."""
+    function = derive(parse(f))
+    return reverse(function, check_wrt(function, wrt), with_value)
+
+
+def _make(f: Callable, wrt, with_value: bool) -> types.FunctionType:
+    gradient = gradient_ir(f, wrt, with_value)
+    function = gradient.function
+    source = emit(gradient)
+    name = ("value_and_grad_" if with_value else "grad_") + function.name
+    try:
+        compiled = compile_source(source, name, f"{function.file}:{function.line}")
+    except SymbackError:
+        raise
+    except Exception as err:  # generated code that does not compile is our bug
+        raise InternalError(f"the generated gradient does not compile ({err})", function=function.name,
+                            ir=str(gradient) + "\n\n" + source) from err
+    compiled.source = source
+    compiled.__wrapped__ = f
+    compiled.__qualname__ = name
+    compiled.__module__ = getattr(f, "__module__", None)
+    if function.doc:
+        compiled.__doc__ = (compiled.__doc__ or "") + "\n" + function.doc
+    return compiled

@@ -1,0 +1,230 @@
+"""The data every stage passes on. Immutable; str() prints any of it.
+
+    Function ::= name params:Param* body:Assign* result:Operand
+    Assign   ::= target:Value '=' shape(args:Operand*)   -- one source statement
+    Operand  ::= Value | Const
+    Shape    ::= a SymPy expression over placeholders __a0, __a1, ...
+
+A statement's expression is stored as its *shape* (the expression with every
+operand replaced by a placeholder, shared by all statements of that form)
+plus the operands that fill it. Derivatives and printing are worked out once
+per shape and reused for every statement of that shape: that is what keeps
+compile time linear and small (see derive.py). `Assign.expr` gives the
+statement's expression over the user's own variables when someone wants to
+see it.
+
+derive adds a Rule to each Shape's statements; reverse turns a Function into
+a Gradient: the forward statements plus adjoint statements, last first.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+
+import sympy as sp
+
+from .errors import Loc
+
+
+@dataclass(frozen=True)
+class Value:
+    """One SSA value: a source variable at one assignment."""
+
+    name: str   # the source variable, e.g. "z"
+    ident: str  # unique within the function: "z", then "z_1", "z_2", ...
+
+    def __str__(self) -> str:
+        return self.ident
+
+    @cached_property
+    def symbol(self) -> sp.Symbol:
+        return sp.Symbol(self.ident, real=True)
+
+
+@dataclass(frozen=True)
+class Const:
+    """A numeric constant operand: a literal or a module-level number."""
+
+    value: float
+
+    def __str__(self) -> str:
+        return repr(self.value)
+
+
+Operand = Value | Const
+
+
+@dataclass(frozen=True, eq=False)
+class Shape:
+    """An expression form shared by statements; interned, compared by identity.
+
+    `tree` is the hashable form parse produced (see mathlib), `expr` its SymPy
+    expression over the placeholders mathlib.placeholder(0..arity-1).
+    """
+
+    tree: tuple
+    expr: sp.Expr
+    arity: int
+
+    def __str__(self) -> str:
+        return str(self.expr)
+
+    @cached_property
+    def is_real(self) -> bool:
+        """False for forms like x/0 or sqrt(-1), which Python would reject."""
+        return not self.expr.has(sp.zoo, sp.nan, sp.oo, sp.I)
+
+
+@dataclass(frozen=True, eq=False)
+class Rule:
+    """How to compute a shape and its local partials, over placeholders.
+
+    temps     shared subexpressions, computed before the value and reused by
+              the partials (e.g. exp(-z) in a product), as (symbol, expr);
+    value     the shape's expression in terms of the temps;
+    partials  d value / d placeholder i, in terms of the placeholders, the
+              temps and RESULT (the statement's own value), for every i.
+    """
+
+    temps: tuple[tuple[sp.Symbol, sp.Expr], ...]
+    value: sp.Expr
+    partials: tuple[sp.Expr, ...]
+
+    @cached_property
+    def needs(self) -> tuple[tuple[frozenset[int], bool], ...]:
+        """Per partial: which operands it reads, and whether it reads the
+        statement's own value or temps (so the statement must run first)."""
+        from .mathlib import placeholder
+        temps = {symbol for symbol, _ in self.temps}
+        out = []
+        for partial in self.partials:
+            free = partial.free_symbols
+            operands = frozenset(i for i in range(len(self.partials)) if placeholder(i) in free)
+            out.append((operands, RESULT in free or bool(free & temps)))
+        return tuple(out)
+
+
+RESULT = sp.Symbol("__r", real=True)   # stands for the statement's own value
+ADJOINT = sp.Symbol("__zbar", real=True)  # stands for the statement's adjoint
+
+
+@dataclass(frozen=True)
+class Assign:
+    """target = shape(args): one source statement, or one part of one."""
+
+    target: Value
+    shape: Shape
+    args: tuple[Operand, ...]
+    loc: Loc
+    rule: Rule | None = field(default=None, compare=False)
+
+    @property
+    def expr(self) -> sp.Expr:
+        """The expression over the user's variables (costs SymPy work)."""
+        from .mathlib import placeholder
+        mapping = {placeholder(i): (arg.symbol if isinstance(arg, Value) else sp.Float(arg.value))
+                   for i, arg in enumerate(self.args)}
+        return self.shape.expr.xreplace(mapping)
+
+    def __str__(self) -> str:
+        return f"{self.target} = {self.expr}"
+
+
+@dataclass(frozen=True)
+class Param:
+    """A parameter of the source function."""
+
+    value: Value
+    kind: str              # "positional", "positional_only" or "keyword_only"
+    default: str | None    # Python source of the default, if any
+
+
+@dataclass(frozen=True)
+class Function:
+    """A parsed function: straight-line SSA statements and one result."""
+
+    name: str
+    file: str
+    line: int
+    params: tuple[Param, ...]
+    body: tuple[Assign, ...]
+    result: Operand
+    doc: str | None = None
+    reserved: frozenset[str] = frozenset()  # every name the source mentions
+
+    def __str__(self) -> str:
+        params = ", ".join(str(p.value) for p in self.params)
+        lines = [f"def {self.name}({params}):    # {self.file}:{self.line}"]
+        for stmt in self.body:
+            lines.append(f"    {stmt}".ljust(40) + f"  # line {stmt.loc.line}")
+        lines.append(f"    return {self.result}")
+        return "\n".join(lines)
+
+    def verify(self) -> None:
+        """Check the SSA invariants; raise AssertionError on our own bug."""
+        defined = {p.value for p in self.params}
+        for stmt in self.body:
+            assert len(stmt.args) == stmt.shape.arity, f"arity mismatch in {stmt}"
+            for arg in stmt.args:
+                if isinstance(arg, Value):
+                    assert arg in defined, f"{arg} used before it is defined in {stmt}"
+            assert stmt.target not in defined, f"{stmt.target} defined twice"
+            defined.add(stmt.target)
+        if isinstance(self.result, Value):
+            assert self.result in defined, f"result {self.result} is not defined"
+
+
+# --- after reverse -----------------------------------------------------------
+
+@dataclass(frozen=True)
+class Accumulate:
+    """operand_bar (+)= partial[index] of `site` times site.target's adjoint.
+
+    `first` is the first contribution to operand's adjoint, so it assigns
+    rather than adds; `seed` means site.target is the output, whose adjoint
+    is 1, so the product is just the partial.
+    """
+
+    operand: Value
+    site: Assign
+    index: int
+    first: bool
+    seed: bool
+
+    def __str__(self) -> str:
+        op = "=" if self.first else "+="
+        bar = "1" if self.seed else f"{self.site.target}_bar"
+        return f"{self.operand}_bar {op} d{self.site.target}/d{self.operand} * {bar}"
+
+
+@dataclass(frozen=True)
+class Gradient:
+    """A function's forward pass and reverse sweep, ready to print.
+
+    forward   statements to run first (all of the source, or only those the
+              sweep needs when the value itself is not returned);
+    backward  adjoint accumulations, last statement of the source first;
+    unused    forward statements run only for their temps, whose value
+              itself nobody reads;
+    wrt       the differentiated parameters, in parameter order;
+    zero      those of wrt whose gradient is identically 0;
+    unit      the one of wrt that is itself the result, if any (gradient 1).
+    """
+
+    function: Function
+    forward: tuple[Assign, ...]
+    unused: frozenset[Value]
+    backward: tuple[Accumulate, ...]
+    wrt: tuple[Value, ...]
+    zero: frozenset[Value]
+    unit: Value | None
+    with_value: bool
+
+    def __str__(self) -> str:
+        lines = [str(self.function), "  reverse:"]
+        lines += [f"    {acc}" for acc in self.backward]
+        grads = ", ".join("0.0" if v in self.zero else "1.0" if v == self.unit else f"{v}_bar"
+                          for v in self.wrt)
+        lines.append(f"    return {grads}")
+        return "\n".join(lines)

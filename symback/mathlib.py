@@ -1,0 +1,198 @@
+"""What symback can differentiate: Python operators, `math` and builtins as SymPy.
+
+parse turns a Python expression into a *shape tree*: nested tuples in which
+every operand is a numbered placeholder. This module knows, for each node of
+such a tree, which SymPy expression it means (`to_sympy`). It is the single
+table of supported functions; parse, derive and emit all read it.
+
+    tree ::= ('arg', i)                   operand i: a value or a constant
+           | ('num', int | float)         a literal kept in the shape
+           | ('const', 'pi' | 'e' | 'tau')
+           | ('neg' | 'pos', tree)
+           | ('bin', op, tree, tree)      op in + - * / ** // %
+           | ('call', name, tree, ...)    name in FUNCTIONS
+
+Python semantics that SymPy does not share get a SymPy function of their
+own, so that printing gives back exactly the Python operation:
+
+    a // b   FloorDiv   derivative 0 (piecewise constant; undefined at jumps)
+    a % b    Mod        d/da = 1, d/db = -(a // b)        (a - b*floor(a/b))
+    max(a,b) Max        Python returns a on a tie; the subgradient goes to a
+    min(a,b) Min        likewise: on a tie all of it goes to the first argument
+    abs(a)   Abs        d/da = sign(a), which is 0 at a == 0
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Callable
+
+import sympy as sp
+from sympy.codegen.cfunctions import expm1, log1p, log2, log10
+
+
+class _PythonFunction(sp.Function):
+    """A SymPy function that means a Python operation; `python` computes it.
+
+    Subclasses give `python` (for numeric evaluation, so that derive can check
+    rewrites numerically) and `fdiff` (the partial by argument 1 or 2).
+    """
+
+    nargs = 2
+
+    @staticmethod
+    def python(a: float, b: float) -> float:
+        raise NotImplementedError
+
+    def _eval_is_real(self):
+        return True
+
+    def _eval_evalf(self, prec):
+        values = [arg.evalf(prec) for arg in self.args]
+        if not all(value.is_Number for value in values):
+            return None
+        return sp.Float(self.python(*(float(v) for v in values)), prec)
+
+
+class FloorDiv(_PythonFunction):
+    """Python's `a // b`: flat almost everywhere, so both partials are 0."""
+
+    python = staticmethod(lambda a, b: a // b)
+
+    def fdiff(self, argindex=1):
+        return sp.S.Zero
+
+
+class Mod(_PythonFunction):
+    """Python's `a % b` = a - b*(a // b), with the sign of b."""
+
+    python = staticmethod(lambda a, b: a % b)
+
+    def fdiff(self, argindex=1):
+        a, b = self.args
+        return sp.S.One if argindex == 1 else -FloorDiv(a, b)
+
+
+class Step(_PythonFunction):
+    """1.0 if a >= b else 0.0: which side of a max/min the gradient flows to."""
+
+    python = staticmethod(lambda a, b: 1.0 if a >= b else 0.0)
+
+    def fdiff(self, argindex=1):
+        return sp.S.Zero
+
+
+class StrictStep(_PythonFunction):
+    """1.0 if a > b else 0.0."""
+
+    python = staticmethod(lambda a, b: 1.0 if a > b else 0.0)
+
+    def fdiff(self, argindex=1):
+        return sp.S.Zero
+
+
+class Max(_PythonFunction):
+    """Python's max(a, b): b if b > a else a."""
+
+    python = staticmethod(max)
+
+    def fdiff(self, argindex=1):
+        a, b = self.args
+        return Step(a, b) if argindex == 1 else StrictStep(b, a)
+
+
+class Min(_PythonFunction):
+    """Python's min(a, b): b if b < a else a."""
+
+    python = staticmethod(min)
+
+    def fdiff(self, argindex=1):
+        a, b = self.args
+        return Step(b, a) if argindex == 1 else StrictStep(a, b)
+
+
+class Hypot(_PythonFunction):
+    """math.hypot(a, b); printed as itself to keep its overflow safety."""
+
+    python = staticmethod(math.hypot)
+
+    def fdiff(self, argindex=1):
+        return self.args[argindex - 1] / self
+
+
+def _fold(fn: Callable) -> Callable:
+    """max(a, b, c) is max(max(a, b), c): the same first-on-tie rule."""
+    def build(*args):
+        out = args[0]
+        for arg in args[1:]:
+            out = fn(out, arg)
+        return out
+    return build
+
+
+def _log(x, base=None):
+    return sp.log(x) if base is None else sp.log(x) / sp.log(base)
+
+
+# name -> (fewest args, most args or None, SymPy builder).
+# The names are those of the `math` module, plus builtins abs/min/max/float.
+FUNCTIONS: dict[str, tuple[int, int | None, Callable]] = {
+    "sin": (1, 1, sp.sin), "cos": (1, 1, sp.cos), "tan": (1, 1, sp.tan),
+    "asin": (1, 1, sp.asin), "acos": (1, 1, sp.acos), "atan": (1, 1, sp.atan),
+    "atan2": (2, 2, sp.atan2),
+    "sinh": (1, 1, sp.sinh), "cosh": (1, 1, sp.cosh), "tanh": (1, 1, sp.tanh),
+    "asinh": (1, 1, sp.asinh), "acosh": (1, 1, sp.acosh), "atanh": (1, 1, sp.atanh),
+    "exp": (1, 1, sp.exp), "expm1": (1, 1, expm1),
+    "log": (1, 2, _log), "log1p": (1, 1, log1p), "log2": (1, 1, log2), "log10": (1, 1, log10),
+    "sqrt": (1, 1, sp.sqrt), "pow": (2, 2, sp.Pow), "hypot": (2, 2, Hypot),
+    "fabs": (1, 1, sp.Abs), "erf": (1, 1, sp.erf), "erfc": (1, 1, sp.erfc),
+    "abs": (1, 1, sp.Abs), "min": (2, None, _fold(Min)), "max": (2, None, _fold(Max)),
+    "float": (1, 1, lambda x: x),
+}
+
+# The math functions above, and the builtins, by the object a name resolves to.
+MATH_OBJECTS = {id(getattr(math, name)): name for name in FUNCTIONS if hasattr(math, name)}
+BUILTIN_OBJECTS = {id(abs): "abs", id(min): "min", id(max): "max", id(float): "float"}
+
+CONSTANTS = {"pi": sp.pi, "e": sp.E, "tau": 2 * sp.pi}
+CONSTANT_OBJECTS = {id(getattr(math, name)): name for name in CONSTANTS}
+
+_BINARY = {
+    "+": lambda a, b: a + b,
+    "-": lambda a, b: a - b,
+    "*": lambda a, b: a * b,
+    "/": lambda a, b: a / b,
+    "**": lambda a, b: a ** b,
+    "//": FloorDiv,
+    "%": Mod,
+}
+BINARY_OPS = frozenset(_BINARY)
+
+
+def placeholder(i: int) -> sp.Symbol:
+    """The symbol standing for operand i of a shape."""
+    return sp.Symbol(f"__a{i}", real=True)
+
+
+def to_sympy(tree: tuple, symbols: list[sp.Symbol]) -> sp.Expr:
+    """The SymPy expression a shape tree means, over the placeholder symbols."""
+    kind = tree[0]
+    if kind == "arg":
+        return symbols[tree[1]]
+    if kind == "num":
+        value = tree[1]
+        if isinstance(value, float):
+            return sp.Integer(int(value)) if value.is_integer() else sp.Float(value)
+        return sp.Integer(value)
+    if kind == "const":
+        return CONSTANTS[tree[1]]
+    if kind == "neg":
+        return -to_sympy(tree[1], symbols)
+    if kind == "pos":
+        return to_sympy(tree[1], symbols)
+    if kind == "bin":
+        return _BINARY[tree[1]](to_sympy(tree[2], symbols), to_sympy(tree[3], symbols))
+    if kind == "call":
+        builder = FUNCTIONS[tree[1]][2]
+        return builder(*(to_sympy(arg, symbols) for arg in tree[2:]))
+    raise AssertionError(f"unknown shape node {kind!r}")

@@ -1,0 +1,52 @@
+"""Every name symback generates, chosen so that none collides with the user's.
+
+A Namer starts from the set of names that must not be taken (every name the
+function's source mentions, Python keywords and builtins) and hands out
+fresh ones derived from source names: SSA versions `x_1`, `x_2`; adjoints
+`x_bar`; shared subexpressions `_t1`, `_t2`. A clash is broken with a
+number (`x_bar2`), never a random suffix, so output is deterministic.
+"""
+
+from __future__ import annotations
+
+import builtins
+import keyword
+
+
+def python_reserved() -> frozenset[str]:
+    """Keywords and builtins: never usable as generated names."""
+    return frozenset(keyword.kwlist) | frozenset(keyword.softkwlist) | frozenset(dir(builtins))
+
+
+class Namer:
+    """Hands out unique identifiers; remembers every name already given."""
+
+    def __init__(self, reserved: frozenset[str] | set[str] = frozenset()):
+        self._taken: set[str] = set(reserved) | python_reserved()
+
+    def claim(self, name: str) -> str:
+        """Take `name` itself (a user's own variable); it must be free to the caller."""
+        self._taken.add(name)
+        return name
+
+    def fresh(self, base: str, first: int | None = None) -> str:
+        """`base` if free, else base2, base3, ... (or base<first>, ... if given)."""
+        if first is None and base not in self._taken:
+            self._taken.add(base)
+            return base
+        n = 2 if first is None else first
+        while f"{base}{n}" in self._taken:
+            n += 1
+        name = f"{base}{n}"
+        self._taken.add(name)
+        return name
+
+    def version(self, name: str) -> str:
+        """A new SSA version of source variable `name`: name_1, name_2, ..."""
+        return self.fresh(f"{name}_", first=1)
+
+    def adjoint(self, ident: str) -> str:
+        return self.fresh(f"{ident}_bar")
+
+    def temp(self) -> str:
+        return self.fresh("_t", first=1)

@@ -1,0 +1,480 @@
+"""Function -> ir.Function: resolve names, rename to SSA, one Assign per statement.
+
+Every assignment makes a fresh SSA value (`x`, then `x_1`, ...). Each
+right-hand side becomes a shape tree (mathlib) whose placeholders are the
+values and constants it reads; the shape's SymPy expression is built once
+per distinct tree and shared (see ir.Shape), so parsing costs no SymPy work
+for a statement whose form was seen before.
+
+Names resolve as Python resolves them: locals, then the closure, then the
+module's globals, then builtins. Module-level numbers are inlined as
+constants, taken when the function is compiled. Anything we do not lower
+raises a SymbackError at its line; nothing is walked past silently.
+"""
+
+from __future__ import annotations
+
+import ast
+import builtins
+import inspect
+import math
+from typing import NoReturn
+
+import sympy as sp
+
+from . import ir, mathlib
+from .errors import NotDifferentiable, SymbackError, UnsupportedCall, UnsupportedSyntax, UsageError
+from .names import Namer
+from .source import Source, read_source
+
+
+def parse(fn: object) -> ir.Function:
+    """Read `fn`'s source and lower it to an ir.Function."""
+    source = read_source(fn)
+    return _Lower(source).function()
+
+
+# node class -> (what it is, what to do instead)
+_UNSUPPORTED = {
+    ast.If: ("if statements", "control flow is not supported yet; compute both branches "
+             "without branching, e.g. with min/max/abs"),
+    ast.For: ("for loops", "loops are not supported yet; unroll the loop by hand"),
+    ast.AsyncFor: ("async for loops", "write straight-line code"),
+    ast.While: ("while loops", "loops are not supported yet; unroll the loop by hand"),
+    ast.With: ("with statements", "move the with block outside the differentiated function"),
+    ast.AsyncWith: ("async with statements", "write straight-line code"),
+    ast.Try: ("try statements", "move error handling outside the differentiated function"),
+    ast.Raise: ("raise statements", "check inputs outside the differentiated function"),
+    ast.Assert: ("assert statements", "check inputs outside the differentiated function"),
+    ast.Delete: ("del statements", "remove the del"),
+    ast.Global: ("global declarations", "pass the value as a parameter"),
+    ast.Nonlocal: ("nonlocal declarations", "pass the value as a parameter"),
+    ast.Import: ("imports inside the function", "import at module level"),
+    ast.ImportFrom: ("imports inside the function", "import at module level"),
+    ast.FunctionDef: ("nested function definitions", "define helper functions at module level and inline them "
+                      "by hand for now"),
+    ast.ClassDef: ("class definitions", "define classes outside the differentiated function"),
+    ast.Match: ("match statements", "write straight-line code"),
+    ast.IfExp: ("conditional expressions", "control flow is not supported yet; use min/max/abs"),
+    ast.Compare: ("comparisons", "control flow is not supported yet; use min/max/abs"),
+    ast.BoolOp: ("and/or expressions", "control flow is not supported yet"),
+    ast.ListComp: ("list comprehensions", "write the terms out one by one"),
+    ast.SetComp: ("set comprehensions", "write the terms out one by one"),
+    ast.DictComp: ("dict comprehensions", "write the terms out one by one"),
+    ast.GeneratorExp: ("generator expressions", "write the terms out one by one"),
+    ast.Lambda: ("lambda expressions", "write the expression inline"),
+    ast.Subscript: ("indexing", "pass the elements as separate parameters"),
+    ast.List: ("lists", "use separate variables"),
+    ast.Tuple: ("tuples", "use separate variables"),
+    ast.Set: ("sets", "use separate variables"),
+    ast.Dict: ("dicts", "use separate variables"),
+    ast.JoinedStr: ("f-strings", "differentiate numeric code only"),
+    ast.NamedExpr: ("assignment expressions (:=)", "assign in a separate statement"),
+    ast.Starred: ("starred expressions", "pass values one by one"),
+    ast.Await: ("await expressions", "write straight-line code"),
+    ast.Yield: ("yield expressions", "return one value"),
+    ast.YieldFrom: ("yield expressions", "return one value"),
+}
+
+_BINOPS = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Pow: "**",
+           ast.FloorDiv: "//", ast.Mod: "%"}
+
+# A tree (mathlib) paired with the operands its placeholders stand for.
+_Tree = tuple
+
+_SHAPES: dict[tuple, ir.Shape] = {}  # every shape seen in this process, interned
+
+
+def shape_of(tree: tuple) -> ir.Shape:
+    """The interned Shape for a tree; builds its SymPy expression on first sight."""
+    shape = _SHAPES.get(tree)
+    if shape is None:
+        arity = _arity(tree)
+        expr = mathlib.to_sympy(tree, [mathlib.placeholder(i) for i in range(arity)])
+        shape = ir.Shape(tree, sp.sympify(expr), arity)
+        _SHAPES[tree] = shape
+    return shape
+
+
+def _arity(tree: tuple) -> int:
+    if tree[0] == "arg":
+        return tree[1] + 1
+    return max((_arity(child) for child in tree[1:] if isinstance(child, tuple)), default=0)
+
+
+class _Lower:
+    """Function body -> ir statements; one method per accepted construct."""
+
+    def __init__(self, source: Source):
+        self.src = source
+        self.node = source.node
+        self.name = source.node.name
+        fn = source.fn
+        self.globals = fn.__globals__
+        self.closure = {}
+        for var, cell in zip(fn.__code__.co_freevars, fn.__closure__ or ()):
+            try:
+                self.closure[var] = cell.cell_contents
+            except ValueError:  # an empty cell: the variable is not yet assigned
+                pass
+        self.reserved = frozenset(_names_in(self.node)) | {self.name}
+        self.namer = Namer(self.reserved)
+        self.locals = _assigned_names(self.node)
+        self.env: dict[str, ir.Value] = {}
+        self.body: list[ir.Assign] = []
+
+    # --- errors -------------------------------------------------------------
+
+    def fail(self, cls: type[SymbackError], node: ast.AST, what: str, hint: str = "") -> NoReturn:
+        raise cls(what, function=self.name, loc=self.src.loc(node), hint=hint)
+
+    def refuse(self, node: ast.AST) -> NoReturn:
+        what, hint = _UNSUPPORTED.get(type(node), (f"{type(node).__name__} nodes", "rewrite it as straight-line arithmetic"))
+        self.fail(UnsupportedSyntax, node, f"{what} are not supported", hint)
+
+    # --- the function -------------------------------------------------------
+
+    def function(self) -> ir.Function:
+        params = self.params()
+        stmts = list(self.node.body)
+        doc = ast.get_docstring(self.node, clean=True)
+        if doc is not None:
+            stmts = stmts[1:]
+        if not stmts or not isinstance(stmts[-1], ast.Return):
+            where = stmts[-1] if stmts else self.node
+            self.fail(UnsupportedSyntax, where, "the function must end with a return statement",
+                      "return the scalar to differentiate as the last statement")
+        for stmt in stmts[:-1]:
+            self.statement(stmt)
+        result = self.ret(stmts[-1])
+        fn = ir.Function(self.name, self.src.file, self.src.loc().line, params, tuple(self.body),
+                         result, doc, self.reserved)
+        fn.verify()
+        return fn
+
+    def params(self) -> tuple[ir.Param, ...]:
+        args = self.node.args
+        if args.vararg or args.kwarg:
+            star = args.vararg or args.kwarg
+            self.fail(UnsupportedSyntax, star, "*args and **kwargs parameters are not supported",
+                      "name each parameter")
+        signature = inspect.signature(self.src.fn)
+        out = []
+        groups = [("positional_only", args.posonlyargs), ("positional", args.args),
+                  ("keyword_only", args.kwonlyargs)]
+        for kind, group in groups:
+            for arg in group:
+                value = ir.Value(arg.arg, self.namer.claim(arg.arg))
+                self.env[arg.arg] = value
+                default = signature.parameters[arg.arg].default if arg.arg in signature.parameters else inspect.Parameter.empty
+                out.append(ir.Param(value, kind, self.default_source(arg, default)))
+        return tuple(out)
+
+    def default_source(self, arg: ast.arg, default: object) -> str | None:
+        if default is inspect.Parameter.empty:
+            return None
+        if isinstance(default, (int, float, complex, str, bytes, bool, type(None))):
+            return repr(default)
+        self.fail(UnsupportedSyntax, arg, f"the default value of parameter {arg.arg!r} is a "
+                  f"{type(default).__name__}", "use a number (or None) as the default")
+
+    # --- statements ---------------------------------------------------------
+
+    def statement(self, node: ast.stmt) -> None:
+        method = getattr(self, "stmt_" + type(node).__name__, None)
+        if method is None:
+            self.refuse(node)
+        method(node)
+
+    def stmt_Pass(self, node: ast.Pass) -> None:
+        pass
+
+    def stmt_Expr(self, node: ast.Expr) -> None:
+        if isinstance(node.value, ast.Constant) and isinstance(node.value.value, str):
+            return  # a string used as a comment
+        self.fail(UnsupportedSyntax, node, "expression statements (values computed and thrown away) "
+                  "are not supported", "remove it, or assign its value to a variable")
+
+    def stmt_Return(self, node: ast.Return) -> None:
+        self.fail(UnsupportedSyntax, node, "return before the end of the function is not supported yet",
+                  "return once, as the last statement")
+
+    def stmt_Assign(self, node: ast.Assign) -> None:
+        first, *others = node.targets
+        if isinstance(first, (ast.Tuple, ast.List)):
+            if others:
+                self.fail(UnsupportedSyntax, node, "chained assignment to tuples is not supported",
+                          "assign in separate statements")
+            self.unpack(first, node.value)
+            return
+        value = self.assign(first, node.value)
+        for target in others:  # a = b = expr: b is a copy of a
+            self.bind(target, ("arg", 0), [value], target)
+
+    def stmt_AnnAssign(self, node: ast.AnnAssign) -> None:
+        if node.value is None:
+            return  # a bare declaration, `x: float`, computes nothing
+        self.assign(node.target, node.value)
+
+    def stmt_AugAssign(self, node: ast.AugAssign) -> None:
+        if not isinstance(node.target, ast.Name):
+            self.target_name(node.target)
+        op = _BINOPS.get(type(node.op))
+        if op is None:
+            self.fail(UnsupportedSyntax, node, f"the operator {type(node.op).__name__} is not supported",
+                      "use + - * / ** // %")
+        read = ast.Name(node.target.id, ast.Load(), lineno=node.lineno, col_offset=node.col_offset,
+                        end_lineno=node.target.end_lineno, end_col_offset=node.target.end_col_offset)
+        combined = ast.BinOp(read, node.op, node.value, lineno=node.lineno, col_offset=node.col_offset,
+                             end_lineno=node.end_lineno, end_col_offset=node.end_col_offset)
+        self.assign(node.target, combined)
+
+    def unpack(self, target: ast.Tuple | ast.List, value: ast.expr) -> None:
+        if not isinstance(value, (ast.Tuple, ast.List)):
+            self.fail(UnsupportedSyntax, value, "unpacking a value that is not a tuple written out is not "
+                      "supported", "write the right-hand side as a tuple, e.g. a, b = x * y, x + y")
+        if len(target.elts) != len(value.elts):
+            self.fail(UnsupportedSyntax, target, f"cannot unpack {len(value.elts)} values into "
+                      f"{len(target.elts)} names", "use as many names as values")
+        # Python evaluates the whole right-hand side before binding any name.
+        lowered = [self.expression(elt) for elt in value.elts]
+        for name, (tree, args), elt in zip(target.elts, lowered, value.elts):
+            self.bind(name, tree, args, elt)
+
+    def assign(self, target: ast.expr, value: ast.expr) -> ir.Value:
+        tree, args = self.expression(value)
+        return self.bind(target, tree, args, value)
+
+    def bind(self, target: ast.expr, tree: _Tree, args: list[ir.Operand], where: ast.AST) -> ir.Value:
+        name = self.target_name(target)
+        ident = self.namer.claim(name) if name not in self.env else self.namer.version(name)
+        value = ir.Value(name, ident)
+        self.body.append(ir.Assign(value, self.shape(tree, where), tuple(args), self.src.loc(where)))
+        self.env[name] = value
+        return value
+
+    def target_name(self, target: ast.expr) -> str:
+        if isinstance(target, ast.Name):
+            return target.id
+        if isinstance(target, ast.Attribute):
+            self.fail(UnsupportedSyntax, target, "assignment to an attribute is not supported",
+                      "assign to a local variable")
+        if isinstance(target, ast.Subscript):
+            self.fail(UnsupportedSyntax, target, "assignment to an item is not supported",
+                      "assign to a local variable")
+        if isinstance(target, (ast.Tuple, ast.List)):
+            self.fail(UnsupportedSyntax, target, "nested tuple unpacking is not supported",
+                      "unpack one level at a time")
+        self.refuse(target)
+
+    def ret(self, node: ast.Return) -> ir.Operand:
+        if node.value is None:
+            self.fail(UnsupportedSyntax, node, "the function returns nothing",
+                      "return the scalar to differentiate")
+        if isinstance(node.value, (ast.Tuple, ast.List)):
+            self.fail(UnsupportedSyntax, node.value, "returning several values is not supported: a gradient "
+                      "needs one scalar output", "return a single number (for example, their sum)")
+        tree, args = self.expression(node.value)
+        if tree == ("arg", 0):
+            return args[0]  # `return z`: the result is z itself
+        if tree[0] == "num":
+            return ir.Const(tree[1])
+        value = ir.Value("out", self.namer.fresh("out"))
+        self.body.append(ir.Assign(value, self.shape(tree, node.value), tuple(args), self.src.loc(node.value)))
+        return value
+
+    def shape(self, tree: _Tree, where: ast.AST) -> ir.Shape:
+        shape = shape_of(tree)
+        if not shape.is_real:
+            self.fail(NotDifferentiable, where, f"this expression is not a finite real number "
+                      f"(SymPy reads it as {shape.expr})", "check for a division by zero or a root of a "
+                      "negative constant")
+        return shape
+
+    # --- expressions --------------------------------------------------------
+
+    def expression(self, node: ast.expr) -> tuple[_Tree, list[ir.Operand]]:
+        """A right-hand side -> (shape tree, operands in placeholder order)."""
+        args: list[ir.Operand] = []
+        tree = self.expr(node, args, exponent=False)
+        return tree, args
+
+    def expr(self, node: ast.expr, args: list[ir.Operand], exponent: bool) -> _Tree:
+        """Lower one expression node. In an exponent, constants stay literal
+        (x**0.5 must stay a half power for SymPy to differentiate it well)."""
+        if isinstance(node, ast.Constant):
+            return self.number(node, node.value, args, exponent)
+        if isinstance(node, ast.Name):
+            return self.name_ref(node, args, exponent)
+        if isinstance(node, ast.Attribute):
+            return self.resolved(node, self.attribute(node), args, exponent)
+        if isinstance(node, ast.BinOp):
+            op = _BINOPS.get(type(node.op))
+            if op is None:
+                what = "matrix multiplication (@)" if isinstance(node.op, ast.MatMult) else \
+                    f"the operator {type(node.op).__name__}"
+                self.fail(UnsupportedSyntax, node, f"{what} is not supported", "use + - * / ** // %")
+            left = self.expr(node.left, args, exponent)
+            right = self.expr(node.right, args, exponent or op == "**")
+            return ("bin", op, left, right)
+        if isinstance(node, ast.UnaryOp):
+            if isinstance(node.op, ast.USub):
+                inner = self.expr(node.operand, args, exponent)
+                if inner[0] == "num":
+                    return ("num", -inner[1])
+                return ("neg", inner)
+            if isinstance(node.op, ast.UAdd):
+                return ("pos", self.expr(node.operand, args, exponent))
+            self.fail(UnsupportedSyntax, node, f"the operator '{'not' if isinstance(node.op, ast.Not) else '~'}' "
+                      "is not supported", "use arithmetic operators")
+        if isinstance(node, ast.Call):
+            return self.call(node, args, exponent)
+        self.refuse(node)
+
+    def number(self, node: ast.AST, value: object, args: list[ir.Operand], exponent: bool) -> _Tree:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            self.fail(UnsupportedSyntax, node, f"the constant {value!r:.40} ({type(value).__name__}) "
+                      "is not supported", "use int or float numbers")
+        if isinstance(value, int) or exponent:
+            return ("num", value)
+        return self.operand(ir.Const(value), args)
+
+    def operand(self, operand: ir.Operand, args: list[ir.Operand]) -> _Tree:
+        if operand not in args:
+            args.append(operand)
+        return ("arg", args.index(operand))
+
+    def name_ref(self, node: ast.Name, args: list[ir.Operand], exponent: bool) -> _Tree:
+        name = node.id
+        if name in self.env:
+            return self.operand(self.env[name], args)
+        if name in self.locals:
+            self.fail(UnsupportedSyntax, node, f"{name!r} is used before it is assigned",
+                      f"assign {name} before this line")
+        return self.resolved(node, self.lookup(node), args, exponent)
+
+    def lookup(self, node: ast.Name) -> object:
+        name = node.id
+        for scope in (self.closure, self.globals, vars(builtins)):
+            if name in scope:
+                return scope[name]
+        self.fail(UnsupportedSyntax, node, f"name {name!r} is not defined",
+                  "define it at module level or pass it as a parameter")
+
+    def attribute(self, node: ast.Attribute) -> object:
+        base = node.value
+        if isinstance(base, ast.Name) and base.id not in self.env and base.id not in self.locals:
+            module = self.lookup(base)
+            if module is math:
+                if not hasattr(math, node.attr):
+                    self.fail(UnsupportedCall, node, f"math has no attribute {node.attr!r}",
+                              "check the spelling")
+                return getattr(math, node.attr)
+            kind = f"module {module.__name__}" if inspect.ismodule(module) else type(module).__name__
+            self.fail(UnsupportedCall, node, f"{ast.unparse(node)} ({kind}) is not supported",
+                      "use the math module's functions and constants")
+        self.fail(UnsupportedSyntax, node, "attribute access is not supported",
+                  "pass the value as a parameter")
+
+    def resolved(self, node: ast.AST, obj: object, args: list[ir.Operand], exponent: bool) -> _Tree:
+        """A name or attribute bound to an object outside the function."""
+        if id(obj) in mathlib.CONSTANT_OBJECTS:
+            return ("const", mathlib.CONSTANT_OBJECTS[id(obj)])
+        if isinstance(obj, (int, float)) and not isinstance(obj, bool):
+            return self.number(node, obj, args, exponent)
+        if callable(obj):
+            self.fail(UnsupportedSyntax, node, f"the function {ast.unparse(node)} is used as a value",
+                      "call it")
+        self.fail(UnsupportedSyntax, node, f"{ast.unparse(node)} is a {type(obj).__name__}, not a number",
+                  "symback differentiates numeric code: pass numbers, or use the math module")
+
+    def call(self, node: ast.Call, args: list[ir.Operand], exponent: bool) -> _Tree:
+        func = node.func
+        if isinstance(func, ast.Name) and (func.id in self.env or func.id in self.locals):
+            self.fail(UnsupportedCall, node, f"calling the local variable {func.id!r} is not supported",
+                      "call math functions or abs/min/max")
+        if isinstance(func, ast.Name):
+            obj = self.lookup(func)
+        elif isinstance(func, ast.Attribute):
+            obj = self.attribute(func)
+        else:
+            self.fail(UnsupportedCall, node, "this kind of call is not supported",
+                      "call math functions or abs/min/max by name")
+        fname = mathlib.MATH_OBJECTS.get(id(obj)) or mathlib.BUILTIN_OBJECTS.get(id(obj))
+        shown = ast.unparse(func)
+        if fname is None:
+            if inspect.isfunction(obj):
+                hint = "calls to Python helper functions are not supported yet; inline its body by hand"
+            else:
+                hint = ("symback differentiates +, -, *, /, **, //, %, abs, min, max and the math "
+                        "functions " + ", ".join(sorted(n for n in mathlib.FUNCTIONS if hasattr(math, n))))
+            self.fail(UnsupportedCall, node, f"cannot differentiate a call to {shown}", hint)
+        if node.keywords:
+            self.fail(UnsupportedCall, node, f"keyword arguments to {shown} are not supported",
+                      "pass the arguments by position")
+        fewest, most, _ = mathlib.FUNCTIONS[fname]
+        count = len(node.args)
+        if count < fewest or (most is not None and count > most):
+            wanted = str(fewest) if fewest == most else f"{fewest} to {most}" if most else f"at least {fewest}"
+            self.fail(UnsupportedCall, node, f"{shown} takes {wanted} arguments here, got {count}",
+                      "check the call")
+        lowered = []
+        for i, arg in enumerate(node.args):
+            if isinstance(arg, ast.Starred):
+                self.refuse(arg)
+            # pow(x, y): like x ** y, keep a constant y literal
+            lowered.append(self.expr(arg, args, exponent or (fname == "pow" and i == 1)))
+        return ("call", fname, *lowered)
+
+
+def _names_in(node: ast.AST) -> set[str]:
+    """Every identifier the source mentions: generated names must avoid them."""
+    names = set()
+    for sub in ast.walk(node):
+        if isinstance(sub, ast.Name):
+            names.add(sub.id)
+        elif isinstance(sub, ast.arg):
+            names.add(sub.arg)
+        elif isinstance(sub, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            names.add(sub.name)
+    return names
+
+
+def _assigned_names(node: ast.FunctionDef) -> set[str]:
+    """Names Python treats as local: bound anywhere in the body."""
+    names = set()
+    for stmt in node.body:
+        for sub in ast.walk(stmt):
+            if isinstance(sub, ast.Name) and isinstance(sub.ctx, ast.Store):
+                names.add(sub.id)
+    return names
+
+
+def check_wrt(function: ir.Function, wrt: object) -> tuple[ir.Value, ...]:
+    """Resolve a wrt spec (name, index, or a tuple of them) to parameters, in order."""
+    params = [p.value for p in function.params]
+    if wrt is None:
+        return tuple(params)
+    specs = wrt if isinstance(wrt, (tuple, list)) else (wrt,)
+    if not specs:
+        raise UsageError("wrt is empty", function=function.name,
+                         hint="name at least one parameter to differentiate with respect to")
+    chosen = set()
+    listed = ", ".join(p.name for p in params)
+    for spec in specs:
+        if isinstance(spec, bool) or not isinstance(spec, (int, str)):
+            raise UsageError(f"wrt entries must be parameter names or indices, got {spec!r}",
+                             function=function.name, hint=f"the parameters are: {listed}")
+        if isinstance(spec, int):
+            if not -len(params) <= spec < len(params):
+                raise UsageError(f"wrt index {spec} is out of range for {len(params)} parameters",
+                                 function=function.name, hint=f"the parameters are: {listed}")
+            chosen.add(params[spec])
+        else:
+            match = [p for p in params if p.name == spec]
+            if not match:
+                raise UsageError(f"wrt names {spec!r}, which is not a parameter of {function.name}",
+                                 function=function.name, hint=f"the parameters are: {listed}")
+            chosen.add(match[0])
+    return tuple(p for p in params if p in chosen)
+
