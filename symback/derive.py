@@ -152,7 +152,7 @@ def _agrees(candidate: sp.Expr, reference: sp.Expr, expr: sp.Expr, points: list[
         if want is None:
             continue
         result = _number(expr.xreplace(point))
-        got = _number(candidate.xreplace({**point, ir.RESULT: result})) if result is not None else None
+        got = _number(candidate.xreplace({**point, ir.RESULT: sp.Float(result, 30)})) if result is not None else None
         if got is None or abs(got - want) > 1e-9 * max(1.0, abs(want)):
             return False
         confirmed += 1

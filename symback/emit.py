@@ -54,15 +54,17 @@ class Printer(PythonCodePrinter):
     def _print_Hypot(self, expr):
         return f"{self._module_format('math.hypot')}({self._print(expr.args[0])}, {self._print(expr.args[1])})"
 
-    def product(self, factor: sp.Expr, name: sp.Symbol) -> str:
-        """factor * name, written the way a person would: z_bar, -z_bar, a*(1 - a)*z_bar."""
-        if factor == 1:
-            return self._print(name)
+    def product(self, factor: sp.Expr, name: sp.Symbol | None) -> str:
+        """factor * name as a person writes it: z_bar, a*(1 - a)*z_bar; just
+        factor when name is None. A leading '-' negates the whole product."""
         sign = ""
         if factor.could_extract_minus_sign():
             sign, factor = "-", -factor
-            if factor == 1:
-                return f"-{self._print(name)}"
+        if name is None:
+            text = self._print(factor)
+            return sign + (f"({text})" if sign and factor.is_Add else text)
+        if factor == 1:
+            return sign + self._print(name)
         text = self._print(factor)
         if factor.is_Add:
             text = f"({text})"
@@ -108,9 +110,8 @@ def _temp_template(rule: ir.Rule, index: int) -> Template:
 
 def _contribution_template(rule: ir.Rule, index: int, seed: bool) -> Template:
     partial = rule.partials[index]
-    if seed:
-        return _template((rule, "seed", index), lambda p: p.doprint(partial))
-    return _template((rule, "chain", index), lambda p: p.product(partial, ir.ADJOINT))
+    adjoint = None if seed else ir.ADJOINT  # the output's adjoint is 1: leave it out
+    return _template((rule, seed, index), lambda p: p.product(partial, adjoint))
 
 
 def emit(gradient: ir.Gradient, name: str | None = None) -> str:
@@ -198,16 +199,12 @@ class _Emitter:
         names = self.names_for(stmt)
         lines = []
         for index, (symbol, _) in enumerate(rule.temps):
-            template = _temp_template(rule, index)
-            self.modules |= template.modules
             temp = self.namer.temp()
-            lines.append(f"{temp} = {template.fill(names)}")
+            lines.append(f"{temp} = {self.render(_temp_template(rule, index), names)}")
             names[symbol.name[2:]] = temp
         self.temps[stmt.target] = {k: v for k, v in names.items() if k.startswith("t")}
         if stmt.target not in self.g.unused:
-            template = _value_template(rule)
-            self.modules |= template.modules
-            lines.append(f"{stmt.target.ident} = {template.fill(names)}")
+            lines.append(f"{stmt.target.ident} = {self.render(_value_template(rule), names)}")
         return lines
 
     def accumulate(self, acc: ir.Accumulate) -> str:
@@ -216,10 +213,19 @@ class _Emitter:
         names.update(self.temps.get(stmt.target, {}))
         if not acc.seed:
             names["zbar"] = self.bar(stmt.target)
-        template = _contribution_template(stmt.rule, acc.index, acc.seed)
+        text = self.render(_contribution_template(stmt.rule, acc.index, acc.seed), names)
+        if acc.first:
+            return f"{self.bar(acc.operand)} = {text}"
+        if text.startswith("-"):  # product() puts '-' only in front of the whole product
+            return f"{self.bar(acc.operand)} -= {text[1:]}"
+        return f"{self.bar(acc.operand)} += {text}"
+
+    def render(self, template: Template, names: dict[str, str]) -> str:
         self.modules |= template.modules
-        op = "=" if acc.first else "+="
-        return f"{self.bar(acc.operand)} {op} {template.fill(names)}"
+        text = template.fill(names)
+        if self.math != "math" and "math" in template.modules:
+            text = re.sub(r"\bmath\.", f"{self.math}.", text)
+        return text
 
     def bar(self, value: ir.Value) -> str:
         name = self.bars.get(value)
