@@ -122,10 +122,19 @@ class Assign:
     @property
     def expr(self) -> sp.Expr:
         """The expression over the user's variables (costs SymPy work)."""
+        return self.shape.expr.xreplace(self._mapping())
+
+    def partial(self, index: int) -> sp.Expr:
+        """d target / d args[index] over the user's variables; needs a rule."""
+        partial = self.rule.partials[index]
+        for symbol, temp in reversed(self.rule.temps):  # temps may use earlier temps
+            partial = partial.xreplace({symbol: temp})
+        return partial.xreplace({**self._mapping(), RESULT: self.target.symbol})
+
+    def _mapping(self) -> dict:
         from .mathlib import placeholder
-        mapping = {placeholder(i): (arg.symbol if isinstance(arg, Value) else sp.Float(arg.value))
-                   for i, arg in enumerate(self.args)}
-        return self.shape.expr.xreplace(mapping)
+        return {placeholder(i): (arg.symbol if isinstance(arg, Value) else sp.Float(arg.value))
+                for i, arg in enumerate(self.args)}
 
     def __str__(self) -> str:
         return f"{self.target} = {self.expr}"
@@ -194,8 +203,9 @@ class Accumulate:
 
     def __str__(self) -> str:
         op = "=" if self.first else "+="
-        bar = "1" if self.seed else f"{self.site.target}_bar"
-        return f"{self.operand}_bar {op} d{self.site.target}/d{self.operand} * {bar}"
+        partial = self.site.partial(self.index)
+        bar = "" if self.seed else f" * {self.site.target}_bar"
+        return f"{self.operand}_bar {op} ({partial}){bar}"
 
 
 @dataclass(frozen=True)

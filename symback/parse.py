@@ -63,7 +63,7 @@ _UNSUPPORTED = {
     ast.DictComp: ("dict comprehensions", "write the terms out one by one"),
     ast.GeneratorExp: ("generator expressions", "write the terms out one by one"),
     ast.Lambda: ("lambda expressions", "write the expression inline"),
-    ast.Subscript: ("indexing", "pass the elements as separate parameters"),
+    ast.Subscript: ("index expressions (x[i])", "pass the elements as separate parameters"),
     ast.List: ("lists", "use separate variables"),
     ast.Tuple: ("tuples", "use separate variables"),
     ast.Set: ("sets", "use separate variables"),

@@ -1,0 +1,223 @@
+"""Every refusal is a SymbackError naming the function, file, absolute line and construct."""
+
+import inspect
+import math
+import os
+
+import pytest
+
+import symback
+from symback import (NoSource, NotDifferentiable, SymbackError, UnsupportedCall, UnsupportedSyntax,
+                     UsageError, grad, value_and_grad)
+
+HERE = os.path.basename(__file__)
+NAMES = ["thing"]
+
+
+def line_of(fn, snippet: str) -> int:
+    """Absolute line in this file of the first source line of fn containing snippet."""
+    lines, start = inspect.getsourcelines(fn)
+    return start + next(i for i, line in enumerate(lines) if snippet in line)
+
+
+def helper(x):
+    return x * 2
+
+
+def has_if(x):
+    if x > 0:
+        return x
+    return -x
+
+
+def has_for(x):
+    s = 0.0
+    for i in range(3):
+        s += x
+    return s
+
+
+def has_while(x):
+    while x > 1:
+        x = x / 2
+    return x
+
+
+def has_comprehension(xs, w):
+    ys = [w * x for x in xs]
+    return ys
+
+
+def calls_helper(x):
+    y = helper(x)
+    return y
+
+
+def calls_unknown_math(x):
+    return math.gamma(x)
+
+
+def calls_print(x):
+    y = x * 2
+    print(y)
+    return y
+
+
+def uses_undefined(x):
+    return x * not_defined_anywhere  # noqa: F821
+
+
+def uses_a_list_global(x):
+    return x * NAMES
+
+
+def indexes(xs):
+    return xs[0] * 2
+
+
+def returns_tuple(x, y):
+    return x * y, x + y
+
+
+def returns_nothing(x):
+    x * 2
+
+
+def uses_before_assign(x):
+    y = z * x  # noqa: F821
+    z = 2.0
+    return y + z
+
+
+def attribute_store(p, x):
+    p.value = x
+    return x
+
+
+def star_args(*xs):
+    return xs
+
+
+def keyword_call(x):
+    return math.log(x, base=2)  # noqa
+
+
+def divides_by_zero(x):
+    return x / 0
+
+
+def conditional(x):
+    return x if x > 0 else -x
+
+
+def try_block(x):
+    try:
+        y = x * 2
+    except ValueError:
+        y = 0.0
+    return y
+
+
+def matmul(a, b):
+    return a @ b
+
+
+def string_const(x):
+    return x * "2"
+
+
+def early_return(x):
+    return x
+    y = x * 2  # noqa
+    return y
+
+
+CASES = [
+    (has_if, UnsupportedSyntax, r"if statements are not supported", "if x > 0"),
+    (has_for, UnsupportedSyntax, r"for loops are not supported", "for i in range"),
+    (has_while, UnsupportedSyntax, r"while loops are not supported", "while x > 1"),
+    (has_comprehension, UnsupportedSyntax, r"list comprehensions are not supported", "ys = [w * x"),
+    (calls_helper, UnsupportedCall, r"call to helper.*helper functions are not supported yet", "y = helper(x)"),
+    (calls_unknown_math, UnsupportedCall, r"call to math\.gamma.*math functions", "math.gamma"),
+    (calls_print, UnsupportedSyntax, r"expression statements", "print(y)"),
+    (uses_undefined, UnsupportedSyntax, r"name 'not_defined_anywhere' is not defined", "not_defined_anywhere"),
+    (uses_a_list_global, UnsupportedSyntax, r"NAMES is a list, not a number", "x * NAMES"),
+    (indexes, UnsupportedSyntax, r"index expressions \(x\[i\]\) are not supported", "xs[0]"),
+    (returns_tuple, UnsupportedSyntax, r"returning several values.*one scalar output", "return x * y, x + y"),
+    (returns_nothing, UnsupportedSyntax, r"must end with a return statement", "x * 2"),
+    (uses_before_assign, UnsupportedSyntax, r"'z' is used before it is assigned", "y = z * x"),
+    (attribute_store, UnsupportedSyntax, r"assignment to an attribute", "p.value = x"),
+    (star_args, UnsupportedSyntax, r"\*args and \*\*kwargs", "def star_args"),
+    (keyword_call, UnsupportedCall, r"keyword arguments to math\.log", "math.log(x, base=2)"),
+    (divides_by_zero, NotDifferentiable, r"not a finite real number.*division by zero", "x / 0"),
+    (conditional, UnsupportedSyntax, r"conditional expressions are not supported", "x if x > 0"),
+    (try_block, UnsupportedSyntax, r"try statements are not supported", "try:"),
+    (matmul, UnsupportedSyntax, r"matrix multiplication", "a @ b"),
+    (string_const, UnsupportedSyntax, r"the constant '2' \(str\)", 'x * "2"'),
+    (early_return, UnsupportedSyntax, r"return before the end", "    return x"),
+]
+
+
+@pytest.mark.parametrize("fn, cls, pattern, snippet", CASES, ids=[case[0].__name__ for case in CASES])
+def test_refusal_names_function_file_line_and_construct(fn, cls, pattern, snippet):
+    with pytest.raises(cls, match=pattern) as info:
+        grad(fn)
+    message = str(info.value)
+    line = line_of(fn, snippet)
+    assert message.startswith(f"symback: cannot differentiate {fn.__name__}() at "), message
+    assert f"{HERE}:{line}" in message, message
+    assert "^" in message  # the construct is underlined in the quoted source line
+    assert isinstance(info.value, SymbackError)
+    assert info.value.loc.line == line
+
+
+def test_the_excerpt_underlines_the_construct():
+    with pytest.raises(UnsupportedSyntax) as info:
+        grad(has_comprehension)
+    lines = str(info.value).splitlines()
+    assert lines[1].strip() == "ys = [w * x for x in xs]"
+    start = lines[2].index("^")
+    assert lines[1][start:start + len("[w * x for x in xs]")] == "[w * x for x in xs]"
+    assert lines[2].count("^") == len("[w * x for x in xs]")
+
+
+def test_not_callable_is_a_usage_error():
+    with pytest.raises(UsageError, match=r"expected a Python function, got int"):
+        grad(3)
+
+
+def test_builtin_has_no_source():
+    with pytest.raises(NoSource, match=r"not a Python function"):
+        grad(math.sin)
+
+
+def test_exec_made_function_has_no_source():
+    namespace = {}
+    exec("def made(x):\n    return x * x\n", namespace)
+    with pytest.raises(NoSource, match=r"no source code is available.*exec"):
+        grad(namespace["made"])
+
+
+def test_lambda_is_refused_with_advice():
+    with pytest.raises(UnsupportedSyntax, match=r"lambda functions are not supported.*def"):
+        grad(lambda x: x * x)
+
+
+def test_wrt_must_name_a_parameter():
+    def f(w, b):
+        return w * b
+    with pytest.raises(UsageError, match=r"wrt names 'c', which is not a parameter of f.*w, b"):
+        grad(f, wrt="c")
+    with pytest.raises(UsageError, match=r"wrt index 2 is out of range"):
+        value_and_grad(f, wrt=2)
+    with pytest.raises(UsageError, match=r"wrt entries must be parameter names or indices"):
+        grad(f, wrt=1.5)
+    with pytest.raises(UsageError, match=r"wrt is empty"):
+        grad(f, wrt=())
+
+
+def test_error_tree():
+    for cls in (UsageError, NoSource, UnsupportedSyntax, UnsupportedCall, NotDifferentiable,
+                symback.InternalError):
+        assert issubclass(cls, SymbackError)
+    assert not issubclass(SymbackError, SyntaxError)
