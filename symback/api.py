@@ -48,17 +48,21 @@ def gradient_ir(f: Callable, wrt=None, with_value: bool = False) -> ir.Gradient:
 
 
 def _make(f: Callable, wrt, with_value: bool) -> types.FunctionType:
-    gradient = gradient_ir(f, wrt, with_value)
-    function = gradient.function
-    source = emit(gradient)
-    name = ("value_and_grad_" if with_value else "grad_") + function.name
+    stage, shown = "parse", ""
     try:
+        gradient = gradient_ir(f, wrt, with_value)
+        function = gradient.function
+        stage, shown = "emit", str(gradient)
+        source = emit(gradient)
+        name = ("value_and_grad_" if with_value else "grad_") + function.name
+        stage, shown = "compile", shown + "\n\n" + source
         compiled = compile_source(source, name, f"{function.file}:{function.line}")
     except SymbackError:
         raise
-    except Exception as err:  # generated code that does not compile is our bug
-        raise InternalError(f"the generated gradient does not compile ({err})", function=function.name,
-                            ir=str(gradient) + "\n\n" + source) from err
+    except Exception as err:  # anything else is our bug, not the user's: say so
+        name = getattr(f, "__name__", None)
+        raise InternalError(f"{type(err).__name__} in the {stage} stage: {err}", function=name,
+                            ir=shown) from err
     compiled.source = source
     compiled.__wrapped__ = f
     compiled.__qualname__ = name

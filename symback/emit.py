@@ -61,6 +61,8 @@ class Printer(PythonCodePrinter):
         if factor.could_extract_minus_sign():
             sign, factor = "-", -factor
         if name is None:
+            if factor.is_Number:  # a gradient is a float, even where the partial is 2
+                return sign + repr(float(factor))
             text = self._print(factor)
             return sign + (f"({text})" if sign and factor.is_Add else text)
         if factor == 1:

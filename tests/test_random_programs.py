@@ -32,15 +32,15 @@ UNARY = (
     "math.atan({0})",
     "math.exp(math.sin({0}))",
     "math.exp(math.tanh({0}))",
-    "math.sqrt(1.0 + ({0}) * ({0}))",
-    "math.log(1.0 + ({0}) * ({0}))",
+    "math.sqrt(1.0 + ({0}) ** 2)",
+    "math.log(1.0 + ({0}) ** 2)",
 )
 # Denominators: each is >= 0.25 in absolute value whatever {0} is.
 DENOMINATORS = (
     "(1.5 + math.sin({0}))",
     "(2.0 + math.cos({0}))",
     "(1.25 + math.tanh({0}))",
-    "(1.0 + ({0}) * ({0}))",
+    "(1.0 + ({0}) ** 2)",
 )
 
 MAX_VALUE = 1e6
