@@ -11,7 +11,7 @@ chain, times one call of
     hand value_and_grad      the hand-written value and gradient (programs.py)
     autograd / jax / torch   value and gradient, only if already installed
 
-as the best of several repeats of timeit loops of ~0.2 s, and prints
+as the best of 7 interleaved repeats of timeit loops of ~0.2 s, and prints
 microseconds per call and ratios. Targets: value_and_grad / f <= 3x,
 value_and_grad / hand <= 1.3x.
 
@@ -105,16 +105,29 @@ def check(name: str, f, args, hand, candidates: dict) -> None:
 # --- timing ------------------------------------------------------------------
 
 
-def time_call(fn, args, seconds: float, repeats: int) -> float:
-    """Best time of one call, in microseconds."""
-    timer = timeit.Timer("fn(*args)", globals={"fn": fn, "args": args})
+def _loop_length(timer: timeit.Timer, seconds: float) -> int:
+    """Calls per timing loop so that one loop takes about `seconds`."""
     number, t = 1, timer.timeit(1)
     while t < 0.02:  # grow the loop until it is long enough to scale from
         number *= 10
         t = timer.timeit(number)
-    number = max(1, round(number * seconds / t))
-    best = min(timer.repeat(repeat=repeats, number=number))
-    return best / number * 1e6
+    return max(1, round(number * seconds / t))
+
+
+def time_calls(fns: dict, args, seconds: float, repeats: int) -> dict[str, float]:
+    """Best time of one call of each function, in microseconds.
+
+    The repeats are interleaved (f, vg, grad, hand, f, vg, ...) so that a
+    burst of load on the machine hits every function alike; the best of
+    the repeats is the least disturbed one.
+    """
+    timers = {label: timeit.Timer("fn(*args)", globals={"fn": fn, "args": args}) for label, fn in fns.items()}
+    numbers = {label: _loop_length(timer, seconds) for label, timer in timers.items()}
+    best = {label: math.inf for label in fns}
+    for _ in range(repeats):
+        for label, timer in timers.items():
+            best[label] = min(best[label], timer.timeit(numbers[label]) / numbers[label] * 1e6)
+    return best
 
 
 # --- optional peers (never installed by this script) -------------------------
@@ -194,7 +207,7 @@ def bench(name: str, f, hand, args, source: str, fname: str, seconds: float, rep
 
     rows = [("f", f), ("symback value_and_grad", vg), ("symback grad", g), ("hand value_and_grad", hand)]
     rows += list(good_peers.items())
-    times = {label: time_call(fn, args, seconds, repeats) for label, fn in rows}
+    times = time_calls(dict(rows), args, seconds, repeats)
     t_f, t_hand = times["f"], times["hand value_and_grad"]
 
     print(f"\n{name}  ({len(args)} parameters; checks passed: symback = hand to rel {REL_SYMBACK_HAND:g}, "
@@ -217,7 +230,7 @@ def main(argv=None) -> None:
     parser.add_argument("--n", type=int, default=200, help="statements in the random chain (default 200)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--seconds", type=float, default=0.2, help="length of one timing loop")
-    parser.add_argument("--repeats", type=int, default=5, help="timing loops; the best is reported")
+    parser.add_argument("--repeats", type=int, default=7, help="timing loops; the best is reported")
     opts = parser.parse_args(argv)
 
     import sympy

@@ -165,6 +165,8 @@ def _times(factor: str | None, bar: str | None) -> str:
         return bar or "1.0"
     if bar is None:
         return factor
+    if factor.startswith("1 / "):
+        return f"{bar} / {factor[4:]}"
     if factor.startswith("-"):
         return f"-{factor[1:]} * {bar}"
     return f"{factor} * {bar}"

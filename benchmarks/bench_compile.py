@@ -1,0 +1,134 @@
+"""Compile time of symback's grad() on random chains of 100, 1000 and 10000 statements.
+
+    python benchmarks/bench_compile.py [--sizes 100 1000 10000] [--seed 0]
+
+Each size runs in a fresh Python subprocess, so SymPy's caches and
+symback's per-shape caches from one size do not help the next:
+
+    cold   wall clock of the first grad(chain) in that process (after
+           importing symback, which is timed separately as "import")
+    warm   wall clock of a second grad(chain) of the same function in the
+           same process (every shape already derived and printed)
+
+and prints seconds and seconds per 1000 statements, so that linear growth
+shows as a flat per-1000 column. A breakdown of the warm compile by
+pipeline phase (parse, derive, reverse, emit, compile) follows; it uses
+symback's internal modules and is skipped if they are not as expected.
+Target: 10,000 statements under 10 s (cold).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+TARGET_N, TARGET_SECONDS = 10_000, 10.0
+
+
+def worker(n: int, seed: int) -> dict:
+    """Run in the subprocess: time import, cold and warm grad(chain) of n statements."""
+    sys.path.insert(0, HERE)
+    import programs
+
+    chain = programs.load_module(programs.make_chain(n, seed), f"bench_compile_chain_{n}_{seed}").chain
+
+    t0 = time.perf_counter()
+    from symback import grad
+    t_import = time.perf_counter() - t0
+
+    t0 = time.perf_counter()
+    g = grad(chain)
+    t_cold = time.perf_counter() - t0
+
+    t0 = time.perf_counter()
+    grad(chain)
+    t_warm = time.perf_counter() - t0
+
+    result = {"n": n, "import": t_import, "cold": t_cold, "warm": t_warm,
+              "source_lines": g.source.count("\n")}
+
+    try:  # warm, by phase (symback internals: optional)
+        from symback.compile import compile_source
+        from symback.derive import derive
+        from symback.emit import emit
+        from symback.parse import check_wrt, parse
+        from symback.reverse import reverse
+
+        phases = {}
+        t0 = time.perf_counter()
+        parsed = parse(chain)
+        phases["parse"] = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        derived = derive(parsed)
+        phases["derive"] = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        gradient = reverse(derived, check_wrt(derived, None), False)
+        phases["reverse"] = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        source = emit(gradient)
+        phases["emit"] = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        compile_source(source, "grad_chain", "bench")
+        phases["compile"] = time.perf_counter() - t0
+        result["phases"] = phases
+    except Exception as err:  # noqa: BLE001
+        result["phases_error"] = repr(err)
+    return result
+
+
+def run_size(n: int, seed: int) -> dict:
+    proc = subprocess.run([sys.executable, os.path.abspath(__file__), "--worker", str(n), "--seed", str(seed)],
+                          capture_output=True, text=True)
+    if proc.returncode != 0:
+        sys.stderr.write(proc.stderr)
+        raise SystemExit(f"FAIL: compiling the {n}-statement chain failed (exit {proc.returncode})")
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[100, 1000, 10_000])
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--worker", type=int, help=argparse.SUPPRESS)
+    opts = parser.parse_args(argv)
+
+    if opts.worker is not None:
+        print(json.dumps(worker(opts.worker, opts.seed)))
+        return
+
+    import sympy
+    print(f"Python {platform.python_version()} ({platform.python_implementation()}) on {platform.machine()}, "
+          f"SymPy {sympy.__version__}; one fresh process per size, chain seed {opts.seed}")
+    print(f"\n  {'statements':>10s} {'import s':>9s} {'cold s':>9s} {'cold s/1k':>10s} "
+          f"{'warm s':>9s} {'warm s/1k':>10s} {'out lines':>10s}")
+    results = []
+    for n in opts.sizes:
+        r = run_size(n, opts.seed)
+        results.append(r)
+        print(f"  {n:10d} {r['import']:9.3f} {r['cold']:9.3f} {r['cold'] / n * 1000:10.3f} "
+              f"{r['warm']:9.3f} {r['warm'] / n * 1000:10.3f} {r['source_lines']:10d}", flush=True)
+
+    if all("phases" in r for r in results):
+        names = list(results[0]["phases"])
+        print(f"\n  warm, by phase (s):\n  {'statements':>10s} " + " ".join(f"{p:>9s}" for p in names))
+        for r in results:
+            print(f"  {r['n']:10d} " + " ".join(f"{r['phases'][p]:9.3f}" for p in names))
+    else:
+        for r in results:
+            if "phases_error" in r:
+                print(f"  (no phase breakdown for n={r['n']}: {r['phases_error']})")
+
+    for r in results:
+        if r["n"] == TARGET_N:
+            ok = "ok" if r["cold"] < TARGET_SECONDS else "MISSED"
+            print(f"\n  {TARGET_N} statements: {r['cold']:.2f} s cold (target < {TARGET_SECONDS:g} s: {ok})")
+
+
+if __name__ == "__main__":
+    main()
