@@ -48,21 +48,21 @@ def gradient_ir(f: Callable, wrt=None, with_value: bool = False) -> ir.Gradient:
 
 
 def _make(f: Callable, wrt, with_value: bool) -> types.FunctionType:
-    stage, shown = "parse", ""
+    stage, gradient, source = "parse", None, ""
     try:
         gradient = gradient_ir(f, wrt, with_value)
         function = gradient.function
-        stage, shown = "emit", str(gradient)
+        stage = "emit"
         source = emit(gradient)
         name = ("value_and_grad_" if with_value else "grad_") + function.name
-        stage, shown = "compile", shown + "\n\n" + source
+        stage = "compile"
         compiled = compile_source(source, name, f"{function.file}:{function.line}")
     except SymbackError:
         raise
     except Exception as err:  # anything else is our bug, not the user's: say so
-        name = getattr(f, "__name__", None)
-        raise InternalError(f"{type(err).__name__} in the {stage} stage: {err}", function=name,
-                            ir=shown) from err
+        shown = f"{gradient}\n\n{source}" if gradient is not None else ""
+        raise InternalError(f"{type(err).__name__} in the {stage} stage: {err}",
+                            function=getattr(f, "__name__", None), ir=shown) from err
     compiled.source = source
     compiled.__wrapped__ = f
     compiled.__qualname__ = name

@@ -121,14 +121,16 @@ def _share_temps(expr: sp.Expr, partials: list[sp.Expr]):
 
 
 def _costly(expr: sp.Expr) -> list[sp.Expr]:
-    """Function calls and roots in `expr`, innermost first, each once; not expr itself."""
+    """Function calls, roots and denominators in `expr`, innermost first, each
+    once; not expr itself. Worth computing once if a partial needs them too."""
+    denominators = {p.base for p in expr.atoms(sp.Pow) if p.exp.is_negative and p.base.is_Add}
     seen: list[sp.Expr] = []
     for node in sp.postorder_traversal(expr):
         if node is expr or node == expr or node in seen:
             continue
         if isinstance(node, (mathlib.Step, mathlib.StrictStep)):
             continue
-        if isinstance(node, sp.Function) or (node.is_Pow and not node.exp.is_Integer):
+        if isinstance(node, sp.Function) or (node.is_Pow and not node.exp.is_Integer) or node in denominators:
             seen.append(node)
     return seen
 

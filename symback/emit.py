@@ -31,13 +31,20 @@ class Printer(PythonCodePrinter):
     def _print_Float(self, expr):
         return repr(float(expr))  # shortest text that round-trips the double
 
+    # SymPy's parenthesize(item, level, strict) wraps item if its precedence is
+    # below level, or equal to it unless strict: `a*b // c` but `a // (b*c)`.
+
     def _print_FloorDiv(self, expr):
-        a, b = expr.args
-        return f"({self.parenthesize(a, PRECEDENCE['Mul'])} // {self.parenthesize(b, PRECEDENCE['Mul'], strict=True)})"
+        return self._python_operator(expr, "//")
 
     def _print_Mod(self, expr):
+        return self._python_operator(expr, "%")
+
+    def _python_operator(self, expr, op: str) -> str:
         a, b = expr.args
-        return f"({self.parenthesize(a, PRECEDENCE['Mul'])} % {self.parenthesize(b, PRECEDENCE['Mul'], strict=True)})"
+        left = self.parenthesize(a, PRECEDENCE["Mul"], strict=True)
+        right = self.parenthesize(b, PRECEDENCE["Mul"], strict=False)
+        return f"({left} {op} {right})"
 
     def _print_Max(self, expr):
         return f"max({self._print(expr.args[0])}, {self._print(expr.args[1])})"
@@ -54,23 +61,50 @@ class Printer(PythonCodePrinter):
     def _print_Hypot(self, expr):
         return f"{self._module_format('math.hypot')}({self._print(expr.args[0])}, {self._print(expr.args[1])})"
 
+    def _print_Square(self, expr):
+        name = self._print(expr.args[0])
+        return f"{name}*{name}"
+
+    def parenthesize(self, item, level, strict=False):
+        if isinstance(item, Square) and level >= PRECEDENCE["Mul"]:
+            return f"({self._print(item)})"  # x*x is a product, not a power
+        return super().parenthesize(item, level, strict)
+
+    def expression(self, expr: sp.Expr) -> str:
+        return self.doprint(_squares(expr))
+
     def product(self, factor: sp.Expr, name: sp.Symbol | None) -> str:
-        """factor * name as a person writes it: z_bar, a*(1 - a)*z_bar; just
-        factor when name is None. A leading '-' negates the whole product."""
+        """factor * name as a person writes it: z_bar, a*(1 - a)*z_bar,
+        x*z_bar/y; just factor when name is None. A leading '-' negates the
+        whole product (so an accumulation can become `-=`)."""
         sign = ""
-        if factor.could_extract_minus_sign():
+        if factor.could_extract_minus_sign() and not factor.is_Add:
             sign, factor = "-", -factor
-        if name is None:
-            if factor.is_Number:  # a gradient is a float, even where the partial is 2
-                return sign + repr(float(factor))
-            text = self._print(factor)
-            return sign + (f"({text})" if sign and factor.is_Add else text)
-        if factor == 1:
-            return sign + self._print(name)
-        text = self._print(factor)
-        if factor.is_Add:
-            text = f"({text})"
-        return f"{sign}{text}*{self._print(name)}"
+        if name is None and factor.is_Number:  # a gradient is a float, even where the partial is 2
+            return sign + repr(float(factor))
+        numer, denom = sp.fraction(factor) if name is not None else (factor, sp.S.One)
+        if numer == 1 and name is not None:
+            text = self._print(name)
+        else:
+            text = self._print(_squares(numer))
+            if numer.is_Add and (sign or name is not None):
+                text = f"({text})"
+            if name is not None:
+                text += f"*{self._print(name)}"
+        if denom != 1:  # divide once at the end: x*z_bar/y, not x/y*z_bar
+            text += "/" + self.parenthesize(_squares(denom), PRECEDENCE["Mul"], strict=False)
+        return sign + text
+
+
+class Square(sp.Function):
+    """x**2 of a name, printed x*x: a third of the time of a float power."""
+
+    nargs = 1
+
+
+def _squares(expr: sp.Expr) -> sp.Expr:
+    squares = {p: Square(p.base) for p in expr.atoms(sp.Pow) if p.exp == 2 and p.base.is_Symbol}
+    return expr.xreplace(squares) if squares else expr
 
 
 class Template:
@@ -103,11 +137,11 @@ def _template(key: tuple, build) -> Template:
 
 
 def _value_template(rule: ir.Rule) -> Template:
-    return _template((rule, "value"), lambda p: p.doprint(rule.value))
+    return _template((rule, "value"), lambda p: p.expression(rule.value))
 
 
 def _temp_template(rule: ir.Rule, index: int) -> Template:
-    return _template((rule, "temp", index), lambda p: p.doprint(rule.temps[index][1]))
+    return _template((rule, "temp", index), lambda p: p.expression(rule.temps[index][1]))
 
 
 def _contribution_template(rule: ir.Rule, index: int, seed: bool) -> Template:

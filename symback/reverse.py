@@ -24,22 +24,37 @@ def reverse(function: ir.Function, wrt: tuple[ir.Value, ...], with_value: bool) 
     active = _varied(function, wrt) & _useful(function)
 
     backward: list[ir.Accumulate] = []
-    has_adjoint: set[ir.Value] = set()
+    has_adjoint: dict[ir.Value, list[ir.Accumulate]] = {}  # value -> contributions to its adjoint
+    folded: set[int] = set()  # ids of `v_bar = 1.0` lines made unnecessary
     for stmt in reversed(function.body):
         target = stmt.target
         if target not in active or (target != result and target not in has_adjoint):
             continue  # reaches no output, or every path to it had a zero partial
+        seed = target == result
+        if not seed and _is_one(has_adjoint[target]):
+            # target_bar = 1.0 exactly (e.g. `return v + w`): fold it in, as for the output
+            folded.add(id(has_adjoint[target][0]))
+            seed = True
         for index, arg in enumerate(stmt.args):
             if not isinstance(arg, ir.Value) or arg not in active or stmt.rule.partials[index] == 0:
                 continue
-            backward.append(ir.Accumulate(arg, stmt, index, first=arg not in has_adjoint,
-                                          seed=target == result))
-            has_adjoint.add(arg)
+            acc = ir.Accumulate(arg, stmt, index, first=arg not in has_adjoint, seed=seed)
+            backward.append(acc)
+            has_adjoint.setdefault(arg, []).append(acc)
 
+    backward = [acc for acc in backward if id(acc) not in folded]
     unit = result if result in wrt else None
     zero = frozenset(p for p in wrt if p not in has_adjoint and p != unit)
     forward, unused = _forward(function, backward, with_value)
     return ir.Gradient(function, forward, unused, tuple(backward), wrt, zero, unit, with_value)
+
+
+def _is_one(contributions: list[ir.Accumulate]) -> bool:
+    """True if an adjoint is a single seeded contribution whose partial is 1."""
+    if len(contributions) != 1 or not contributions[0].seed:
+        return False
+    acc = contributions[0]
+    return acc.site.rule.partials[acc.index] == 1
 
 
 def _varied(function: ir.Function, wrt: tuple[ir.Value, ...]) -> set[ir.Value]:

@@ -155,4 +155,32 @@ def test_forward_without_value_computes_only_what_the_sweep_reads():
     # dt/ds and ds/dx need t, x, y; the final product itself is never computed
     assert "out =" not in source
     vsource = value_and_grad(tail).source
-    assert "out = t**2" in vsource
+    assert "out = t*t" in vsource
+
+
+def test_printer_parenthesizes_python_operators_and_divisions():
+    # regression: `-0.5*z_bar/_t2*_t4` once divided by _t2 and multiplied by _t4,
+    # found by tests/test_random_programs.py
+    import sympy as sp
+    from symback import mathlib
+    from symback.emit import Printer
+    a, b, c, bar = sp.symbols("a b c bar", real=True)
+    printer = Printer()
+    assert printer.product(a / (b * c), bar) == "a*bar/(b*c)"
+    assert printer.product(1 / (b + c), bar) == "bar/(b + c)"
+    assert printer.product(-a / b ** 2, bar) == "-a*bar/(b*b)"
+    assert printer.product(a ** 2 / (b * c), bar) == "a*a*bar/(b*c)"
+    assert printer.expression(mathlib.FloorDiv(a * b, b * c)) == "(a*b // (b*c))"
+    assert printer.expression(mathlib.Mod(a, b + c)) == "(a % (b + c))"
+    assert printer.expression(mathlib.FloorDiv(a, b) ** 2) == "(a // b)**2"
+    assert printer.expression(c ** (a ** 2)) == "c**(a*a)"
+    assert printer.expression(sp.Pow(a ** 2, c, evaluate=False)) == "(a*a)**c"
+    assert printer.expression(sp.exp(-a ** 2)) == "math.exp(-(a*a))"
+    assert printer.expression(1 - a ** 2) == "1 - (a*a)"
+    # and the printed text means the same as the expression
+    values = {a: 0.7, b: -1.3, c: 2.1}
+    for expr in (a / (b * c), mathlib.Mod(a, b + c), sp.Pow(a ** 2, c, evaluate=False), c ** (a ** 2), mathlib.FloorDiv(a * b, b * c)):
+        text = printer.expression(expr)
+        got = eval(text, {"math": math}, {str(k): v for k, v in values.items()})
+        want = float(expr.xreplace({k: sp.Float(v) for k, v in values.items()}).evalf())
+        assert got == pytest.approx(want), text
