@@ -23,6 +23,7 @@ class Namer:
 
     def __init__(self, reserved: frozenset[str] | set[str] = frozenset()):
         self._taken: set[str] = set(reserved) | python_reserved()
+        self._next: dict[str, int] = {}  # base -> first number not yet tried: keeps fresh() O(1)
 
     def claim(self, name: str) -> str:
         """Take `name` itself (a user's own variable); it must be free to the caller."""
@@ -34,11 +35,12 @@ class Namer:
         if first is None and base not in self._taken:
             self._taken.add(base)
             return base
-        n = 2 if first is None else first
+        n = self._next.get(base, 2 if first is None else first)
         while f"{base}{n}" in self._taken:
             n += 1
         name = f"{base}{n}"
         self._taken.add(name)
+        self._next[base] = n + 1
         return name
 
     def version(self, name: str) -> str:

@@ -117,9 +117,9 @@ class _Lower:
                 self.closure[var] = cell.cell_contents
             except ValueError:  # an empty cell: the variable is not yet assigned
                 pass
-        self.reserved = frozenset(_names_in(self.node)) | {self.name}
+        names, self.locals = _scan(self.node)
+        self.reserved = frozenset(names)
         self.namer = Namer(self.reserved)
-        self.locals = _assigned_names(self.node)
         self.env: dict[str, ir.Value] = {}
         self.body: list[ir.Assign] = []
 
@@ -427,27 +427,20 @@ class _Lower:
         return ("call", fname, *lowered)
 
 
-def _names_in(node: ast.AST) -> set[str]:
-    """Every identifier the source mentions: generated names must avoid them."""
-    names = set()
+def _scan(node: ast.FunctionDef) -> tuple[set[str], set[str]]:
+    """Every identifier the source mentions (generated names must avoid them),
+    and the names Python treats as local (bound anywhere in the body)."""
+    names, assigned = {node.name}, set()
     for sub in ast.walk(node):
         if isinstance(sub, ast.Name):
             names.add(sub.id)
+            if isinstance(sub.ctx, ast.Store):
+                assigned.add(sub.id)
         elif isinstance(sub, ast.arg):
             names.add(sub.arg)
         elif isinstance(sub, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
             names.add(sub.name)
-    return names
-
-
-def _assigned_names(node: ast.FunctionDef) -> set[str]:
-    """Names Python treats as local: bound anywhere in the body."""
-    names = set()
-    for stmt in node.body:
-        for sub in ast.walk(stmt):
-            if isinstance(sub, ast.Name) and isinstance(sub.ctx, ast.Store):
-                names.add(sub.id)
-    return names
+    return names, assigned
 
 
 def check_wrt(function: ir.Function, wrt: object) -> tuple[ir.Value, ...]:
