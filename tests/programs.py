@@ -392,7 +392,7 @@ def with_defaults(x, y=2.0, z=-1.0):
 
 @domain(-2, 2)
 def keyword_only(x, y, *, k=2.0, shift=0.5):
-    """k and shift are constants: only x and y are differentiated."""
+    """k and shift are keyword-only: grad differentiates them too unless wrt says otherwise."""
     return x ** 2 * k + shift * y + k * x * y
 
 

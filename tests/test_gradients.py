@@ -18,6 +18,15 @@ def _positional(fn):
     return [p.name for p in inspect.signature(fn).parameters.values() if p.kind in kinds]
 
 
+def _grad(make, fn):
+    """make(fn) differentiated by the positional parameters, which the numeric
+    reference varies; keyword-only ones are covered by test_keyword_only_parameters."""
+    positional = _positional(fn)
+    if len(positional) == len(inspect.signature(fn).parameters):
+        return make(fn)
+    return make(fn, wrt=tuple(positional))
+
+
 SINGLE = [fn for fn in SCALAR if len(_positional(fn)) == 1]
 MULTI = [fn for fn in SCALAR if len(_positional(fn)) > 1]
 
@@ -34,7 +43,7 @@ seeds = pytest.mark.parametrize("seed", SEEDS)
 def test_grad_matches_finite_differences(fn, seed):
     """grad(fn) agrees with central differences at sampled points."""
     args = sample_args(fn, seed)
-    assert_grads_close(grad(fn)(*args), central_differences(fn, args), fn, args)
+    assert_grads_close(_grad(grad, fn)(*args), central_differences(fn, args), fn, args)
 
 
 @by_name(SCALAR)
@@ -42,7 +51,7 @@ def test_grad_matches_finite_differences(fn, seed):
 def test_value_and_grad(fn, seed):
     """value_and_grad returns fn's own value and the same gradient."""
     args = sample_args(fn, seed)
-    value, grads = value_and_grad(fn)(*args)
+    value, grads = _grad(value_and_grad, fn)(*args)
     assert value == pytest.approx(fn(*args), rel=1e-12)
     assert_grads_close(grads, central_differences(fn, args), fn, args)
 
@@ -61,9 +70,19 @@ def test_single_parameter_gives_bare_float(fn):
 def test_multi_parameter_gives_tuple_of_floats(fn):
     """Several parameters give a tuple of plain Python floats, one per parameter."""
     args = sample_args(fn, 0)
-    g = grad(fn)(*args)
+    g = _grad(grad, fn)(*args)
     assert isinstance(g, tuple) and len(g) == len(args), f"{fn.__name__}: got {g!r}"
     assert all(type(x) is float for x in g), f"{fn.__name__}: types {[type(x).__name__ for x in g]}"
+
+
+def test_keyword_only_parameters_are_differentiated_by_default():
+    """The default wrt is every parameter, keyword-only ones included."""
+    def positional(x, y, k, shift):
+        return programs.keyword_only(x, y, k=k, shift=shift)
+    args = sample_args(programs.keyword_only, 0)
+    full = (*args, 2.0, 0.5)
+    assert_grads_close(grad(programs.keyword_only)(*args), central_differences(positional, full),
+                       programs.keyword_only, full, params=["x", "y", "k", "shift"])
 
 
 ZERO_PARTIALS = [
