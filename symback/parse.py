@@ -112,11 +112,12 @@ class _Lower:
         fn = source.fn
         self.globals = fn.__globals__
         self.closure = {}
+        self.unbound = set()  # closure variables not assigned yet when grad was called
         for var, cell in zip(fn.__code__.co_freevars, fn.__closure__ or ()):
             try:
                 self.closure[var] = cell.cell_contents
-            except ValueError:  # an empty cell: the variable is not yet assigned
-                pass
+            except ValueError:
+                self.unbound.add(var)
         names, self.locals = _scan(self.node)
         self.reserved = frozenset(names)
         self.namer = Namer(self.reserved)
@@ -173,6 +174,8 @@ class _Lower:
     def default_source(self, arg: ast.arg, default: object) -> str | None:
         if default is inspect.Parameter.empty:
             return None
+        if isinstance(default, float) and not math.isfinite(default):
+            return f"float('{default}')"
         if isinstance(default, (int, float, complex, str, bytes, bool, type(None))):
             return repr(default)
         self.fail(UnsupportedSyntax, arg, f"the default value of parameter {arg.arg!r} is a "
@@ -355,6 +358,9 @@ class _Lower:
 
     def lookup(self, node: ast.Name) -> object:
         name = node.id
+        if name in self.unbound:
+            self.fail(UnsupportedSyntax, node, f"the enclosing function's variable {name!r} has no value yet",
+                      f"assign {name} before calling grad")
         for scope in (self.closure, self.globals, vars(builtins)):
             if name in scope:
                 return scope[name]

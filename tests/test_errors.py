@@ -221,3 +221,14 @@ def test_error_tree():
                 symback.InternalError):
         assert issubclass(cls, SymbackError)
     assert not issubclass(SymbackError, SyntaxError)
+
+
+def test_closure_variable_without_a_value_yet():
+    def outer():
+        def inner(x):
+            return x * late
+        with pytest.raises(UnsupportedSyntax, match=r"variable 'late' has no value yet"):
+            grad(inner)
+        late = 2.0
+        return grad(inner)(1.0)
+    assert outer() == 2.0
