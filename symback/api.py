@@ -16,8 +16,8 @@ from . import ir
 from .compile import compile_source
 from .derive import derive
 from .emit import emit
-from .errors import InternalError, SymbackError
-from .parse import check_wrt, parse
+from .errors import InternalError, SymbackError, UsageError
+from .parse import parse
 from .reverse import reverse
 
 
@@ -53,8 +53,8 @@ def _make(f: Callable, wrt, with_value: bool) -> types.FunctionType:
         gradient = gradient_ir(f, wrt, with_value)
         function = gradient.function
         stage = "emit"
-        source = emit(gradient)
         name = ("value_and_grad_" if with_value else "grad_") + function.name
+        source = emit(gradient, name)
         stage = "compile"
         compiled = compile_source(source, name, f"{function.file}:{function.line}")
     except SymbackError:
@@ -70,3 +70,33 @@ def _make(f: Callable, wrt, with_value: bool) -> types.FunctionType:
     if function.doc:
         compiled.__doc__ = (compiled.__doc__ or "") + "\n" + function.doc
     return compiled
+
+
+def check_wrt(function: ir.Function, wrt: object) -> tuple[ir.Value, ...]:
+    """Resolve a wrt spec (name, index, or a tuple of them) to parameters, in order."""
+    params = [p.value for p in function.params]
+    if wrt is None:
+        return tuple(params)
+    specs = wrt if isinstance(wrt, (tuple, list)) else (wrt,)
+    if not specs:
+        raise UsageError("wrt is empty", function=function.name,
+                         hint="name at least one parameter to differentiate with respect to")
+    chosen = set()
+    listed = ", ".join(p.name for p in params)
+    for spec in specs:
+        if isinstance(spec, bool) or not isinstance(spec, (int, str)):
+            raise UsageError(f"wrt entries must be parameter names or indices, got {spec!r}",
+                             function=function.name, hint=f"the parameters are: {listed}")
+        if isinstance(spec, int):
+            if not -len(params) <= spec < len(params):
+                raise UsageError(f"wrt index {spec} is out of range for {len(params)} parameters",
+                                 function=function.name, hint=f"the parameters are: {listed}")
+            chosen.add(params[spec])
+        else:
+            match = [p for p in params if p.name == spec]
+            if not match:
+                raise UsageError(f"wrt names {spec!r}, which is not a parameter of {function.name}",
+                                 function=function.name, hint=f"the parameters are: {listed}")
+            chosen.add(match[0])
+    return tuple(p for p in params if p in chosen)
+

@@ -23,7 +23,7 @@ from typing import NoReturn
 import sympy as sp
 
 from . import ir, mathlib
-from .errors import NotDifferentiable, SymbackError, UnsupportedCall, UnsupportedSyntax, UsageError
+from .errors import NotDifferentiable, SymbackError, UnsupportedCall, UnsupportedSyntax
 from .names import Namer
 from .source import Source, read_source
 
@@ -447,33 +447,3 @@ def _scan(node: ast.FunctionDef) -> tuple[set[str], set[str]]:
         elif isinstance(sub, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
             names.add(sub.name)
     return names, assigned
-
-
-def check_wrt(function: ir.Function, wrt: object) -> tuple[ir.Value, ...]:
-    """Resolve a wrt spec (name, index, or a tuple of them) to parameters, in order."""
-    params = [p.value for p in function.params]
-    if wrt is None:
-        return tuple(params)
-    specs = wrt if isinstance(wrt, (tuple, list)) else (wrt,)
-    if not specs:
-        raise UsageError("wrt is empty", function=function.name,
-                         hint="name at least one parameter to differentiate with respect to")
-    chosen = set()
-    listed = ", ".join(p.name for p in params)
-    for spec in specs:
-        if isinstance(spec, bool) or not isinstance(spec, (int, str)):
-            raise UsageError(f"wrt entries must be parameter names or indices, got {spec!r}",
-                             function=function.name, hint=f"the parameters are: {listed}")
-        if isinstance(spec, int):
-            if not -len(params) <= spec < len(params):
-                raise UsageError(f"wrt index {spec} is out of range for {len(params)} parameters",
-                                 function=function.name, hint=f"the parameters are: {listed}")
-            chosen.add(params[spec])
-        else:
-            match = [p for p in params if p.name == spec]
-            if not match:
-                raise UsageError(f"wrt names {spec!r}, which is not a parameter of {function.name}",
-                                 function=function.name, hint=f"the parameters are: {listed}")
-            chosen.add(match[0])
-    return tuple(p for p in params if p in chosen)
-

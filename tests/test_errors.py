@@ -232,3 +232,17 @@ def test_closure_variable_without_a_value_yet():
         late = 2.0
         return grad(inner)(1.0)
     assert outer() == 2.0
+
+
+def test_a_bug_of_ours_is_an_internal_error_not_a_bare_exception(monkeypatch):
+    import symback.api
+
+    def broken_emit(gradient, name):
+        raise KeyError("boom")
+    monkeypatch.setattr(symback.api, "emit", broken_emit)
+
+    def fine(x):
+        return x * x
+    with pytest.raises(symback.InternalError, match=r"KeyError in the emit stage.*please report") as info:
+        grad(fine)
+    assert "out = x**2" in str(info.value)  # the IR is shown
