@@ -249,7 +249,11 @@ class _Emitter:
         names.update(self.temps.get(stmt.target, {}))
         if not acc.seed:
             names["zbar"] = self.bar(stmt.target)
-        text = self.render(_contribution_template(stmt.rule, acc.index, acc.seed), names)
+        if acc.mirror:  # the same product was just assigned to another adjoint
+            operand, sign = acc.mirror
+            text = ("-" if sign < 0 else "") + self.bar(operand)
+        else:
+            text = self.render(_contribution_template(stmt.rule, acc.index, acc.seed), names)
         if acc.first:
             return f"{self.bar(acc.operand)} = {text}"
         if text.startswith("-"):  # product() puts '-' only in front of the whole product

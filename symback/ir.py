@@ -104,6 +104,22 @@ class Rule:
             out.append((operands, RESULT in free or bool(free & temps)))
         return tuple(out)
 
+    @cached_property
+    def mirrors(self) -> dict[int, tuple[tuple[int, int], ...]]:
+        """index -> ((j, sign), ...) for earlier partials with partials[index] ==
+        sign * partials[j]: for (a - y)**2, d/dy = -d/da, so y_bar = -a_bar."""
+        out: dict[int, tuple[tuple[int, int], ...]] = {}
+        if len(self.partials) > 8:
+            return out
+        for i, p in enumerate(self.partials):
+            if p.is_Number:
+                continue  # a constant partial costs nothing to print again
+            found = tuple((j, sign) for j, q in enumerate(self.partials[:i]) for sign in (1, -1)
+                          if not q.is_Number and sp.expand(p - sign * q) == 0)
+            if found:
+                out[i] = found
+        return out
+
 
 RESULT = sp.Symbol("__r", real=True)   # stands for the statement's own value
 ADJOINT = sp.Symbol("__zbar", real=True)  # stands for the statement's adjoint
@@ -191,8 +207,10 @@ class Accumulate:
     """operand_bar (+)= partial[index] of `site` times site.target's adjoint.
 
     `first` is the first contribution to operand's adjoint, so it assigns
-    rather than adds; `seed` means site.target is the output, whose adjoint
-    is 1, so the product is just the partial.
+    rather than adds; `seed` means site.target's adjoint is exactly 1 (it is
+    the output), so the product is just the partial. `mirror` = (v, sign)
+    says this contribution is sign * v_bar, just assigned from the same
+    statement: print that instead of the product again.
     """
 
     operand: Value
@@ -200,9 +218,12 @@ class Accumulate:
     index: int
     first: bool
     seed: bool
+    mirror: tuple[Value, int] | None = None
 
     def __str__(self) -> str:
         op = "=" if self.first else "+="
+        if self.mirror:
+            return f"{self.operand}_bar {op} {'-' if self.mirror[1] < 0 else ''}{self.mirror[0]}_bar"
         partial = self.site.partial(self.index)
         bar = "" if self.seed else f" * {self.site.target}_bar"
         return f"{self.operand}_bar {op} ({partial}){bar}"

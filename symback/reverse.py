@@ -35,11 +35,16 @@ def reverse(function: ir.Function, wrt: tuple[ir.Value, ...], with_value: bool) 
             # target_bar = 1.0 exactly (e.g. `return v + w`): fold it in, as for the output
             folded.add(id(has_adjoint[target][0]))
             seed = True
+        assigned_here: dict[int, ir.Value] = {}  # index -> operand whose adjoint this statement assigned
         for index, arg in enumerate(stmt.args):
             if not isinstance(arg, ir.Value) or arg not in active or stmt.rule.partials[index] == 0:
                 continue
-            acc = ir.Accumulate(arg, stmt, index, first=arg not in has_adjoint, seed=seed)
+            mirror = next(((assigned_here[j], sign) for j, sign in stmt.rule.mirrors.get(index, ())
+                           if j in assigned_here), None)
+            acc = ir.Accumulate(arg, stmt, index, first=arg not in has_adjoint, seed=seed, mirror=mirror)
             backward.append(acc)
+            if acc.first:
+                assigned_here[index] = arg
             has_adjoint.setdefault(arg, []).append(acc)
 
     backward = [acc for acc in backward if id(acc) not in folded]

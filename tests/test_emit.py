@@ -53,6 +53,7 @@ def test_sigmoid_partial_is_a_times_one_minus_a():
     sweep = backward_lines(source)
     assert not any("exp" in line for line in sweep), source
     assert "z_bar = a*(1 - a)*a_bar" in [line.strip() for line in sweep]
+    assert "y_bar = -a_bar" in [line.strip() for line in sweep]  # d/dy = -d/da: not computed twice
 
 
 def test_generated_code_parses_and_is_flake_clean():
