@@ -10,7 +10,7 @@ Partials are rewritten to reuse what the forward pass already holds:
 
 1. the statement's own value: d exp(x)/dx is exp(x), i.e. RESULT;
 2. for a value like a = 1/(1 + exp(-z)), whose partial still needs exp(-z),
-   solve a = 1/(1 + exp(-z)) for exp(-z) and substitute: a*(1 - a), the
+   invert a = 1/(1 + exp(-z)) for exp(-z) and substitute: a*(1 - a), the
    sigmoid derivative a student knows. Accepted only if the result is a
    polynomial (no new division, so no new singularity);
 3. whatever costly subexpression is left that the value also computes
@@ -83,11 +83,8 @@ def _solve_for_inner(partials: list[sp.Expr], plain: list[sp.Expr], expr: sp.Exp
     if len(needed) != 1 or sp.count_ops(expr) > 12:
         return partials
     inner = needed[0]
-    try:
-        solutions = sp.solve(sp.Eq(ir.RESULT, expr), inner)
-    except (NotImplementedError, ValueError, TypeError):
-        return partials
-    if len(solutions) != 1:
+    solution = _invert_mobius(expr, inner)
+    if solution is None:
         return partials
     out = []
     allowed = list(expr.free_symbols) + [ir.RESULT]
@@ -95,12 +92,35 @@ def _solve_for_inner(partials: list[sp.Expr], plain: list[sp.Expr], expr: sp.Exp
         if not partial.has(inner):
             out.append(partial)
             continue
-        candidate = sp.simplify(partial.subs(inner, solutions[0]))
+        candidate = sp.simplify(partial.subs(inner, solution))
         if candidate.is_polynomial(*allowed) and _agrees(candidate, original, expr, points):
             out.append(candidate)
         else:
             out.append(partial)
     return out
+
+
+def _invert_mobius(expr: sp.Expr, inner: sp.Expr) -> sp.Expr | None:
+    """inner in terms of RESULT, if expr = (p*inner + q)/(r*inner + s).
+
+    That form (sigmoid 1/(1 + exp(-z)), c*exp(x), ...) inverts with one
+    division and no search: a general sympy.solve can take minutes or
+    gigabytes on an innocent-looking statement, so we do not call it.
+    """
+    u = sp.Dummy("u", real=True)
+    numer, denom = sp.fraction(sp.together(expr.xreplace({inner: u})))
+    if numer.has(inner) or denom.has(inner):
+        return None  # inner also occurs in another form (e.g. exp(2x) beside exp(x))
+    try:
+        top, bottom = sp.Poly(numer, u), sp.Poly(denom, u)
+    except sp.PolynomialError:
+        return None
+    if top.degree() > 1 or bottom.degree() > 1 or (top.degree() < 1 and bottom.degree() < 1):
+        return None
+    p, q = top.coeff_monomial(u), top.coeff_monomial(1)
+    r, s = bottom.coeff_monomial(u), bottom.coeff_monomial(1)
+    # R*(r*u + s) = p*u + q  =>  u = (q - R*s)/(R*r - p)
+    return (q - ir.RESULT * s) / (ir.RESULT * r - p)
 
 
 def _share_temps(expr: sp.Expr, partials: list[sp.Expr]):
@@ -140,8 +160,8 @@ def _sample_points(symbols: list[sp.Symbol]) -> list[dict]:
     rng = random.Random(len(symbols))
     points = []
     for _ in range(4):
-        points.append({s: sp.Float(rng.choice((-1, 1)) * rng.uniform(0.15, 0.95)) for s in symbols})
-    points.append({s: sp.Float(rng.uniform(0.15, 0.95)) for s in symbols})
+        points.append({s: rng.choice((-1, 1)) * rng.uniform(0.15, 0.95) for s in symbols})
+    points.append({s: rng.uniform(0.15, 0.95) for s in symbols})
     return points
 
 
@@ -150,23 +170,12 @@ def _agrees(candidate: sp.Expr, reference: sp.Expr, expr: sp.Expr, points: list[
     points (RESULT standing for expr there), and they are at one point at least."""
     confirmed = 0
     for point in points:
-        want = _number(reference.xreplace(point))
+        want = mathlib.evaluate(reference, point)
         if want is None:
             continue
-        result = _number(expr.xreplace(point))
-        got = _number(candidate.xreplace({**point, ir.RESULT: sp.Float(result, 30)})) if result is not None else None
+        result = mathlib.evaluate(expr, point)
+        got = mathlib.evaluate(candidate, {**point, ir.RESULT: result}) if result is not None else None
         if got is None or abs(got - want) > 1e-9 * max(1.0, abs(want)):
             return False
         confirmed += 1
     return confirmed > 0
-
-
-def _number(expr: sp.Expr) -> float | None:
-    """expr as a real float, or None if it is not a finite real number."""
-    try:
-        value = complex(expr.evalf(30))
-    except (TypeError, ValueError, ZeroDivisionError, OverflowError):
-        return None
-    if value.imag != 0 or value.real != value.real or abs(value.real) == float("inf"):
-        return None
-    return value.real

@@ -111,6 +111,17 @@ class Rule:
         out: dict[int, tuple[tuple[int, int], ...]] = {}
         if len(self.partials) > 8:
             return out
+        # Compared structurally after factor_terms (cheap, never expands): a
+        # miss costs a little speed, a false match would be a wrong gradient.
+        normal = [None if p.is_Number else sp.factor_terms(p) for p in self.partials]
+        for i, p in enumerate(normal):
+            if p is None:
+                continue  # a constant partial costs nothing to print again
+            found = tuple((j, sign) for j, q in enumerate(self.partials[:i]) for sign in (1, -1)
+                          if normal[j] is not None and sp.factor_terms(sign * q) == p)
+            if found:
+                out[i] = found
+        return out
         for i, p in enumerate(self.partials):
             if p.is_Number:
                 continue  # a constant partial costs nothing to print again

@@ -169,6 +169,51 @@ _BINARY = {
 BINARY_OPS = frozenset(_BINARY)
 
 
+# SymPy function class name -> the float function, for `evaluate`.
+_FLOAT_FUNCTIONS = {
+    **{name: getattr(math, name) for name in (
+        "sin", "cos", "tan", "asin", "acos", "atan", "atan2", "sinh", "cosh", "tanh",
+        "asinh", "acosh", "atanh", "exp", "expm1", "log", "log1p", "log2", "log10", "erf", "erfc")},
+    "Abs": abs,
+    "sign": lambda a: 0.0 if a == 0 else math.copysign(1.0, a),
+}
+
+
+def evaluate(expr: sp.Expr, env: dict[sp.Symbol, float]) -> float | None:
+    """expr at a point, in Python floats; None where it is not a finite real.
+
+    Plain float arithmetic on purpose: SymPy's own evaluation works in
+    arbitrary precision and can take minutes on a large intermediate value.
+    """
+    try:
+        value = _evaluate(expr, env)
+    except (ArithmeticError, ValueError, TypeError):
+        return None
+    if not isinstance(value, float) or not math.isfinite(value):
+        return None
+    return value
+
+
+def _evaluate(expr: sp.Expr, env: dict[sp.Symbol, float]) -> float:
+    if expr in env:
+        return env[expr]
+    if expr.is_Number or expr.is_NumberSymbol:
+        return float(expr)
+    args = [_evaluate(arg, env) for arg in expr.args]
+    if expr.is_Add:
+        return math.fsum(args)
+    if expr.is_Mul:
+        return math.prod(args)
+    if expr.is_Pow:
+        return float(args[0] ** args[1])  # a complex result raises TypeError here
+    if isinstance(expr, _PythonFunction):
+        return float(expr.python(*args))
+    function = _FLOAT_FUNCTIONS.get(type(expr).__name__)
+    if function is None:
+        raise TypeError(f"no float evaluation for {type(expr).__name__}")
+    return float(function(*args))
+
+
 def placeholder(i: int) -> sp.Symbol:
     """The symbol standing for operand i of a shape."""
     return sp.Symbol(f"__a{i}", real=True)

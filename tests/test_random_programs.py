@@ -1,11 +1,12 @@
 """Property test: symback's gradient of random straight-line programs.
 
 Hypothesis writes a random function of 3-4 floats: 1-12 statements, each
-(re)assigning a variable to an expression tree of depth <= 3 over earlier
-variables, parameters and small constants, then a `return`. Every operation
-is smooth and defined everywhere (divisors are bounded away from 0, exp only
-sees bounded arguments), so finite differences are a valid reference at any
-point. The source goes to a real .py file so that inspect.getsource works.
+(re)assigning a variable (or two, by tuple unpacking) to an expression tree
+of depth <= 3 over earlier variables, parameters and small constants, then
+a `return`. Operations are defined everywhere (divisors are bounded away
+from 0, exp only sees bounded arguments); those with kinks or jumps (max,
+min, abs, //, %, atan2) are checked only at points where finite differences
+with two step sizes agree, i.e. away from the kinks. The source goes to a real .py file so that inspect.getsource works.
 """
 
 import importlib.util
@@ -43,13 +44,27 @@ DENOMINATORS = (
     "(1.0 + ({0}) ** 2)",
 )
 
+# Forms of two operands with kinks or jumps (max, min, abs, //, %, atan2's
+# branch cut); points near one are skipped by the consistency check below.
+BINARY = (
+    "max({0}, {1})",
+    "min({0}, {1}, 0.25)",
+    "abs({0} - {1})",
+    "({0} % 1.5)",
+    "(({0}) // 0.75 * {1})",
+    "math.hypot({0}, {1})",
+    "math.atan2({0}, {1})",
+    "({0}) ** 3",
+    "math.pow(1.5 + math.sin({0}), {1})",
+)
+
 MAX_VALUE = 1e6
 
 
 @st.composite
 def expressions(draw, names, depth=3):
     """Python source of a random expression over `names`, nesting at most `depth`."""
-    kinds = ["leaf", "binary", "unary", "divide"] if depth > 0 else ["leaf"]
+    kinds = ["leaf", "binary", "unary", "divide", "function"] if depth > 0 else ["leaf"]
     kind = draw(st.sampled_from(kinds))
     if kind == "leaf":
         if draw(st.booleans()):
@@ -58,6 +73,8 @@ def expressions(draw, names, depth=3):
     left = draw(expressions(names, depth - 1))
     if kind == "unary":
         return draw(st.sampled_from(UNARY)).format(left)
+    if kind == "function":
+        return draw(st.sampled_from(BINARY)).format(left, draw(expressions(names, depth - 1)))
     if kind == "divide":
         return f"({left} / {draw(st.sampled_from(DENOMINATORS)).format(draw(expressions(names, depth - 1)))})"
     op = draw(st.sampled_from(["+", "-", "*"]))
@@ -73,7 +90,10 @@ def random_programs(draw):
     for _ in range(draw(st.integers(1, 12))):
         value = draw(expressions(names))
         target = draw(st.sampled_from(names + [n for n in LOCALS if n not in names]))
-        if target in names and draw(st.booleans()):
+        if draw(st.integers(0, 5)) == 0:  # tuple unpacking: both right-hand sides see the old values
+            other = draw(st.sampled_from([n for n in names if n != target] or names))
+            body.append(f"    {target}, {other} = {value}, {draw(expressions(names))}")
+        elif target in names and draw(st.booleans()):
             op = draw(st.sampled_from(["+=", "-=", "*="]))
             body.append(f"    {target} {op} {value}")
         else:
@@ -100,6 +120,20 @@ def load_function(source, directory):
     return module.f
 
 
+def _smooth_here(fn, args, scale, h=1e-5):
+    """Whether fn has no kink at args: its one-sided slopes agree in every
+    direction. At a tie of max(x, y) both central differences say 0.5, but
+    the slopes from the left and the right differ by 1."""
+    at = fn(*args)
+    for i in range(len(args)):
+        up, down = list(args), list(args)
+        up[i] += h
+        down[i] -= h
+        if abs((fn(*up) - at) - (at - fn(*down))) > 1e-3 * h * scale:
+            return False
+    return True
+
+
 def _consistent(fine, coarse, scale):
     """Whether two finite-difference estimates agree: the reference is trustworthy here."""
     return all(abs(a - b) <= 1e-6 * scale + 1e-6 * abs(b) for a, b in zip(fine, coarse))
@@ -121,5 +155,6 @@ def test_random_program_gradient(program, point, tmp_path_factory):
     scale = max(1.0, abs(value))
     assume(all(map(math.isfinite, want)))
     assume(_consistent(want, central_differences(fn, args, h=1e-4), scale))
+    assume(_smooth_here(fn, args, scale))
     # Finite-difference rounding error grows with |f|, so the absolute tolerance does too.
     assert_grads_close(grad(fn)(*args), want, fn, args, atol=1e-6 * scale)
