@@ -57,7 +57,8 @@ def worker(n: int, seed: int) -> dict:
         from symback.compile import compile_source
         from symback.derive import derive
         from symback.emit import emit
-        from symback.parse import check_wrt, parse
+        from symback.api import check_wrt
+        from symback.parse import parse
         from symback.reverse import reverse
 
         phases = {}
