@@ -25,6 +25,9 @@ class Namer:
         self._taken: set[str] = set(reserved) | python_reserved()
         self._next: dict[str, int] = {}  # base -> first number not yet tried: keeps fresh() O(1)
 
+    def is_taken(self, name: str) -> bool:
+        return name in self._taken
+
     def claim(self, name: str) -> str:
         """Take `name` itself (a user's own variable); it must be free to the caller."""
         self._taken.add(name)

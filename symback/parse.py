@@ -105,7 +105,8 @@ def _arity(tree: tuple) -> int:
 class _Lower:
     """Function body -> ir statements; one method per accepted construct."""
 
-    def __init__(self, source: Source):
+    def __init__(self, source: Source, caller: "_Lower | None" = None):
+        """Lower `source`; a helper called from `caller` shares its body and names."""
         self.src = source
         self.node = source.node
         self.name = source.node.name
@@ -120,9 +121,16 @@ class _Lower:
                 self.unbound.add(var)
         names, self.locals = _scan(self.node)
         self.reserved = frozenset(names)
-        self.namer = Namer(self.reserved)
         self.env: dict[str, ir.Value] = {}
-        self.body: list[ir.Assign] = []
+        self.caller = caller
+        if caller is None:
+            self.namer = Namer(self.reserved)
+            self.body: list[ir.Assign] = []
+            self.stack: tuple = (fn,)                  # functions being lowered, for recursion
+            self.helper_results: set[ir.Value] = set()  # values a helper's return made
+        else:
+            self.namer, self.body = caller.namer, caller.body
+            self.stack, self.helper_results = caller.stack + (fn,), caller.helper_results
 
     # --- errors -------------------------------------------------------------
 
@@ -137,14 +145,8 @@ class _Lower:
 
     def function(self) -> ir.Function:
         params = self.params()
-        stmts = list(self.node.body)
         doc = ast.get_docstring(self.node, clean=True)
-        if doc is not None:
-            stmts = stmts[1:]
-        if not stmts or not isinstance(stmts[-1], ast.Return):
-            where = stmts[-1] if stmts else self.node
-            self.fail(UnsupportedSyntax, where, "the function must end with a return statement",
-                      "return the scalar to differentiate as the last statement")
+        stmts = self.statements()
         for stmt in stmts[:-1]:
             self.statement(stmt)
         result = self.ret(stmts[-1])
@@ -250,11 +252,23 @@ class _Lower:
 
     def bind(self, target: ast.expr, tree: _Tree, args: list[ir.Operand], where: ast.AST) -> ir.Value:
         name = self.target_name(target)
-        ident = self.namer.claim(name) if name not in self.env else self.namer.version(name)
-        value = ir.Value(name, ident)
-        self.body.append(ir.Assign(value, self.shape(tree, where), tuple(args), self.src.loc(where)))
+        value = ir.Value(name, self.new_ident(name))
+        last = self.body[-1] if self.body else None
+        if tree == ("arg", 0) and last is not None and args[0] in self.helper_results and last.target == args[0]:
+            # `a = helper(...)`: name the helper's result `a` rather than copying it
+            self.body[-1] = ir.Assign(value, last.shape, last.args, last.loc)
+        else:
+            self.body.append(ir.Assign(value, self.shape(tree, where), tuple(args), self.src.loc(where)))
         self.env[name] = value
         return value
+
+    def new_ident(self, name: str) -> str:
+        """The SSA name for a new value of variable `name` in this function."""
+        if name in self.env:
+            return self.namer.version(name)
+        if self.caller is None:
+            return self.namer.claim(name)  # the function's own variable: its own name
+        return self.namer.version(name) if self.namer.is_taken(name) else self.namer.claim(name)
 
     def target_name(self, target: ast.expr) -> str:
         if isinstance(target, ast.Name):
@@ -275,16 +289,83 @@ class _Lower:
             self.fail(UnsupportedSyntax, node, "the function returns nothing",
                       "return the scalar to differentiate")
         if isinstance(node.value, (ast.Tuple, ast.List)):
-            self.fail(UnsupportedSyntax, node.value, "returning several values is not supported: a gradient "
-                      "needs one scalar output", "return a single number (for example, their sum)")
+            what = "helper functions returning several values are not supported yet" if self.caller else \
+                "returning several values is not supported: a gradient needs one scalar output"
+            self.fail(UnsupportedSyntax, node.value, what, "return a single number (for example, their sum)")
         tree, args = self.expression(node.value)
         if tree == ("arg", 0):
             return args[0]  # `return z`: the result is z itself
         if tree[0] == "num":
             return ir.Const(tree[1])
-        value = ir.Value("out", self.namer.fresh("out"))
+        if self.caller is None:
+            value = ir.Value("out", self.namer.fresh("out"))
+        else:
+            value = ir.Value(self.name, self.namer.version(self.name))
+            self.helper_results.add(value)
         self.body.append(ir.Assign(value, self.shape(tree, node.value), tuple(args), self.src.loc(node.value)))
         return value
+
+    def statements(self) -> tuple[ast.stmt, ...]:
+        """The body without its docstring, checked to end in a return."""
+        stmts = list(self.node.body)
+        if ast.get_docstring(self.node, clean=True) is not None:
+            stmts = stmts[1:]
+        if not stmts or not isinstance(stmts[-1], ast.Return):
+            where = stmts[-1] if stmts else self.node
+            self.fail(UnsupportedSyntax, where, "the function must end with a return statement",
+                      "return the scalar to differentiate as the last statement")
+        return tuple(stmts)
+
+    # --- helper functions ---------------------------------------------------
+
+    def inline(self, node: ast.Call, fn: object, args: list[ir.Operand]) -> _Tree:
+        """A call to a Python function: its body, lowered in place (inlined)."""
+        shown = ast.unparse(node.func)
+        if fn in self.stack:
+            self.fail(UnsupportedCall, node, f"{shown}() calls itself, directly or through other functions",
+                      "symback cannot differentiate recursion; write it without the recursive call")
+        try:
+            source = read_source(fn)
+        except SymbackError as err:
+            self.fail(type(err), node, f"cannot follow the call to {shown}: {err.what}", err.hint)
+        helper = _Lower(source, caller=self)
+        if helper.node.args.vararg or helper.node.args.kwarg:
+            helper.fail(UnsupportedSyntax, helper.node, "*args and **kwargs parameters are not supported",
+                        "name each parameter")
+        for arg in node.args:
+            if isinstance(arg, ast.Starred):
+                self.refuse(arg)
+        if any(keyword.arg is None for keyword in node.keywords):
+            self.fail(UnsupportedCall, node, f"**kwargs in the call to {shown} are not supported",
+                      "pass the arguments by name")
+        signature = inspect.signature(fn)
+        try:
+            bound = signature.bind(*node.args, **{keyword.arg: keyword.value for keyword in node.keywords})
+        except TypeError as err:
+            self.fail(UnsupportedCall, node, f"the call to {shown} does not match its parameters ({err})",
+                      "pass one argument per parameter")
+        for name, param in signature.parameters.items():
+            if name in bound.arguments:  # evaluated here, in the caller, like Python does
+                where = bound.arguments[name]
+                tree, targs = self.expression(where)
+                loc, shape = self.src.loc(where), self.shape(tree, where)
+            elif isinstance(param.default, (int, float)) and not isinstance(param.default, bool):
+                tree, targs = self.expression(ast.Constant(param.default, lineno=node.lineno,
+                                                           col_offset=node.col_offset))
+                loc, shape = helper.src.loc(), shape_of(tree)
+            else:
+                self.fail(UnsupportedCall, node, f"parameter {name!r} of {shown} has no numeric value here",
+                          "pass it a number")
+            if tree == ("arg", 0) and isinstance(targs[0], ir.Value):
+                helper.env[name] = targs[0]  # a plain name: no copy needed
+                continue
+            value = ir.Value(name, helper.new_ident(name))
+            self.body.append(ir.Assign(value, shape, tuple(targs), loc))
+            helper.env[name] = value
+        stmts = helper.statements()
+        for stmt in stmts[:-1]:
+            helper.statement(stmt)
+        return self.operand(helper.ret(stmts[-1]), args)
 
     def shape(self, tree: _Tree, where: ast.AST) -> ir.Shape:
         shape = shape_of(tree)
@@ -410,10 +491,10 @@ class _Lower:
         shown = ast.unparse(func)
         if fname is None:
             if inspect.isfunction(obj):
-                hint = "calls to Python helper functions are not supported yet; inline its body by hand"
-            else:
-                hint = ("symback differentiates +, -, *, /, **, //, %, abs, min, max and the math "
-                        "functions " + ", ".join(sorted(n for n in mathlib.FUNCTIONS if hasattr(math, n))))
+                return self.inline(node, obj, args)
+            hint = ("symback differentiates +, -, *, /, **, //, %, abs, min, max, the math functions "
+                    + ", ".join(sorted(n for n in mathlib.FUNCTIONS if hasattr(math, n)))
+                    + ", and Python functions made of these")
             self.fail(UnsupportedCall, node, f"cannot differentiate a call to {shown}", hint)
         if node.keywords:
             self.fail(UnsupportedCall, node, f"keyword arguments to {shown} are not supported",

@@ -48,9 +48,8 @@ def has_comprehension(xs, w):
     return ys
 
 
-def calls_helper(x):
-    y = helper(x)
-    return y
+def recursive(x):
+    return recursive(x - 1.0) * x
 
 
 def calls_unknown_math(x):
@@ -137,7 +136,7 @@ CASES = [
     (has_for, UnsupportedSyntax, r"for loops are not supported", "for i in range"),
     (has_while, UnsupportedSyntax, r"while loops are not supported", "while x > 1"),
     (has_comprehension, UnsupportedSyntax, r"list comprehensions are not supported", "ys = [w * x"),
-    (calls_helper, UnsupportedCall, r"call to helper.*helper functions are not supported yet", "y = helper(x)"),
+    (recursive, UnsupportedCall, r"recursive\(\) calls itself.*recursion", "return recursive(x - 1.0)"),
     (calls_unknown_math, UnsupportedCall, r"call to math\.gamma.*math functions", "math.gamma"),
     (calls_print, UnsupportedSyntax, r"expression statements", "print(y)"),
     (uses_undefined, UnsupportedSyntax, r"name 'not_defined_anywhere' is not defined", "not_defined_anywhere"),
