@@ -25,6 +25,7 @@ import sympy as sp
 from . import ir, mathlib
 from .errors import NotDifferentiable, SymbackError, UnsupportedCall, UnsupportedSyntax
 from .names import Namer
+from .refusals import UNSUPPORTED
 from .source import Source, read_source
 
 
@@ -33,48 +34,6 @@ def parse(fn: object) -> ir.Function:
     source = read_source(fn)
     return _Lower(source).function()
 
-
-# node class -> (what it is, what to do instead)
-_UNSUPPORTED = {
-    ast.If: ("if statements", "control flow is not supported yet; compute both branches "
-             "without branching, e.g. with min/max/abs"),
-    ast.For: ("for loops", "loops are not supported yet; unroll the loop by hand"),
-    ast.AsyncFor: ("async for loops", "write straight-line code"),
-    ast.While: ("while loops", "loops are not supported yet; unroll the loop by hand"),
-    ast.With: ("with statements", "move the with block outside the differentiated function"),
-    ast.AsyncWith: ("async with statements", "write straight-line code"),
-    ast.Try: ("try statements", "move error handling outside the differentiated function"),
-    ast.Raise: ("raise statements", "check inputs outside the differentiated function"),
-    ast.Assert: ("assert statements", "check inputs outside the differentiated function"),
-    ast.Delete: ("del statements", "remove the del"),
-    ast.Global: ("global declarations", "pass the value as a parameter"),
-    ast.Nonlocal: ("nonlocal declarations", "pass the value as a parameter"),
-    ast.Import: ("imports inside the function", "import at module level"),
-    ast.ImportFrom: ("imports inside the function", "import at module level"),
-    ast.FunctionDef: ("nested function definitions", "define helper functions at module level and inline them "
-                      "by hand for now"),
-    ast.ClassDef: ("class definitions", "define classes outside the differentiated function"),
-    ast.Match: ("match statements", "write straight-line code"),
-    ast.IfExp: ("conditional expressions", "control flow is not supported yet; use min/max/abs"),
-    ast.Compare: ("comparisons", "control flow is not supported yet; use min/max/abs"),
-    ast.BoolOp: ("and/or expressions", "control flow is not supported yet"),
-    ast.ListComp: ("list comprehensions", "write the terms out one by one"),
-    ast.SetComp: ("set comprehensions", "write the terms out one by one"),
-    ast.DictComp: ("dict comprehensions", "write the terms out one by one"),
-    ast.GeneratorExp: ("generator expressions", "write the terms out one by one"),
-    ast.Lambda: ("lambda expressions", "write the expression inline"),
-    ast.Subscript: ("index expressions (x[i])", "pass the elements as separate parameters"),
-    ast.List: ("lists", "use separate variables"),
-    ast.Tuple: ("tuples", "use separate variables"),
-    ast.Set: ("sets", "use separate variables"),
-    ast.Dict: ("dicts", "use separate variables"),
-    ast.JoinedStr: ("f-strings", "differentiate numeric code only"),
-    ast.NamedExpr: ("assignment expressions (:=)", "assign in a separate statement"),
-    ast.Starred: ("starred expressions", "pass values one by one"),
-    ast.Await: ("await expressions", "write straight-line code"),
-    ast.Yield: ("yield expressions", "return one value"),
-    ast.YieldFrom: ("yield expressions", "return one value"),
-}
 
 _BINOPS = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Pow: "**",
            ast.FloorDiv: "//", ast.Mod: "%"}
@@ -138,7 +97,7 @@ class _Lower:
         raise cls(what, function=self.name, loc=self.src.loc(node), hint=hint)
 
     def refuse(self, node: ast.AST) -> NoReturn:
-        what, hint = _UNSUPPORTED.get(type(node), (f"{type(node).__name__} nodes", "rewrite it as straight-line arithmetic"))
+        what, hint = UNSUPPORTED.get(type(node), (f"{type(node).__name__} nodes", "rewrite it as straight-line arithmetic"))
         self.fail(UnsupportedSyntax, node, f"{what} are not supported", hint)
 
     # --- the function -------------------------------------------------------

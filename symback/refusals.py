@@ -1,0 +1,49 @@
+"""What parse refuses, by ast node class: (what it is, what to do instead).
+
+parse raises UnsupportedSyntax with these words for any node it does not
+lower, so that a refusal always names the construct and a way around it.
+"""
+
+import ast
+
+# node class -> (what it is, what to do instead)
+UNSUPPORTED = {
+    ast.If: ("if statements", "control flow is not supported yet; compute both branches "
+             "without branching, e.g. with min/max/abs"),
+    ast.For: ("for loops", "loops are not supported yet; unroll the loop by hand"),
+    ast.AsyncFor: ("async for loops", "write straight-line code"),
+    ast.While: ("while loops", "loops are not supported yet; unroll the loop by hand"),
+    ast.With: ("with statements", "move the with block outside the differentiated function"),
+    ast.AsyncWith: ("async with statements", "write straight-line code"),
+    ast.Try: ("try statements", "move error handling outside the differentiated function"),
+    ast.Raise: ("raise statements", "check inputs outside the differentiated function"),
+    ast.Assert: ("assert statements", "check inputs outside the differentiated function"),
+    ast.Delete: ("del statements", "remove the del"),
+    ast.Global: ("global declarations", "pass the value as a parameter"),
+    ast.Nonlocal: ("nonlocal declarations", "pass the value as a parameter"),
+    ast.Import: ("imports inside the function", "import at module level"),
+    ast.ImportFrom: ("imports inside the function", "import at module level"),
+    ast.FunctionDef: ("nested function definitions", "define the helper outside the differentiated "
+                      "function; symback follows calls to it"),
+    ast.ClassDef: ("class definitions", "define classes outside the differentiated function"),
+    ast.Match: ("match statements", "write straight-line code"),
+    ast.IfExp: ("conditional expressions", "control flow is not supported yet; use min/max/abs"),
+    ast.Compare: ("comparisons", "control flow is not supported yet; use min/max/abs"),
+    ast.BoolOp: ("and/or expressions", "control flow is not supported yet"),
+    ast.ListComp: ("list comprehensions", "write the terms out one by one"),
+    ast.SetComp: ("set comprehensions", "write the terms out one by one"),
+    ast.DictComp: ("dict comprehensions", "write the terms out one by one"),
+    ast.GeneratorExp: ("generator expressions", "write the terms out one by one"),
+    ast.Lambda: ("lambda expressions", "write the expression inline"),
+    ast.Subscript: ("index expressions (x[i])", "pass the elements as separate parameters"),
+    ast.List: ("lists", "use separate variables"),
+    ast.Tuple: ("tuples", "use separate variables"),
+    ast.Set: ("sets", "use separate variables"),
+    ast.Dict: ("dicts", "use separate variables"),
+    ast.JoinedStr: ("f-strings", "differentiate numeric code only"),
+    ast.NamedExpr: ("assignment expressions (:=)", "assign in a separate statement"),
+    ast.Starred: ("starred expressions", "pass values one by one"),
+    ast.Await: ("await expressions", "write straight-line code"),
+    ast.Yield: ("yield expressions", "return one value"),
+    ast.YieldFrom: ("yield expressions", "return one value"),
+}
