@@ -57,7 +57,14 @@ class SymbackError(Exception):
         self.function = function
         self.loc = loc
         self.hint = hint
+        self.callers: list[tuple[str, Loc]] = []  # (function, call site), innermost first
         super().__init__(self._message())
+
+    def called_from(self, function: str, loc: Loc) -> "SymbackError":
+        """Note that the failing function was reached by a call in `function` at `loc`."""
+        self.callers.append((function, loc))
+        self.args = (self._message(),)
+        return self
 
     def _message(self) -> str:
         head = "symback: "
@@ -76,6 +83,8 @@ class SymbackError(Exception):
         if self.hint:
             tail += "; " + self.hint
         lines.append(tail if tail.endswith(".") else tail + ".")
+        for function, loc in self.callers:
+            lines.append(f"  (called from {function}() at {loc}: {loc.text.strip()})")
         return "\n".join(lines)
 
 

@@ -321,10 +321,14 @@ class _Lower:
             value = ir.Value(name, helper.new_ident(name))
             self.body.append(ir.Assign(value, shape, tuple(targs), loc))
             helper.env[name] = value
-        stmts = helper.statements()
-        for stmt in stmts[:-1]:
-            helper.statement(stmt)
-        return self.operand(helper.ret(stmts[-1]), args)
+        try:
+            stmts = helper.statements()
+            for stmt in stmts[:-1]:
+                helper.statement(stmt)
+            result = helper.ret(stmts[-1])
+        except SymbackError as err:
+            raise err.called_from(self.name, self.src.loc(node)) from None
+        return self.operand(result, args)
 
     def shape(self, tree: _Tree, where: ast.AST) -> ir.Shape:
         shape = shape_of(tree)

@@ -8,11 +8,11 @@ import ast
 
 # node class -> (what it is, what to do instead)
 UNSUPPORTED = {
-    ast.If: ("if statements", "control flow is not supported yet; compute both branches "
-             "without branching, e.g. with min/max/abs"),
-    ast.For: ("for loops", "loops are not supported yet; unroll the loop by hand"),
+    ast.If: ("if statements", "branches arrive in a later version: for now express the choice "
+             "with min, max or abs"),
+    ast.For: ("for loops", "loops arrive in a later version: for now unroll the loop by hand"),
     ast.AsyncFor: ("async for loops", "write straight-line code"),
-    ast.While: ("while loops", "loops are not supported yet; unroll the loop by hand"),
+    ast.While: ("while loops", "loops arrive in a later version: for now unroll the loop by hand"),
     ast.With: ("with statements", "move the with block outside the differentiated function"),
     ast.AsyncWith: ("async with statements", "write straight-line code"),
     ast.Try: ("try statements", "move error handling outside the differentiated function"),
@@ -27,9 +27,9 @@ UNSUPPORTED = {
                       "function; symback follows calls to it"),
     ast.ClassDef: ("class definitions", "define classes outside the differentiated function"),
     ast.Match: ("match statements", "write straight-line code"),
-    ast.IfExp: ("conditional expressions", "control flow is not supported yet; use min/max/abs"),
-    ast.Compare: ("comparisons", "control flow is not supported yet; use min/max/abs"),
-    ast.BoolOp: ("and/or expressions", "control flow is not supported yet"),
+    ast.IfExp: ("conditional expressions", "branches arrive in a later version: for now use min, max or abs"),
+    ast.Compare: ("comparisons", "branches arrive in a later version: for now use min, max or abs"),
+    ast.BoolOp: ("and/or expressions", "branches arrive in a later version"),
     ast.ListComp: ("list comprehensions", "write the terms out one by one"),
     ast.SetComp: ("set comprehensions", "write the terms out one by one"),
     ast.DictComp: ("dict comprehensions", "write the terms out one by one"),
