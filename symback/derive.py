@@ -80,7 +80,7 @@ def _solve_for_inner(partials: list[sp.Expr], plain: list[sp.Expr], expr: sp.Exp
                      points: list[dict]) -> list[sp.Expr]:
     """If the partials need one costly inner term c of the value, try c = g(RESULT)."""
     needed = [c for c in _costly(expr) if any(p.has(c) for p in partials)]
-    if len(needed) != 1 or sp.count_ops(expr) > 12:
+    if len(needed) != 1 or sp.count_ops(expr) > 12 or expr.has(sp.Piecewise):
         return partials
     inner = needed[0]
     solution = _invert_mobius(expr, inner)
@@ -144,9 +144,11 @@ def _costly(expr: sp.Expr) -> list[sp.Expr]:
     """Function calls, roots and denominators in `expr`, innermost first, each
     once; not expr itself. Worth computing once if a partial needs them too."""
     denominators = {p.base for p in expr.atoms(sp.Pow) if p.exp.is_negative and p.base.is_Add}
+    # Never hoist out of a branch of `a if c else b`: Python evaluates one side only.
+    guarded = {node for piecewise in expr.atoms(sp.Piecewise) for node in sp.preorder_traversal(piecewise)}
     seen: list[sp.Expr] = []
     for node in sp.postorder_traversal(expr):
-        if node is expr or node == expr or node in seen:
+        if node is expr or node == expr or node in seen or node in guarded:
             continue
         if isinstance(node, (mathlib.Step, mathlib.StrictStep)):
             continue

@@ -61,6 +61,11 @@ class Printer(PythonCodePrinter):
     def _print_Hypot(self, expr):
         return f"{self._module_format('math.hypot')}({self._print(expr.args[0])}, {self._print(expr.args[1])})"
 
+    def _print_Piecewise(self, expr):
+        # a branch that is a whole number still yields a float, as a gradient should
+        pieces = [(sp.Float(value) if value.is_Integer else value, cond) for value, cond in expr.args]
+        return super()._print_Piecewise(sp.Piecewise(*pieces, evaluate=False))
+
     def _print_Square(self, expr):
         name = self._print(expr.args[0])
         return f"{name}*{name}"

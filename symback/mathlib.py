@@ -11,6 +11,10 @@ table of supported functions; parse, derive and emit all read it.
            | ('neg' | 'pos', tree)
            | ('bin', op, tree, tree)      op in + - * / ** // %
            | ('call', name, tree, ...)    name in FUNCTIONS
+           | ('if', cond, tree, tree)     a if cond else b: a Piecewise, so the
+                                          printed code evaluates one side only
+    cond ::= ('cmp', op, tree, tree)      op in < <= > >= == !=
+           | ('and' | 'or', cond, cond) | ('not', cond)
 
 Python semantics that SymPy does not share get a SymPy function of their
 own, so that printing gives back exactly the Python operation:
@@ -168,6 +172,9 @@ _BINARY = {
 }
 BINARY_OPS = frozenset(_BINARY)
 
+_COMPARE = {"<": sp.Lt, "<=": sp.Le, ">": sp.Gt, ">=": sp.Ge, "==": sp.Eq, "!=": sp.Ne}
+_BOOLEAN = {"and": sp.And, "or": sp.Or, "not": sp.Not}
+
 
 # SymPy function class name -> the float function, for `evaluate`.
 _FLOAT_FUNCTIONS = {
@@ -194,11 +201,20 @@ def evaluate(expr: sp.Expr, env: dict[sp.Symbol, float]) -> float | None:
     return value
 
 
+_FLOAT_RELATIONS = {"<": float.__lt__, "<=": float.__le__, ">": float.__gt__, ">=": float.__ge__,
+                    "==": float.__eq__, "!=": float.__ne__}
+
+
 def _evaluate(expr: sp.Expr, env: dict[sp.Symbol, float]) -> float:
     if expr in env:
         return env[expr]
     if expr.is_Number or expr.is_NumberSymbol:
         return float(expr)
+    if isinstance(expr, sp.Piecewise):  # only the branch taken, as Python would
+        for value, cond in expr.args:
+            if _truth(cond, env):
+                return _evaluate(value, env)
+        raise ValueError("no branch of a Piecewise applies")
     args = [_evaluate(arg, env) for arg in expr.args]
     if expr.is_Add:
         return math.fsum(args)
@@ -212,6 +228,20 @@ def _evaluate(expr: sp.Expr, env: dict[sp.Symbol, float]) -> float:
     if function is None:
         raise TypeError(f"no float evaluation for {type(expr).__name__}")
     return float(function(*args))
+
+
+def _truth(cond, env: dict[sp.Symbol, float]) -> bool:
+    if cond is sp.true or cond is sp.false:
+        return bool(cond)
+    if isinstance(cond, sp.Rel):
+        return _FLOAT_RELATIONS[cond.rel_op](float(_evaluate(cond.lhs, env)), float(_evaluate(cond.rhs, env)))
+    if isinstance(cond, sp.And):
+        return all(_truth(arg, env) for arg in cond.args)
+    if isinstance(cond, sp.Or):
+        return any(_truth(arg, env) for arg in cond.args)
+    if isinstance(cond, sp.Not):
+        return not _truth(cond.args[0], env)
+    raise TypeError(f"no float evaluation for {type(cond).__name__}")
 
 
 def placeholder(i: int) -> sp.Symbol:
@@ -240,4 +270,11 @@ def to_sympy(tree: tuple, symbols: list[sp.Symbol]) -> sp.Expr:
     if kind == "call":
         builder = FUNCTIONS[tree[1]][2]
         return builder(*(to_sympy(arg, symbols) for arg in tree[2:]))
+    if kind == "if":
+        cond, then, orelse = (to_sympy(part, symbols) for part in tree[1:])
+        return sp.Piecewise((then, cond), (orelse, True))
+    if kind == "cmp":
+        return _COMPARE[tree[1]](to_sympy(tree[2], symbols), to_sympy(tree[3], symbols))
+    if kind in _BOOLEAN:
+        return _BOOLEAN[kind](*(to_sympy(part, symbols) for part in tree[1:]))
     raise AssertionError(f"unknown shape node {kind!r}")

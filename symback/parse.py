@@ -376,7 +376,34 @@ class _Lower:
                       "is not supported", "use arithmetic operators")
         if isinstance(node, ast.Call):
             return self.call(node, args, exponent)
+        if isinstance(node, ast.IfExp):
+            return ("if", self.condition(node.test, args),
+                    self.expr(node.body, args, exponent), self.expr(node.orelse, args, exponent))
+        if isinstance(node, (ast.Compare, ast.BoolOp)):
+            self.fail(UnsupportedSyntax, node, "a comparison used as a number is not supported",
+                      "use comparisons as conditions, e.g. a if x > 0 else b")
         self.refuse(node)
+
+    _COMPARE = {ast.Lt: "<", ast.LtE: "<=", ast.Gt: ">", ast.GtE: ">=", ast.Eq: "==", ast.NotEq: "!="}
+
+    def condition(self, node: ast.expr, args: list[ir.Operand]) -> _Tree:
+        """The test of `a if test else b`: comparisons joined by and/or/not."""
+        if isinstance(node, ast.BoolOp):
+            kind = "and" if isinstance(node.op, ast.And) else "or"
+            return (kind, *(self.condition(value, args) for value in node.values))
+        if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not):
+            return ("not", self.condition(node.operand, args))
+        if isinstance(node, ast.Compare):
+            trees = [self.expr(part, args, False) for part in (node.left, *node.comparators)]
+            tests = []
+            for op, left, right in zip(node.ops, trees, trees[1:]):  # a < b < c is a < b and b < c
+                if type(op) not in self._COMPARE:
+                    self.fail(UnsupportedSyntax, node, f"the comparison {type(op).__name__} is not supported",
+                              "compare numbers with < <= > >= == !=")
+                tests.append(("cmp", self._COMPARE[type(op)], left, right))
+            return tests[0] if len(tests) == 1 else ("and", *tests)
+        self.fail(UnsupportedSyntax, node, "this condition is not a comparison",
+                  "write a comparison, e.g. x > 0 (the truth value of a number is not supported)")
 
     def number(self, node: ast.AST, value: object, args: list[ir.Operand], exponent: bool) -> _Tree:
         if isinstance(value, bool) or not isinstance(value, (int, float)):

@@ -8,8 +8,8 @@ import ast
 
 # node class -> (what it is, what to do instead)
 UNSUPPORTED = {
-    ast.If: ("if statements", "branches arrive in a later version: for now express the choice "
-             "with min, max or abs"),
+    ast.If: ("if statements", "if statements arrive in a later version: for now write the choice as "
+             "a conditional expression, y = a if x > 0 else b"),
     ast.For: ("for loops", "loops arrive in a later version: for now unroll the loop by hand"),
     ast.AsyncFor: ("async for loops", "write straight-line code"),
     ast.While: ("while loops", "loops arrive in a later version: for now unroll the loop by hand"),
@@ -27,9 +27,6 @@ UNSUPPORTED = {
                       "function; symback follows calls to it"),
     ast.ClassDef: ("class definitions", "define classes outside the differentiated function"),
     ast.Match: ("match statements", "write straight-line code"),
-    ast.IfExp: ("conditional expressions", "branches arrive in a later version: for now use min, max or abs"),
-    ast.Compare: ("comparisons", "branches arrive in a later version: for now use min, max or abs"),
-    ast.BoolOp: ("and/or expressions", "branches arrive in a later version"),
     ast.ListComp: ("list comprehensions", "write the terms out one by one"),
     ast.SetComp: ("set comprehensions", "write the terms out one by one"),
     ast.DictComp: ("dict comprehensions", "write the terms out one by one"),

@@ -105,8 +105,12 @@ def divides_by_zero(x):
     return x / 0
 
 
-def conditional(x):
-    return x if x > 0 else -x
+def truthiness(x, flag):
+    return x if flag else -x
+
+
+def comparison_as_number(x):
+    return (x > 0) * x
 
 
 def try_block(x):
@@ -149,7 +153,8 @@ CASES = [
     (star_args, UnsupportedSyntax, r"\*args and \*\*kwargs", "def star_args"),
     (keyword_call, UnsupportedCall, r"keyword arguments to math\.log", "math.log(x, base=2)"),
     (divides_by_zero, NotDifferentiable, r"not a finite real number.*division by zero", "x / 0"),
-    (conditional, UnsupportedSyntax, r"conditional expressions are not supported", "x if x > 0"),
+    (truthiness, UnsupportedSyntax, r"this condition is not a comparison.*x > 0", "x if flag else -x"),
+    (comparison_as_number, UnsupportedSyntax, r"a comparison used as a number", "(x > 0) * x"),
     (try_block, UnsupportedSyntax, r"try statements are not supported", "try:"),
     (matmul, UnsupportedSyntax, r"matrix multiplication", "a @ b"),
     (string_const, UnsupportedSyntax, r"the constant '2' \(str\)", 'x * "2"'),

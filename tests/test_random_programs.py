@@ -45,7 +45,8 @@ DENOMINATORS = (
 )
 
 # Forms of two operands with kinks or jumps (max, min, abs, //, %, atan2's
-# branch cut); points near one are skipped by the consistency check below.
+# branch cut, conditional expressions); points near one are skipped by the
+# consistency checks below.
 BINARY = (
     "max({0}, {1})",
     "min({0}, {1}, 0.25)",
@@ -56,6 +57,8 @@ BINARY = (
     "math.atan2({0}, {1})",
     "({0}) ** 3",
     "math.pow(1.5 + math.sin({0}), {1})",
+    "({0} if {0} > {1} else 0.5 * {1})",
+    "(math.sin({0}) if -1.0 < {1} <= 1.0 and not {0} == 0.5 else {0} * {1})",
 )
 
 MAX_VALUE = 1e6
