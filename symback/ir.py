@@ -1,7 +1,10 @@
 """The data every stage passes on. Immutable; str() prints any of it.
 
-    Function ::= name params:Param* body:Assign* result:Operand
+    Function ::= name params:Param* body:Stmt* result:Operand
+    Stmt     ::= Assign | If
     Assign   ::= target:Value '=' shape(args:Operand*)   -- one source statement
+    If       ::= 'if' cond:Value then:Stmt* orelse:Stmt* merges:Merge*
+    Merge    ::= target:Value '=' then:Operand | orelse:Operand   -- live after the if
     Operand  ::= Value | Const
     Shape    ::= a SymPy expression over placeholders __a0, __a1, ...
 
@@ -168,6 +171,57 @@ class Assign:
 
 
 @dataclass(frozen=True)
+class Merge:
+    """target = then if the branch was taken, else orelse (a phi of SSA)."""
+
+    target: Value
+    then: Operand
+    orelse: Operand
+
+    def __str__(self) -> str:
+        return f"{self.target} = {self.then} | {self.orelse}"
+
+
+@dataclass(frozen=True)
+class If:
+    """A branch, kept structured: cond is a boolean computed just before it."""
+
+    cond: Value
+    then: tuple["Stmt", ...]
+    orelse: tuple["Stmt", ...]
+    merges: tuple[Merge, ...]
+    loc: Loc
+
+
+Stmt = Assign | If
+
+
+def walk(stmts: tuple[Stmt, ...]):
+    """Every Assign and Merge in `stmts`, in execution order, branches included."""
+    for stmt in stmts:
+        if isinstance(stmt, If):
+            yield from walk(stmt.then)
+            yield from walk(stmt.orelse)
+            yield from stmt.merges
+        else:
+            yield stmt
+
+
+def format_block(stmts: tuple[Stmt, ...], indent: str = "    ") -> list[str]:
+    lines = []
+    for stmt in stmts:
+        if isinstance(stmt, If):
+            lines.append(f"{indent}if {stmt.cond}:".ljust(40) + f"  # line {stmt.loc.line}")
+            lines += format_block(stmt.then, indent + "    ") or [f"{indent}    pass"]
+            lines.append(f"{indent}else:")
+            lines += format_block(stmt.orelse, indent + "    ") or [f"{indent}    pass"]
+            lines += [f"{indent}{merge}" for merge in stmt.merges]
+        else:
+            lines.append(f"{indent}{stmt}".ljust(40) + f"  # line {stmt.loc.line}")
+    return lines
+
+
+@dataclass(frozen=True)
 class Param:
     """A parameter of the source function."""
 
@@ -184,7 +238,7 @@ class Function:
     file: str
     line: int
     params: tuple[Param, ...]
-    body: tuple[Assign, ...]
+    body: tuple[Stmt, ...]
     result: Operand
     doc: str | None = None
     reserved: frozenset[str] = frozenset()  # every name the source mentions
@@ -192,23 +246,41 @@ class Function:
     def __str__(self) -> str:
         params = ", ".join(str(p.value) for p in self.params)
         lines = [f"def {self.name}({params}):    # {self.file}:{self.line}"]
-        for stmt in self.body:
-            lines.append(f"    {stmt}".ljust(40) + f"  # line {stmt.loc.line}")
+        lines += format_block(self.body)
         lines.append(f"    return {self.result}")
         return "\n".join(lines)
 
     def verify(self) -> None:
         """Check the SSA invariants; raise AssertionError on our own bug."""
         defined = {p.value for p in self.params}
-        for stmt in self.body:
-            assert len(stmt.args) == stmt.shape.arity, f"arity mismatch in {stmt}"
-            for arg in stmt.args:
-                if isinstance(arg, Value):
-                    assert arg in defined, f"{arg} used before it is defined in {stmt}"
-            assert stmt.target not in defined, f"{stmt.target} defined twice"
-            defined.add(stmt.target)
+        _verify_block(self.body, defined, set())
         if isinstance(self.result, Value):
             assert self.result in defined, f"result {self.result} is not defined"
+
+
+def _verify_block(stmts, visible: set, everywhere: set) -> None:
+    """visible: values readable here; everywhere: all values defined so far (SSA: once each)."""
+    def check(operand, where):
+        assert not isinstance(operand, Value) or operand in visible, f"{operand} used before it is defined in {where}"
+    for stmt in stmts:
+        if isinstance(stmt, If):
+            check(stmt.cond, "an if")
+            then, orelse = set(visible), set(visible)
+            _verify_block(stmt.then, then, everywhere)
+            _verify_block(stmt.orelse, orelse, everywhere)
+            for merge in stmt.merges:
+                for side, scope in ((merge.then, then), (merge.orelse, orelse)):
+                    assert not isinstance(side, Value) or side in scope, f"{side} undefined in merge {merge}"
+                assert merge.target not in everywhere, f"{merge.target} defined twice"
+                everywhere.add(merge.target)
+                visible.add(merge.target)
+            continue
+        assert len(stmt.args) == stmt.shape.arity, f"arity mismatch in {stmt}"
+        for arg in stmt.args:
+            check(arg, stmt)
+        assert stmt.target not in everywhere, f"{stmt.target} defined twice"
+        everywhere.add(stmt.target)
+        visible.add(stmt.target)
 
 
 # --- after reverse -----------------------------------------------------------
@@ -241,6 +313,54 @@ class Accumulate:
 
 
 @dataclass(frozen=True)
+class Flow:
+    """operand_bar (+)= source_bar across a merge (1.0 if source is the output)."""
+
+    operand: Value
+    source: Value
+    first: bool
+    seed: bool
+
+    def __str__(self) -> str:
+        return f"{self.operand}_bar {'=' if self.first else '+='} {'1.0' if self.seed else f'{self.source}_bar'}"
+
+
+@dataclass(frozen=True)
+class Zero:
+    """operand_bar = 0.0: the branch not taken contributes nothing."""
+
+    operand: Value
+
+    def __str__(self) -> str:
+        return f"{self.operand}_bar = 0.0"
+
+
+@dataclass(frozen=True)
+class BackIf:
+    """The reverse of an If: the same recorded condition, each branch reversed."""
+
+    cond: Value
+    then: tuple["AdjointStmt", ...]
+    orelse: tuple["AdjointStmt", ...]
+
+
+AdjointStmt = Accumulate | Flow | Zero | BackIf
+
+
+def format_adjoints(stmts, indent: str = "    ") -> list[str]:
+    lines = []
+    for stmt in stmts:
+        if isinstance(stmt, BackIf):
+            lines.append(f"{indent}if {stmt.cond}:")
+            lines += format_adjoints(stmt.then, indent + "    ") or [f"{indent}    pass"]
+            lines.append(f"{indent}else:")
+            lines += format_adjoints(stmt.orelse, indent + "    ") or [f"{indent}    pass"]
+        else:
+            lines.append(f"{indent}{stmt}")
+    return lines
+
+
+@dataclass(frozen=True)
 class Gradient:
     """A function's forward pass and reverse sweep, ready to print.
 
@@ -255,9 +375,9 @@ class Gradient:
     """
 
     function: Function
-    forward: tuple[Assign, ...]
+    forward: tuple[Stmt, ...]
     unused: frozenset[Value]
-    backward: tuple[Accumulate, ...]
+    backward: tuple[AdjointStmt, ...]
     wrt: tuple[Value, ...]
     zero: frozenset[Value]
     unit: Value | None
@@ -265,7 +385,7 @@ class Gradient:
 
     def __str__(self) -> str:
         lines = [str(self.function), "  reverse:"]
-        lines += [f"    {acc}" for acc in self.backward]
+        lines += format_adjoints(self.backward)
         grads = ", ".join("0.0" if v in self.zero else "1.0" if v == self.unit else f"{v}_bar"
                           for v in self.wrt)
         lines.append(f"    return {grads}")
