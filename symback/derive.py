@@ -36,22 +36,31 @@ _RULES: dict[ir.Shape, ir.Rule] = {}  # shape (interned) -> its rule, for this p
 
 def derive(function: ir.Function) -> ir.Function:
     """Attach the Rule of its shape to every statement of `function`."""
-    body = []
-    for stmt in function.body:
+    return replace(function, body=_derive_block(function.body, function.name))
+
+
+def _derive_block(stmts: tuple[ir.Stmt, ...], name: str) -> tuple[ir.Stmt, ...]:
+    out = []
+    for stmt in stmts:
+        if isinstance(stmt, ir.If):
+            out.append(replace(stmt, then=_derive_block(stmt.then, name), orelse=_derive_block(stmt.orelse, name)))
+            continue
         rule = _RULES.get(stmt.shape)
         if rule is None:
             try:
                 rule = rule_for(stmt.shape)
             except NotDifferentiable as err:
-                raise NotDifferentiable(err.what, function=function.name, loc=stmt.loc, hint=err.hint) from None
+                raise NotDifferentiable(err.what, function=name, loc=stmt.loc, hint=err.hint) from None
             _RULES[stmt.shape] = rule
-        body.append(replace(stmt, rule=rule))
-    return replace(function, body=tuple(body))
+        out.append(replace(stmt, rule=rule))
+    return tuple(out)
 
 
 def rule_for(shape: ir.Shape) -> ir.Rule:
     """The value, temps and partials of one shape, over its placeholders."""
     expr = shape.expr
+    if isinstance(expr, sp.logic.boolalg.Boolean):  # a branch condition: steers, carries no gradient
+        return ir.Rule((), expr, (sp.S.Zero,) * shape.arity)
     symbols = [mathlib.placeholder(i) for i in range(shape.arity)]
     # factor_terms: 2*(a - y), not 2*a - 2*y; exact, and cheap on one shape
     plain = [sp.factor_terms(expr.diff(symbol)) for symbol in symbols]

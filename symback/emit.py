@@ -167,7 +167,7 @@ class _Emitter:
         self.fn = fn
         prefix = "value_and_grad" if gradient.with_value else "grad"
         self.name = name or f"{prefix}_{fn.name}"
-        idents = {p.value.ident for p in fn.params} | {s.target.ident for s in fn.body}
+        idents = {p.value.ident for p in fn.params} | {item.target.ident for item in ir.walk(fn.body)}
         self.namer = Namer(fn.reserved | idents | {self.name})
         # `math` in the output is the module, unless the source uses it as a variable.
         self.math = "math" if "math" not in idents else self.namer.fresh("math")
@@ -187,10 +187,8 @@ class _Emitter:
         fn = self.fn
         lines = [f"def {self.name}({self.signature()}):"]
         lines += [f"    {line}" if line else "" for line in self.docstring()]
-        for stmt in self.g.forward:
-            lines += [f"    {line}" for line in self.forward(stmt)]
-        for acc in self.g.backward:
-            lines.append(f"    {self.accumulate(acc)}")
+        lines += self.forward_block(self.g.forward, "    ")
+        lines += self.backward_block(self.g.backward, "    ")
         grads = [self.gradient_of(v) for v in self.g.wrt]
         grads_text = grads[0] if len(grads) == 1 else ", ".join(grads)
         if self.g.with_value:
@@ -234,6 +232,47 @@ class _Emitter:
         names = {f"a{i}": self.operand(arg) for i, arg in enumerate(stmt.args)}
         names["r"] = stmt.target.ident
         return names
+
+    def forward_block(self, stmts: tuple[ir.Stmt, ...], indent: str) -> list[str]:
+        lines = []
+        for stmt in stmts:
+            if not isinstance(stmt, ir.If):
+                lines += [indent + line for line in self.forward(stmt)]
+                continue
+            inner = indent + "    "
+            then = self.forward_block(stmt.then, inner)
+            then += [f"{inner}{m.target.ident} = {self.operand(m.then)}" for m in stmt.merges]
+            orelse = self.forward_block(stmt.orelse, inner)
+            orelse += [f"{inner}{m.target.ident} = {self.operand(m.orelse)}" for m in stmt.merges]
+            lines += self.branch(stmt.cond, then, orelse, indent)
+        return lines
+
+    def branch(self, cond: ir.Value, then: list[str], orelse: list[str], indent: str) -> list[str]:
+        """if cond: then else: orelse, leaving out an empty side."""
+        if not then and not orelse:
+            return []
+        if not then:
+            return [f"{indent}if not {cond.ident}:", *orelse]
+        lines = [f"{indent}if {cond.ident}:", *then]
+        if orelse:
+            lines += [f"{indent}else:", *orelse]
+        return lines
+
+    def backward_block(self, stmts: tuple, indent: str) -> list[str]:
+        lines = []
+        for adj in stmts:
+            if isinstance(adj, ir.BackIf):
+                inner = indent + "    "
+                lines += self.branch(adj.cond, self.backward_block(adj.then, inner),
+                                     self.backward_block(adj.orelse, inner), indent)
+            elif isinstance(adj, ir.Flow):
+                op = "=" if adj.first else "+="
+                lines.append(f"{indent}{self.bar(adj.operand)} {op} {'1.0' if adj.seed else self.bar(adj.source)}")
+            elif isinstance(adj, ir.Zero):
+                lines.append(f"{indent}{self.bar(adj.operand)} = 0.0")
+            else:
+                lines.append(indent + self.accumulate(adj))
+        return lines
 
     def forward(self, stmt: ir.Assign) -> list[str]:
         rule = stmt.rule
