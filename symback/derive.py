@@ -56,10 +56,15 @@ def _derive_block(stmts: tuple[ir.Stmt, ...], name: str) -> tuple[ir.Stmt, ...]:
     return tuple(out)
 
 
+def is_condition(expr: sp.Basic) -> bool:
+    """True for comparisons and their and/or/not (not for a Symbol, which SymPy also calls Boolean)."""
+    return expr.is_Relational or isinstance(expr, (sp.logic.boolalg.BooleanFunction, sp.logic.boolalg.BooleanAtom))
+
+
 def rule_for(shape: ir.Shape) -> ir.Rule:
     """The value, temps and partials of one shape, over its placeholders."""
     expr = shape.expr
-    if isinstance(expr, sp.logic.boolalg.Boolean):  # a branch condition: steers, carries no gradient
+    if is_condition(expr):  # a branch condition: steers, carries no gradient
         return ir.Rule((), expr, (sp.S.Zero,) * shape.arity)
     symbols = [mathlib.placeholder(i) for i in range(shape.arity)]
     # factor_terms: 2*(a - y), not 2*a - 2*y; exact, and cheap on one shape
