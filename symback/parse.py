@@ -87,9 +87,11 @@ class _Lower:
             self.body: list[ir.Assign] = []
             self.stack: tuple = (fn,)                  # functions being lowered, for recursion
             self.helper_results: set[ir.Value] = set()  # values a helper's return made
+            self.idents: set[str] = set()              # SSA names given so far, on any path
         else:
             self.namer, self.body = caller.namer, caller.body
             self.stack, self.helper_results = caller.stack + (fn,), caller.helper_results
+            self.idents = caller.idents
 
     # --- errors -------------------------------------------------------------
 
@@ -105,10 +107,7 @@ class _Lower:
     def function(self) -> ir.Function:
         params = self.params()
         doc = ast.get_docstring(self.node, clean=True)
-        stmts = self.statements()
-        for stmt in stmts[:-1]:
-            self.statement(stmt)
-        result = self.ret(stmts[-1])
+        result = self.returning_block(self.statements())
         fn = ir.Function(self.name, self.src.file, self.src.loc().line, params, tuple(self.body),
                          result, doc, self.reserved)
         fn.verify()
@@ -158,10 +157,6 @@ class _Lower:
             return  # a string used as a comment
         self.fail(UnsupportedSyntax, node, "expression statements (values computed and thrown away) "
                   "are not supported", "remove it, or assign its value to a variable")
-
-    def stmt_Return(self, node: ast.Return) -> None:
-        self.fail(UnsupportedSyntax, node, "return before the end of the function is not supported yet",
-                  "return once, as the last statement")
 
     def stmt_Assign(self, node: ast.Assign) -> None:
         first, *others = node.targets
@@ -213,7 +208,8 @@ class _Lower:
         name = self.target_name(target)
         value = ir.Value(name, self.new_ident(name))
         last = self.body[-1] if self.body else None
-        if tree == ("arg", 0) and last is not None and args[0] in self.helper_results and last.target == args[0]:
+        if (tree == ("arg", 0) and isinstance(last, ir.Assign) and args[0] in self.helper_results
+                and last.target == args[0]):
             # `a = helper(...)`: name the helper's result `a` rather than copying it
             self.body[-1] = ir.Assign(value, last.shape, last.args, last.loc)
         else:
@@ -223,11 +219,14 @@ class _Lower:
 
     def new_ident(self, name: str) -> str:
         """The SSA name for a new value of variable `name` in this function."""
-        if name in self.env:
-            return self.namer.version(name)
-        if self.caller is None:
-            return self.namer.claim(name)  # the function's own variable: its own name
-        return self.namer.version(name) if self.namer.is_taken(name) else self.namer.claim(name)
+        if name in self.env or name in self.idents:
+            ident = self.namer.version(name)
+        elif self.caller is None:
+            ident = self.namer.claim(name)  # the function's own variable: its own name
+        else:
+            ident = self.namer.version(name) if self.namer.is_taken(name) else self.namer.claim(name)
+        self.idents.add(ident)
+        return ident
 
     def target_name(self, target: ast.expr) -> str:
         if isinstance(target, ast.Name):
@@ -256,24 +255,93 @@ class _Lower:
             return args[0]  # `return z`: the result is z itself
         if tree[0] == "num":
             return ir.Const(tree[1])
-        if self.caller is None:
-            value = ir.Value("out", self.namer.fresh("out"))
-        else:
-            value = ir.Value(self.name, self.namer.version(self.name))
-            self.helper_results.add(value)
+        value = self.result_value()
         self.body.append(ir.Assign(value, self.shape(tree, node.value), tuple(args), self.src.loc(node.value)))
         return value
 
-    def statements(self) -> tuple[ast.stmt, ...]:
-        """The body without its docstring, checked to end in a return."""
+    def statements(self) -> list[ast.stmt]:
+        """The body without its docstring."""
         stmts = list(self.node.body)
         if ast.get_docstring(self.node, clean=True) is not None:
             stmts = stmts[1:]
-        if not stmts or not isinstance(stmts[-1], ast.Return):
+        return stmts
+
+    def returning_block(self, stmts: list[ast.stmt]) -> ir.Operand:
+        result = self.block(stmts)
+        if result is None:
             where = stmts[-1] if stmts else self.node
             self.fail(UnsupportedSyntax, where, "the function must end with a return statement",
                       "return the scalar to differentiate as the last statement")
-        return tuple(stmts)
+        return result
+
+    # --- blocks and branches ------------------------------------------------
+
+    def block(self, stmts: list[ast.stmt]) -> ir.Operand | None:
+        """Lower statements into self.body; the result operand if they return.
+
+        An `if` with a return inside takes the rest of the block into its
+        branches (`if c: return a` then `return b` is `if c: a else: b`), so
+        every path ends in a return and the results merge.
+        """
+        for i, stmt in enumerate(stmts):
+            if isinstance(stmt, ast.Return):
+                if i + 1 < len(stmts):
+                    self.fail(UnsupportedSyntax, stmts[i + 1], "code after return is never run", "remove it")
+                return self.ret(stmt)
+            if isinstance(stmt, ast.If):
+                if any(isinstance(sub, ast.Return) for sub in ast.walk(stmt)):
+                    return self.if_statement(stmt, list(stmts[i + 1:]))
+                self.if_statement(stmt, None)
+                continue
+            self.statement(stmt)
+        return None
+
+    def if_statement(self, node: ast.If, rest: list[ast.stmt] | None) -> ir.Operand | None:
+        """if/elif/else: a condition value, two blocks, and merges of what they assign."""
+        cond_args: list[ir.Operand] = []
+        tree = self.condition(node.test, cond_args)
+        cond = ir.Value("_cond", self.namer.fresh("_cond_", first=1))
+        self.body.append(ir.Assign(cond, self.shape(tree, node.test), tuple(cond_args), self.src.loc(node.test)))
+        before, outer = dict(self.env), self.body
+        results, envs, blocks = [], [], []
+        for branch in (node.body, node.orelse):
+            stmts = list(branch)
+            if rest is not None and not _ends_in_return(stmts):
+                stmts += rest  # the code after the if runs on this path
+            self.env, self.body = dict(before), []
+            results.append(self.block(stmts))
+            envs.append(self.env)
+            blocks.append(tuple(self.body))
+        self.body, self.env = outer, dict(before)
+        merges = []
+        for name in dict.fromkeys([*envs[0], *envs[1]]):  # in order of first assignment
+            then, orelse = envs[0].get(name), envs[1].get(name)
+            if then is None or orelse is None:
+                self.env.pop(name, None)  # assigned on one path only: unbound after the if
+            elif then == orelse:
+                self.env[name] = then
+            else:
+                target = ir.Value(name, self.namer.version(name))
+                merges.append(ir.Merge(target, then, orelse))
+                self.env[name] = target
+        result = None
+        if rest is not None:
+            if results[0] is None or results[1] is None:
+                self.fail(UnsupportedSyntax, node, "not every path through this if returns a value",
+                          "end the function with a return")
+            result = results[0] if results[0] == results[1] else self.result_value()
+            if result is not results[0]:
+                merges.append(ir.Merge(result, results[0], results[1]))
+        self.body.append(ir.If(cond, blocks[0], blocks[1], tuple(merges), self.src.loc(node)))
+        return result
+
+    def result_value(self) -> ir.Value:
+        """A new value for what this function returns: `out`, or the helper's name."""
+        if self.caller is None:
+            return ir.Value("out", self.namer.fresh("out"))
+        value = ir.Value(self.name, self.namer.version(self.name))
+        self.helper_results.add(value)
+        return value
 
     # --- helper functions ---------------------------------------------------
 
@@ -322,10 +390,7 @@ class _Lower:
             self.body.append(ir.Assign(value, shape, tuple(targs), loc))
             helper.env[name] = value
         try:
-            stmts = helper.statements()
-            for stmt in stmts[:-1]:
-                helper.statement(stmt)
-            result = helper.ret(stmts[-1])
+            result = helper.returning_block(helper.statements())
         except SymbackError as err:
             raise err.called_from(self.name, self.src.loc(node)) from None
         return self.operand(result, args)
@@ -502,6 +567,16 @@ class _Lower:
             # pow(x, y): like x ** y, keep a constant y literal
             lowered.append(self.expr(arg, args, exponent or (fname == "pow" and i == 1)))
         return ("call", fname, *lowered)
+
+
+def _ends_in_return(stmts: list[ast.stmt]) -> bool:
+    """Whether every path through stmts ends in a return."""
+    if not stmts:
+        return False
+    last = stmts[-1]
+    if isinstance(last, ast.If):
+        return _ends_in_return(last.body) and _ends_in_return(last.orelse)
+    return isinstance(last, ast.Return)
 
 
 def _scan(node: ast.FunctionDef) -> tuple[set[str], set[str]]:

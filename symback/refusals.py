@@ -8,8 +8,6 @@ import ast
 
 # node class -> (what it is, what to do instead)
 UNSUPPORTED = {
-    ast.If: ("if statements", "if statements arrive in a later version: for now write the choice as "
-             "a conditional expression, y = a if x > 0 else b"),
     ast.For: ("for loops", "loops arrive in a later version: for now unroll the loop by hand"),
     ast.AsyncFor: ("async for loops", "write straight-line code"),
     ast.While: ("while loops", "loops arrive in a later version: for now unroll the loop by hand"),

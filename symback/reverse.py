@@ -103,8 +103,11 @@ class _Sweep:
             out += self.block(block, top=False)
             sides.append((out, self.contributions))
         (then_out, then_adds), (else_out, else_adds) = sides
-        else_out += [ir.Zero(v) for v in then_adds if v not in else_adds]
-        then_out += [ir.Zero(v) for v in else_adds if v not in then_adds]
+        # Values made inside the branch are never read again in the sweep; only
+        # adjoints of values from before it must exist after it on both paths.
+        inside = {item.target for item in ir.walk((stmt,))}
+        else_out += [ir.Zero(v) for v in then_adds if v not in else_adds and v not in inside]
+        then_out += [ir.Zero(v) for v in else_adds if v not in then_adds and v not in inside]
         self.contributions = {**else_adds, **then_adds}
         if not then_out and not else_out:
             return []

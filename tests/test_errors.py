@@ -24,10 +24,10 @@ def helper(x):
     return x * 2
 
 
-def has_if(x):
+def if_without_else_return(x):
     if x > 0:
         return x
-    return -x
+    y = x * 2  # noqa: F841
 
 
 def has_for(x):
@@ -79,7 +79,7 @@ def returns_tuple(x, y):
 
 
 def returns_nothing(x):
-    x * 2
+    y = x * 2  # noqa: F841
 
 
 def uses_before_assign(x):
@@ -136,7 +136,7 @@ def early_return(x):
 
 
 CASES = [
-    (has_if, UnsupportedSyntax, r"if statements are not supported", "if x > 0"),
+    (if_without_else_return, UnsupportedSyntax, r"not every path through this if returns a value", "if x > 0"),
     (has_for, UnsupportedSyntax, r"for loops are not supported", "for i in range"),
     (has_while, UnsupportedSyntax, r"while loops are not supported", "while x > 1"),
     (has_comprehension, UnsupportedSyntax, r"list comprehensions are not supported", "ys = [w * x"),
@@ -147,7 +147,7 @@ CASES = [
     (uses_a_list_global, UnsupportedSyntax, r"NAMES is a list, not a number", "x * NAMES"),
     (indexes, UnsupportedSyntax, r"index expressions \(x\[i\]\) are not supported", "xs[0]"),
     (returns_tuple, UnsupportedSyntax, r"returning several values.*one scalar output", "return x * y, x + y"),
-    (returns_nothing, UnsupportedSyntax, r"must end with a return statement", "x * 2"),
+    (returns_nothing, UnsupportedSyntax, r"must end with a return statement", "y = x * 2"),
     (uses_before_assign, UnsupportedSyntax, r"'z' is used before it is assigned", "y = z * x"),
     (attribute_store, UnsupportedSyntax, r"assignment to an attribute", "p.value = x"),
     (star_args, UnsupportedSyntax, r"\*args and \*\*kwargs", "def star_args"),
@@ -158,7 +158,7 @@ CASES = [
     (try_block, UnsupportedSyntax, r"try statements are not supported", "try:"),
     (matmul, UnsupportedSyntax, r"matrix multiplication", "a @ b"),
     (string_const, UnsupportedSyntax, r"the constant '2' \(str\)", 'x * "2"'),
-    (early_return, UnsupportedSyntax, r"return before the end", "    return x"),
+    (early_return, UnsupportedSyntax, r"code after return is never run", "y = x * 2"),
 ]
 
 
