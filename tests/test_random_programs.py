@@ -1,7 +1,8 @@
 """Property test: symback's gradient of random straight-line programs.
 
 Hypothesis writes a random function of 3-4 floats: 1-12 statements, each
-(re)assigning a variable (or two, by tuple unpacking) to an expression tree
+(re)assigning a variable (or two, by tuple unpacking, or several inside an
+if/else on a comparison) to an expression tree
 of depth <= 3 over earlier variables, parameters and small constants, then
 a `return`. Operations are defined everywhere (divisors are bounded away
 from 0, exp only sees bounded arguments); those with kinks or jumps (max,
@@ -93,6 +94,17 @@ def random_programs(draw):
     for _ in range(draw(st.integers(1, 12))):
         value = draw(expressions(names))
         target = draw(st.sampled_from(names + [n for n in LOCALS if n not in names]))
+        if draw(st.integers(0, 4)) == 0:  # a branch reassigning variables that exist on both paths
+            test = f"{draw(expressions(names, 1))} {draw(st.sampled_from(['<', '>', '<=', '>=']))} " \
+                   f"{draw(expressions(names, 1))}"
+            body.append(f"    if {test}:")
+            for _ in range(draw(st.integers(1, 2))):
+                body.append(f"        {draw(st.sampled_from(names))} = {draw(expressions(names, 2))}")
+            if draw(st.booleans()):
+                body.append("    else:")
+                for _ in range(draw(st.integers(1, 2))):
+                    body.append(f"        {draw(st.sampled_from(names))} = {draw(expressions(names, 2))}")
+            continue
         if draw(st.integers(0, 5)) == 0:  # tuple unpacking: both right-hand sides see the old values
             other = draw(st.sampled_from([n for n in names if n != target] or names))
             body.append(f"    {target}, {other} = {value}, {draw(expressions(names))}")
