@@ -24,3 +24,11 @@ def test_training_lowers_the_cost():
         sys.path.pop(0)
     first, last = train_neuron4.train(steps=300)
     assert last < first / 100
+
+
+def test_readme_shows_the_real_output_of_the_neuron_example():
+    readme = EXAMPLES[0].parent.parent.joinpath("README.md").read_text()
+    shown = readme.split("prints\n\n```python\n", 1)[1].split("```", 1)[0]
+    neuron = next(p for p in EXAMPLES if p.name == "neuron.py")
+    done = subprocess.run([sys.executable, str(neuron)], capture_output=True, text=True, timeout=120, check=True)
+    assert shown.strip() in done.stdout
