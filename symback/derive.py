@@ -68,7 +68,7 @@ def rule_for(shape: ir.Shape) -> ir.Rule:
         return ir.Rule((), expr, (sp.S.Zero,) * shape.arity)
     symbols = [mathlib.placeholder(i) for i in range(shape.arity)]
     # factor_terms: 2*(a - y), not 2*a - 2*y; exact, and cheap on one shape
-    plain = [sp.factor_terms(expr.diff(symbol)) for symbol in symbols]
+    plain = [sp.factor_terms(_real(expr.diff(symbol))) for symbol in symbols]
     for partial in plain:
         if partial.has(sp.Derivative, sp.Subs):
             raise NotDifferentiable(f"SymPy cannot differentiate {expr}",
@@ -78,6 +78,15 @@ def rule_for(shape: ir.Shape) -> ir.Rule:
     partials = _solve_for_inner(partials, plain, expr, points)
     value, temps, partials = _share_temps(expr, partials)
     return ir.Rule(tuple(temps), value, tuple(partials))
+
+
+def _real(expr: sp.Expr) -> sp.Expr:
+    """Drop re() and im(): every value here is a real float (Python raises
+    rather than go complex), but SymPy cannot always prove it, e.g. for
+    d|a - (b if c else d)|, and then writes the derivative with re and im."""
+    if not expr.has(sp.re, sp.im):
+        return expr
+    return expr.replace(sp.re, lambda arg: arg).replace(sp.im, lambda arg: sp.S.Zero)
 
 
 def _reuse_value(partial: sp.Expr, expr: sp.Expr, points: list[dict]) -> sp.Expr:

@@ -18,6 +18,7 @@ import ast
 import builtins
 import inspect
 import math
+import types
 from typing import NoReturn
 
 import sympy as sp
@@ -82,6 +83,7 @@ class _Lower:
         self.reserved = frozenset(names)
         self.env: dict[str, ir.Value] = {}
         self.caller = caller
+        self.several = False  # may return a tuple: set when the caller unpacks the call
         if caller is None:
             self.namer = Namer(self.reserved)
             self.body: list[ir.Assign] = []
@@ -189,6 +191,15 @@ class _Lower:
         self.assign(node.target, combined)
 
     def unpack(self, target: ast.Tuple | ast.List, value: ast.expr) -> None:
+        if isinstance(value, ast.Call) and isinstance(self.callee(value), types.FunctionType):
+            results = self.inline(value, self.callee(value), several=True)
+            if not isinstance(results, tuple) or len(results) != len(target.elts):
+                count = len(results) if isinstance(results, tuple) else 1
+                self.fail(UnsupportedSyntax, target, f"cannot unpack {count} values into "
+                          f"{len(target.elts)} names", "use as many names as the helper returns values")
+            for name, result in zip(target.elts, results):
+                self.bind(name, ("arg", 0), [result], value)
+            return
         if not isinstance(value, (ast.Tuple, ast.List)):
             self.fail(UnsupportedSyntax, value, "unpacking a value that is not a tuple written out is not "
                       "supported", "write the right-hand side as a tuple, e.g. a, b = x * y, x + y")
@@ -247,16 +258,23 @@ class _Lower:
             self.fail(UnsupportedSyntax, node, "the function returns nothing",
                       "return the scalar to differentiate")
         if isinstance(node.value, (ast.Tuple, ast.List)):
-            what = "helper functions returning several values are not supported yet" if self.caller else \
-                "returning several values is not supported: a gradient needs one scalar output"
-            self.fail(UnsupportedSyntax, node.value, what, "return a single number (for example, their sum)")
-        tree, args = self.expression(node.value)
+            if self.several:  # a helper whose caller unpacks: a, b = helper(...)
+                return tuple(self.result_operand(elt) for elt in node.value.elts)
+            what = "returning several values is not supported: a gradient needs one scalar output" \
+                if self.caller is None else f"{self.name}() returns several values here"
+            hint = "unpack them, a, b = f(...)" if self.caller else "return a single number (for example, their sum)"
+            self.fail(UnsupportedSyntax, node.value, what, hint)
+        return self.result_operand(node.value)
+
+    def result_operand(self, node: ast.expr) -> ir.Operand:
+        """A returned expression as an operand: a new value unless it is one already."""
+        tree, args = self.expression(node)
         if tree == ("arg", 0):
             return args[0]  # `return z`: the result is z itself
         if tree[0] == "num":
             return ir.Const(tree[1])
         value = self.result_value()
-        self.body.append(ir.Assign(value, self.shape(tree, node.value), tuple(args), self.src.loc(node.value)))
+        self.body.append(ir.Assign(value, self.shape(tree, node), tuple(args), self.src.loc(node)))
         return value
 
     def statements(self) -> list[ast.stmt]:
@@ -329,9 +347,19 @@ class _Lower:
             if results[0] is None or results[1] is None:
                 self.fail(UnsupportedSyntax, node, "not every path through this if returns a value",
                           "end the function with a return")
-            result = results[0] if results[0] == results[1] else self.result_value()
-            if result is not results[0]:
-                merges.append(ir.Merge(result, results[0], results[1]))
+            several = [isinstance(r, tuple) for r in results]
+            if several[0] != several[1] or (several[0] and len(results[0]) != len(results[1])):
+                self.fail(UnsupportedSyntax, node, "the branches of this if return different numbers of values",
+                          "return the same number of values on every path")
+            merged = []
+            for then, orelse in (zip(*results) if several[0] else [results]):
+                if then == orelse:
+                    merged.append(then)
+                    continue
+                value = self.result_value()
+                merges.append(ir.Merge(value, then, orelse))
+                merged.append(value)
+            result = tuple(merged) if several[0] else merged[0]
         self.body.append(ir.If(cond, blocks[0], blocks[1], tuple(merges), self.src.loc(node)))
         return result
 
@@ -345,8 +373,22 @@ class _Lower:
 
     # --- helper functions ---------------------------------------------------
 
-    def inline(self, node: ast.Call, fn: object, args: list[ir.Operand]) -> _Tree:
-        """A call to a Python function: its body, lowered in place (inlined)."""
+    def callee(self, node: ast.Call) -> object:
+        """The object a call calls, resolved as Python would."""
+        func = node.func
+        if isinstance(func, ast.Name) and (func.id in self.env or func.id in self.locals):
+            self.fail(UnsupportedCall, node, f"calling the local variable {func.id!r} is not supported",
+                      "call math functions, abs/min/max or Python functions")
+        if isinstance(func, ast.Name):
+            return self.lookup(func)
+        if isinstance(func, ast.Attribute):
+            return self.attribute(func)
+        self.fail(UnsupportedCall, node, "this kind of call is not supported",
+                  "call functions by name")
+
+    def inline(self, node: ast.Call, fn: object, several: bool = False) -> ir.Operand | tuple[ir.Operand, ...]:
+        """A call to a Python function: its body, lowered in place (inlined).
+        Its result: one operand, or a tuple of them if `several` allows."""
         shown = ast.unparse(node.func)
         if fn in self.stack:
             self.fail(UnsupportedCall, node, f"{shown}() calls itself, directly or through other functions",
@@ -356,6 +398,7 @@ class _Lower:
         except SymbackError as err:
             self.fail(type(err), node, f"cannot follow the call to {shown}: {err.what}", err.hint)
         helper = _Lower(source, caller=self)
+        helper.several = several
         if helper.node.args.vararg or helper.node.args.kwarg:
             helper.fail(UnsupportedSyntax, helper.node, "*args and **kwargs parameters are not supported",
                         "name each parameter")
@@ -393,7 +436,7 @@ class _Lower:
             result = helper.returning_block(helper.statements())
         except SymbackError as err:
             raise err.called_from(self.name, self.src.loc(node)) from None
-        return self.operand(result, args)
+        return result
 
     def shape(self, tree: _Tree, where: ast.AST) -> ir.Shape:
         shape = shape_of(tree)
@@ -532,21 +575,12 @@ class _Lower:
 
     def call(self, node: ast.Call, args: list[ir.Operand], exponent: bool) -> _Tree:
         func = node.func
-        if isinstance(func, ast.Name) and (func.id in self.env or func.id in self.locals):
-            self.fail(UnsupportedCall, node, f"calling the local variable {func.id!r} is not supported",
-                      "call math functions or abs/min/max")
-        if isinstance(func, ast.Name):
-            obj = self.lookup(func)
-        elif isinstance(func, ast.Attribute):
-            obj = self.attribute(func)
-        else:
-            self.fail(UnsupportedCall, node, "this kind of call is not supported",
-                      "call math functions or abs/min/max by name")
+        obj = self.callee(node)
         fname = mathlib.MATH_OBJECTS.get(id(obj)) or mathlib.BUILTIN_OBJECTS.get(id(obj))
         shown = ast.unparse(func)
         if fname is None:
             if inspect.isfunction(obj):
-                return self.inline(node, obj, args)
+                return self.operand(self.inline(node, obj), args)
             hint = ("symback differentiates +, -, *, /, **, //, %, abs, min, max, the math functions "
                     + ", ".join(sorted(n for n in mathlib.FUNCTIONS if hasattr(math, n)))
                     + ", and Python functions made of these")

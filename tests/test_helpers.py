@@ -70,7 +70,25 @@ def make_inner():
 inner_closure = make_inner()
 
 
+def polar(r, theta):
+    return r * math.cos(theta), r * math.sin(theta)
+
+
+def sorted_pair(a, b):
+    if a < b:
+        return a, b
+    return b, a
+
+
+def uses_tuple_helpers(r, theta, c):
+    x, y = polar(r, theta)
+    lo, hi = sorted_pair(x * c, y)
+    return hi * hi - lo + x * y
+
+
 CASES = [
+    (uses_tuple_helpers, (1.3, 0.4, 2.0)),
+    (uses_tuple_helpers, (1.3, 2.9, -0.5)),
     (two_layers, (0.5, 0.1, -0.4, 0.2, 1.2, 0.3)),
     (uses_helper_twice_in_one_expression, (0.3, -0.7)),
     (local_names_collide, (0.4, 1.3)),
@@ -147,3 +165,16 @@ def test_bad_call_to_helper():
         return sigmoid(x, x)
     with pytest.raises(UnsupportedCall, match=r"the call to sigmoid does not match its parameters"):
         grad(calls_wrongly)
+
+
+def test_a_helper_returning_several_values_must_be_unpacked():
+    def scalar_use(r, t):
+        return polar(r, t) * 2.0
+    with pytest.raises(UnsupportedSyntax, match=r"polar\(\) returns several values here; unpack them"):
+        grad(scalar_use)
+
+    def wrong_count(r, t):
+        a, b, c = polar(r, t)
+        return a + b + c
+    with pytest.raises(UnsupportedSyntax, match=r"cannot unpack 2 values into 3 names"):
+        grad(wrong_count)

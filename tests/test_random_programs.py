@@ -171,5 +171,11 @@ def test_random_program_gradient(program, point, tmp_path_factory):
     assume(all(map(math.isfinite, want)))
     assume(_consistent(want, central_differences(fn, args, h=1e-4), scale))
     assume(_smooth_here(fn, args, scale))
+    try:
+        got = grad(fn)(*args)
+    except (ZeroDivisionError, ValueError):
+        # an infinite or undefined partial (atan2 at (0, 0), sqrt at 0): the
+        # generated code raises, as documented, at a point f is not smooth
+        assume(False)
     # Finite-difference rounding error grows with |f|, so the absolute tolerance does too.
-    assert_grads_close(grad(fn)(*args), want, fn, args, atol=1e-6 * scale)
+    assert_grads_close(got, want, fn, args, atol=1e-6 * scale)
