@@ -45,6 +45,9 @@ def _derive_block(stmts: tuple[ir.Stmt, ...], name: str) -> tuple[ir.Stmt, ...]:
         if isinstance(stmt, ir.If):
             out.append(replace(stmt, then=_derive_block(stmt.then, name), orelse=_derive_block(stmt.orelse, name)))
             continue
+        if isinstance(stmt, ir.Loop):
+            out.append(replace(stmt, body=_derive_block(stmt.body, name)))
+            continue
         rule = _RULES.get(stmt.shape)
         if rule is None:
             try:

@@ -155,6 +155,16 @@ def _contribution_template(rule: ir.Rule, index: int, seed: bool) -> Template:
     return _template((rule, seed, index), lambda p: p.product(partial, adjoint))
 
 
+def _adjoints(stmts):
+    for adj in stmts:
+        yield adj
+        if isinstance(adj, ir.BackIf):
+            yield from _adjoints(adj.then)
+            yield from _adjoints(adj.orelse)
+        elif isinstance(adj, ir.BackLoop):
+            yield from _adjoints(adj.body)
+
+
 def emit(gradient: ir.Gradient, name: str | None = None) -> str:
     """The source of a module defining the gradient function."""
     return _Emitter(gradient, name).module()
@@ -174,6 +184,10 @@ class _Emitter:
         self.modules: set[str] = set()
         self.bars: dict[ir.Value, str] = {}
         self.temps: dict[ir.Value, dict[str, str]] = {}  # statement -> its temps' names
+        self.tapes: dict[int, tuple[str, tuple]] = {}  # id(loop) -> (tape name, what it holds)
+        for adj in _adjoints(gradient.backward):
+            if isinstance(adj, ir.BackLoop) and adj.tape:
+                self.tapes[id(adj.loop)] = (self.namer.fresh("_tape_", first=1), adj.tape)
 
     def module(self) -> str:
         body = self.body()
@@ -187,12 +201,20 @@ class _Emitter:
         fn = self.fn
         lines = [f"def {self.name}({self.signature()}):"]
         lines += [f"    {line}" if line else "" for line in self.docstring()]
+        # every tape starts empty once: a loop nested in another fills its tape across all outer iterations
+        lines += [f"    {name} = []" for name, _ in self.tapes.values()]
         lines += self.forward_block(self.g.forward, "    ")
+        value = self.operand(fn.result)
+        taped = {item for _, items in self.tapes.values() for item in items}
+        if self.g.with_value and fn.result in taped:
+            # the sweep restores this iteration by iteration: keep the final value first
+            saved = self.namer.fresh(f"{value}_final")
+            lines.append(f"    {saved} = {value}")
+            value = saved
         lines += self.backward_block(self.g.backward, "    ")
         grads = [self.gradient_of(v) for v in self.g.wrt]
         grads_text = grads[0] if len(grads) == 1 else ", ".join(grads)
         if self.g.with_value:
-            value = self.operand(fn.result)
             grads_text = grads[0] if len(grads) == 1 else f"({grads_text})"
             lines.append(f"    return {value}, {grads_text}")
         else:
@@ -236,6 +258,9 @@ class _Emitter:
     def forward_block(self, stmts: tuple[ir.Stmt, ...], indent: str) -> list[str]:
         lines = []
         for stmt in stmts:
+            if isinstance(stmt, ir.Loop):
+                lines += self.forward_loop(stmt, indent)
+                continue
             if not isinstance(stmt, ir.If):
                 lines += [indent + line for line in self.forward(stmt)]
                 continue
@@ -246,6 +271,23 @@ class _Emitter:
             orelse += [f"{inner}{m.target.ident} = {self.operand(m.orelse)}" for m in stmt.merges]
             lines += self.branch(stmt.cond, then, orelse, indent)
         return lines
+
+    def forward_loop(self, loop: ir.Loop, indent: str) -> list[str]:
+        inner = indent + "    "
+        lines = [f"{indent}{carry.head.ident} = {self.operand(carry.init)}" for carry in loop.carried]
+        tape = self.tapes.get(id(loop))
+        bounds = ", ".join(self.operand(b) for b in loop.bounds)
+        lines.append(f"{indent}for {loop.index.ident} in range({bounds}):")
+        body = self.forward_block(loop.body, inner)
+        if tape:
+            items = self.tape_items(tape[1])
+            pushed = items[0] if len(items) == 1 else f"({', '.join(items)})"
+            body.append(f"{inner}{tape[0]}.append({pushed})")  # this iteration's values, for the sweep
+        body += [f"{inner}{carry.head.ident} = {carry.update.ident}" for carry in loop.carried]
+        return lines + (body or [f"{inner}pass"])
+
+    def tape_items(self, tape: tuple) -> list[str]:
+        return [item.ident if isinstance(item, ir.Value) else self.temps[item[0]][f"t{item[1]}"] for item in tape]
 
     def branch(self, cond: ir.Value, then: list[str], orelse: list[str], indent: str) -> list[str]:
         """if cond: then else: orelse, leaving out an empty side."""
@@ -261,7 +303,15 @@ class _Emitter:
     def backward_block(self, stmts: tuple, indent: str) -> list[str]:
         lines = []
         for adj in stmts:
-            if isinstance(adj, ir.BackIf):
+            if isinstance(adj, ir.BackLoop):
+                inner = indent + "    "
+                bounds = ", ".join(self.operand(b) for b in adj.loop.bounds)
+                lines.append(f"{indent}for {adj.loop.index.ident} in reversed(range({bounds})):")
+                tape = self.tapes.get(id(adj.loop))
+                if tape:
+                    lines.append(f"{inner}{', '.join(self.tape_items(tape[1]))} = {tape[0]}.pop()")
+                lines += self.backward_block(adj.body, inner) or [f"{inner}pass"]
+            elif isinstance(adj, ir.BackIf):
                 inner = indent + "    "
                 lines += self.branch(adj.cond, self.backward_block(adj.then, inner),
                                      self.backward_block(adj.orelse, inner), indent)

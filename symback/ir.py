@@ -1,10 +1,12 @@
 """The data every stage passes on. Immutable; str() prints any of it.
 
     Function ::= name params:Param* body:Stmt* result:Operand
-    Stmt     ::= Assign | If
+    Stmt     ::= Assign | If | Loop
     Assign   ::= target:Value '=' shape(args:Operand*)   -- one source statement
     If       ::= 'if' cond:Value then:Stmt* orelse:Stmt* merges:Merge*
     Merge    ::= target:Value '=' then:Operand | orelse:Operand   -- live after the if
+    Loop     ::= 'for' index:Value 'in range' bounds:Operand* carried:Carry* body:Stmt*
+    Carry    ::= head:Value '=' init:Operand, then update:Value each iteration
     Operand  ::= Value | Const
     Shape    ::= a SymPy expression over placeholders __a0, __a1, ...
 
@@ -150,6 +152,10 @@ class Assign:
     rule: Rule | None = field(default=None, compare=False)
 
     @property
+    def sources(self) -> tuple:
+        return self.args
+
+    @property
     def expr(self) -> sp.Expr:
         """The expression over the user's variables (costs SymPy work)."""
         return self.shape.expr.xreplace(self._mapping())
@@ -181,6 +187,10 @@ class Merge:
     def __str__(self) -> str:
         return f"{self.target} = {self.then} | {self.orelse}"
 
+    @property
+    def sources(self) -> tuple:
+        return (self.then, self.orelse)
+
 
 @dataclass(frozen=True)
 class If:
@@ -193,16 +203,51 @@ class If:
     loc: Loc
 
 
-Stmt = Assign | If
+@dataclass(frozen=True)
+class Carry:
+    """A variable a loop updates: head = init before the loop, head = update
+    at the end of each iteration; after the loop, head is the last value."""
+
+    head: Value
+    init: Operand
+    update: Value   # always a value made in the body (parse adds a copy if needed)
+
+    @property
+    def target(self) -> Value:
+        return self.head
+
+    @property
+    def sources(self) -> tuple:
+        return (self.init, self.update)
+
+    def __str__(self) -> str:
+        return f"{self.head} = {self.init}, then {self.update}"
+
+
+@dataclass(frozen=True, eq=False)
+class Loop:
+    """for index in range(*bounds): body; structured, never unrolled."""
+
+    index: Value
+    bounds: tuple[Operand, ...]
+    carried: tuple[Carry, ...]
+    body: tuple["Stmt", ...]
+    loc: Loc
+
+
+Stmt = Assign | If | Loop
 
 
 def walk(stmts: tuple[Stmt, ...]):
-    """Every Assign and Merge in `stmts`, in execution order, branches included."""
+    """Every Assign, Merge and Carry in `stmts`, branches and loop bodies included."""
     for stmt in stmts:
         if isinstance(stmt, If):
             yield from walk(stmt.then)
             yield from walk(stmt.orelse)
             yield from stmt.merges
+        elif isinstance(stmt, Loop):
+            yield from stmt.carried
+            yield from walk(stmt.body)
         else:
             yield stmt
 
@@ -216,6 +261,11 @@ def format_block(stmts: tuple[Stmt, ...], indent: str = "    ") -> list[str]:
             lines.append(f"{indent}else:")
             lines += format_block(stmt.orelse, indent + "    ") or [f"{indent}    pass"]
             lines += [f"{indent}{merge}" for merge in stmt.merges]
+        elif isinstance(stmt, Loop):
+            bounds = ", ".join(map(str, stmt.bounds))
+            lines.append(f"{indent}for {stmt.index} in range({bounds}):".ljust(40) + f"  # line {stmt.loc.line}")
+            lines += [f"{indent}    carry {carry}" for carry in stmt.carried]
+            lines += format_block(stmt.body, indent + "    ") or [f"{indent}    pass"]
         else:
             lines.append(f"{indent}{stmt}".ljust(40) + f"  # line {stmt.loc.line}")
     return lines
@@ -263,6 +313,18 @@ def _verify_block(stmts, visible: set, everywhere: set) -> None:
     def check(operand, where):
         assert not isinstance(operand, Value) or operand in visible, f"{operand} used before it is defined in {where}"
     for stmt in stmts:
+        if isinstance(stmt, Loop):
+            for bound in stmt.bounds:
+                check(bound, "a range")
+            inner = set(visible) | {stmt.index} | {carry.head for carry in stmt.carried}
+            for carry in stmt.carried:
+                check(carry.init, "a loop")
+                everywhere.add(carry.head)
+            _verify_block(stmt.body, inner, everywhere)
+            for carry in stmt.carried:
+                assert carry.update in inner, f"update {carry.update} of {carry.head} not made in the loop"
+            visible.update(carry.head for carry in stmt.carried)
+            continue
         if isinstance(stmt, If):
             check(stmt.cond, "an if")
             then, orelse = set(visible), set(visible)
@@ -344,13 +406,28 @@ class BackIf:
     orelse: tuple["AdjointStmt", ...]
 
 
-AdjointStmt = Accumulate | Flow | Zero | BackIf
+@dataclass(frozen=True)
+class BackLoop:
+    """The reverse of a Loop: the same range reversed; each iteration first
+    restores the values it needs from the tape the forward loop filled."""
+
+    loop: Loop
+    tape: tuple          # Values, and (Value, temp index) for a statement's temps
+    body: tuple["AdjointStmt", ...]
+
+
+AdjointStmt = Accumulate | Flow | Zero | BackIf | BackLoop
 
 
 def format_adjoints(stmts, indent: str = "    ") -> list[str]:
     lines = []
     for stmt in stmts:
-        if isinstance(stmt, BackIf):
+        if isinstance(stmt, BackLoop):
+            bounds = ", ".join(map(str, stmt.loop.bounds))
+            lines.append(f"{indent}for {stmt.loop.index} in reversed(range({bounds})):")
+            lines.append(f"{indent}    pop {', '.join(map(str, stmt.tape))}")
+            lines += format_adjoints(stmt.body, indent + "    ")
+        elif isinstance(stmt, BackIf):
             lines.append(f"{indent}if {stmt.cond}:")
             lines += format_adjoints(stmt.then, indent + "    ") or [f"{indent}    pass"]
             lines.append(f"{indent}else:")

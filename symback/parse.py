@@ -160,6 +160,58 @@ class _Lower:
         self.fail(UnsupportedSyntax, node, "expression statements (values computed and thrown away) "
                   "are not supported", "remove it, or assign its value to a variable")
 
+    def stmt_For(self, node: ast.For) -> None:
+        """for i in range(...): a Loop whose carried variables are those the body
+        reassigns; never unrolled, whatever the bounds."""
+        it = node.iter
+        if node.orelse:
+            self.fail(UnsupportedSyntax, node, "for ... else is not supported", "move the else part after the loop")
+        if not isinstance(node.target, ast.Name):
+            self.fail(UnsupportedSyntax, node.target, "a for loop over range needs one loop variable",
+                      "write for i in range(...)")
+        if not (isinstance(it, ast.Call) and not it.keywords and 1 <= len(it.args) <= 3
+                and not isinstance(it.func, ast.Attribute) and self.callee(it) is range):
+            self.fail(UnsupportedSyntax, it, "loops over anything but range(...) are not supported yet",
+                      "loop over an index: for i in range(n)")
+        for sub in ast.walk(ast.Module(body=node.body, type_ignores=[])):
+            if isinstance(sub, (ast.Return, ast.Break, ast.Continue)):
+                what = {ast.Return: "return", ast.Break: "break", ast.Continue: "continue"}[type(sub)]
+                self.fail(UnsupportedSyntax, sub, f"{what} inside a loop is not supported yet",
+                          "compute the result after the loop")
+        bounds = tuple(self.bound(arg) for arg in it.args)
+        stored = [sub.id for stmt in node.body for sub in ast.walk(stmt)
+                  if isinstance(sub, ast.Name) and isinstance(sub.ctx, ast.Store)]
+        carried = [name for name in dict.fromkeys(stored) if name in self.env and name != node.target.id]
+        before, outer = dict(self.env), self.body
+        heads = {name: ir.Value(name, self.new_ident(name)) for name in carried}
+        index = ir.Value(node.target.id, self.new_ident(node.target.id))
+        self.env = {**before, **heads, node.target.id: index}
+        self.body = []
+        self.block(list(node.body))
+        made = {item.target for item in ir.walk(tuple(self.body))}
+        carries = []
+        for name in carried:
+            update = self.env[name]
+            if update not in made:  # e.g. a, b = b, a + b: copy, so each update is this iteration's own value
+                copy = ir.Value(name, self.new_ident(name))
+                self.body.append(ir.Assign(copy, shape_of(("arg", 0)), (update,), self.src.loc(node)))
+                update = copy
+            carries.append(ir.Carry(heads[name], before[name], update))
+        body = tuple(self.body)
+        self.body, self.env = outer, {**before, **heads}
+        self.body.append(ir.Loop(index, bounds, tuple(carries), body, self.src.loc(node)))
+
+    def bound(self, node: ast.expr) -> ir.Operand:
+        """An argument of range(), as an operand."""
+        tree, args = self.expression(node)
+        if tree == ("arg", 0):
+            return args[0]
+        if tree[0] == "num":
+            return ir.Const(tree[1])
+        value = ir.Value("_n", self.namer.fresh("_n", first=1))
+        self.body.append(ir.Assign(value, self.shape(tree, node), tuple(args), self.src.loc(node)))
+        return value
+
     def stmt_Assign(self, node: ast.Assign) -> None:
         first, *others = node.targets
         if isinstance(first, (ast.Tuple, ast.List)):

@@ -48,7 +48,12 @@ class _Sweep:
     def block(self, stmts: tuple[ir.Stmt, ...], top: bool) -> list:
         out: list = []
         for stmt in reversed(stmts):
-            made = self.branch(stmt) if isinstance(stmt, ir.If) else self.assign(stmt, top)
+            if isinstance(stmt, ir.If):
+                made = self.branch(stmt)
+            elif isinstance(stmt, ir.Loop):
+                made = self.loop(stmt)
+            else:
+                made = self.assign(stmt, top)
             if top:
                 self.top.update(id(adj) for adj in made)
             out += made
@@ -113,38 +118,115 @@ class _Sweep:
             return []
         return [ir.BackIf(stmt.cond, tuple(then_out), tuple(else_out))]
 
+    def loop(self, stmt: ir.Loop) -> list:
+        """for i in reversed(range(...)): restore this iteration's values, pass each
+        head's adjoint to its update, start the head's adjoint afresh, sweep the body."""
+        heads = [carry.head for carry in stmt.carried if carry.head in self.active]
+        inside = {item.target for item in ir.walk(stmt.body)}
+        outside = []  # active values from before the loop that the body reads: summed over iterations
+        for item in ir.walk(stmt.body):
+            for source in item.sources:
+                if isinstance(source, ir.Value) and source in self.active and source not in inside \
+                        and source not in heads and source != stmt.index and source not in outside:
+                    outside.append(source)
+        before: list = []
+        for value in heads + outside:  # their adjoints are added to in every iteration
+            if value not in self.contributions:
+                # the loop's last value may be the output itself: its adjoint starts at 1
+                start = ir.Flow(value, value, first=True, seed=True) if value == self.result else ir.Zero(value)
+                before.append(start)
+                self.contributions[value] = [start]
+        body: list = []
+        for carry in stmt.carried:
+            if carry.head in heads and carry.update in self.active:
+                flow = ir.Flow(carry.update, carry.head, first=True, seed=False)
+                body.append(flow)
+                self.contributions[carry.update] = [flow]
+        body += [ir.Zero(head) for head in heads]
+        body += self.block(stmt.body, top=False)
+        after = []
+        for carry in stmt.carried:  # zero iterations: the head's adjoint is the init's
+            init = carry.init
+            if carry.head in heads and isinstance(init, ir.Value) and init in self.active:
+                flow = ir.Flow(init, carry.head, first=init not in self.contributions, seed=False)
+                after.append(flow)
+                self.contributions.setdefault(init, []).append(flow)
+        tape = _tape(stmt, body)
+        return before + [ir.BackLoop(stmt, tape, tuple(body))] + after
+
+
+def _tape(stmt: ir.Loop, body: list) -> tuple:
+    """What each reverse iteration must restore: the values of this iteration
+    (made in the body, or a head at its start) that the reverse body reads."""
+    own = [carry.head for carry in stmt.carried]
+    for inner in stmt.body:  # values made directly in this body, not in a nested loop's
+        if isinstance(inner, ir.Loop):
+            own += [carry.head for carry in inner.carried]
+        elif isinstance(inner, ir.If):
+            own += [item.target for item in ir.walk((inner,))]
+        else:
+            own.append(inner.target)
+    read = _reads(body)
+    tape = [value for value in own if value in read]
+    for adj in _adjoint_walk(body):
+        if isinstance(adj, ir.Accumulate) and adj.site.rule.temps and adj.site.rule.needs[adj.index][1] \
+                and adj.site.target in own:
+            for index in range(len(adj.site.rule.temps)):
+                if (adj.site.target, index) not in tape:
+                    tape.append((adj.site.target, index))
+    return tuple(tape)
+
+
+def _reads(adjoints) -> set[ir.Value]:
+    """The forward values that adjoint statements read."""
+    read = set()
+    for adj in _adjoint_walk(adjoints):
+        if isinstance(adj, ir.BackIf):
+            read.add(adj.cond)
+        elif isinstance(adj, ir.BackLoop):
+            read.update(b for b in adj.loop.bounds if isinstance(b, ir.Value))
+        elif isinstance(adj, ir.Accumulate):
+            operands, _ = adj.site.rule.needs[adj.index]
+            read.update(adj.site.args[i] for i in operands if isinstance(adj.site.args[i], ir.Value))
+            if ir.RESULT in adj.site.rule.partials[adj.index].free_symbols:
+                read.add(adj.site.target)
+    return read
+
 
 def _varied(function: ir.Function, wrt: tuple[ir.Value, ...]) -> set[ir.Value]:
+    """Values that depend on a differentiated parameter (to a fixed point: loops carry)."""
     varied = set(wrt)
-    for item in ir.walk(function.body):
-        if isinstance(item, ir.Merge):
-            if item.then in varied or item.orelse in varied:
+    items = list(ir.walk(function.body))
+    while True:
+        size = len(varied)
+        for item in items:
+            if any(source in varied for source in item.sources if isinstance(source, ir.Value)):
                 varied.add(item.target)
-        elif any(arg in varied for arg in item.args if isinstance(arg, ir.Value)):
-            varied.add(item.target)
-    return varied
+        if len(varied) == size:
+            return varied
 
 
 def _useful(function: ir.Function) -> set[ir.Value]:
+    """Values the result depends on (to a fixed point: loops carry)."""
     useful = {function.result} if isinstance(function.result, ir.Value) else set()
-    for item in reversed(list(ir.walk(function.body))):
-        if item.target not in useful:
-            continue
-        if isinstance(item, ir.Merge):
-            useful.update(side for side in (item.then, item.orelse) if isinstance(side, ir.Value))
-        else:
-            useful.update(arg for arg in item.args if isinstance(arg, ir.Value))
-    return useful
+    items = list(ir.walk(function.body))[::-1]
+    while True:
+        size = len(useful)
+        for item in items:
+            if item.target in useful:
+                useful.update(source for source in item.sources if isinstance(source, ir.Value))
+        if len(useful) == size:
+            return useful
 
 
 def _adjoint_walk(stmts):
     for stmt in stmts:
+        yield stmt
         if isinstance(stmt, ir.BackIf):
-            yield stmt
             yield from _adjoint_walk(stmt.then)
             yield from _adjoint_walk(stmt.orelse)
-        else:
-            yield stmt
+        elif isinstance(stmt, ir.BackLoop):
+            yield from _adjoint_walk(stmt.body)
 
 
 def _forward(function: ir.Function, backward: list, with_value: bool):
@@ -158,16 +240,10 @@ def _forward(function: ir.Function, backward: list, with_value: bool):
     run: set[ir.Value] = set()      # statements (by target) that must run
     if with_value and isinstance(function.result, ir.Value):
         read.add(function.result)
+    read |= _reads(backward)
     for adj in _adjoint_walk(backward):
-        if isinstance(adj, ir.BackIf):
-            read.add(adj.cond)
-        elif isinstance(adj, ir.Accumulate):
-            operands, needs_stmt = adj.site.rule.needs[adj.index]
-            read.update(adj.site.args[i] for i in operands if isinstance(adj.site.args[i], ir.Value))
-            if needs_stmt:
-                run.add(adj.site.target)
-                if ir.RESULT in adj.site.rule.partials[adj.index].free_symbols:
-                    read.add(adj.site.target)
+        if isinstance(adj, ir.Accumulate) and adj.site.rule.needs[adj.index][1]:
+            run.add(adj.site.target)
     kept = _prune(function.body, read, run)
     unused = frozenset(stmt.target for stmt in ir.walk(kept)
                        if isinstance(stmt, ir.Assign) and stmt.target not in read)
@@ -177,6 +253,16 @@ def _forward(function: ir.Function, backward: list, with_value: bool):
 def _prune(stmts, read: set[ir.Value], run: set[ir.Value]) -> tuple[ir.Stmt, ...]:
     kept = []
     for stmt in reversed(stmts):
+        if isinstance(stmt, ir.Loop):
+            # a loop runs whole if anything about it is needed: its body feeds itself
+            if any(carry.head in read for carry in stmt.carried) or any(
+                    item.target in read or item.target in run for item in ir.walk(stmt.body)):
+                kept.append(stmt)
+                for item in ir.walk((stmt,)):
+                    read.add(item.target)
+                    read.update(source for source in item.sources if isinstance(source, ir.Value))
+                read.update(b for b in stmt.bounds if isinstance(b, ir.Value))
+            continue
         if isinstance(stmt, ir.If):
             merges = tuple(m for m in stmt.merges if m.target in read)
             read.update(side for m in merges for side in (m.then, m.orelse) if isinstance(side, ir.Value))

@@ -30,10 +30,10 @@ def if_without_else_return(x):
     y = x * 2  # noqa: F841
 
 
-def has_for(x):
+def has_for(x, xs):
     s = 0.0
-    for i in range(3):
-        s += x
+    for v in xs:
+        s += x * v
     return s
 
 
@@ -137,7 +137,7 @@ def early_return(x):
 
 CASES = [
     (if_without_else_return, UnsupportedSyntax, r"not every path through this if returns a value", "if x > 0"),
-    (has_for, UnsupportedSyntax, r"for loops are not supported", "for i in range"),
+    (has_for, UnsupportedSyntax, r"loops over anything but range\(\.\.\.\) are not supported yet", "for v in xs"),
     (has_while, UnsupportedSyntax, r"while loops are not supported", "while x > 1"),
     (has_comprehension, UnsupportedSyntax, r"list comprehensions are not supported", "ys = [w * x"),
     (recursive, UnsupportedCall, r"recursive\(\) calls itself.*recursion", "return recursive(x - 1.0)"),
