@@ -2,7 +2,7 @@
 
 Hypothesis writes a random function of 3-4 floats: 1-12 statements, each
 (re)assigning a variable (or two, by tuple unpacking, or several inside an
-if/else on a comparison) to an expression tree
+if/else on a comparison or a for loop over range) to an expression tree
 of depth <= 3 over earlier variables, parameters and small constants, then
 a `return`. Operations are defined everywhere (divisors are bounded away
 from 0, exp only sees bounded arguments); those with kinks or jumps (max,
@@ -94,6 +94,12 @@ def random_programs(draw):
     for _ in range(draw(st.integers(1, 12))):
         value = draw(expressions(names))
         target = draw(st.sampled_from(names + [n for n in LOCALS if n not in names]))
+        if draw(st.integers(0, 5)) == 0:  # a loop updating variables that exist before it
+            body.append(f"    for i in range({draw(st.integers(0, 3))}):")
+            for _ in range(draw(st.integers(1, 2))):
+                loop_names = names + ["i"]
+                body.append(f"        {draw(st.sampled_from(names))} = {draw(expressions(loop_names, 2))} * 0.5")
+            continue
         if draw(st.integers(0, 4)) == 0:  # a branch reassigning variables that exist on both paths
             test = f"{draw(expressions(names, 1))} {draw(st.sampled_from(['<', '>', '<=', '>=']))} " \
                    f"{draw(expressions(names, 1))}"
