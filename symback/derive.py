@@ -84,12 +84,14 @@ def rule_for(shape: ir.Shape) -> ir.Rule:
 
 
 def _real(expr: sp.Expr) -> sp.Expr:
-    """Drop re() and im(): every value here is a real float (Python raises
-    rather than go complex), but SymPy cannot always prove it, e.g. for
-    d|a - (b if c else d)|, and then writes the derivative with re and im."""
-    if not expr.has(sp.re, sp.im):
-        return expr
-    return expr.replace(sp.re, lambda arg: arg).replace(sp.im, lambda arg: sp.S.Zero)
+    """A partial tidied for real floats. Drops re() and im(): every value here
+    is real (Python raises rather than go complex), but SymPy cannot always
+    prove it, e.g. for d|a - (b if c else d)|. And writes v*sign(v) as |v|."""
+    if expr.has(sp.re, sp.im):
+        expr = expr.replace(sp.re, lambda arg: arg).replace(sp.im, lambda arg: sp.S.Zero)
+    for sign in expr.atoms(sp.sign):  # d(v*|v|)/dv = v*sign(v) + |v|: v*sign(v) is |v|, also at 0
+        expr = expr.subs(sign.args[0] * sign, sp.Abs(sign.args[0]))
+    return expr
 
 
 def _reuse_value(partial: sp.Expr, expr: sp.Expr, points: list[dict]) -> sp.Expr:

@@ -304,6 +304,8 @@ class _Emitter:
         lines = []
         for adj in stmts:
             if isinstance(adj, ir.BackLoop):
+                for update, head in adj.aliases:
+                    self.bars[update] = self.bar(head)
                 inner = indent + "    "
                 bounds = ", ".join(self.operand(b) for b in adj.loop.bounds)
                 lines.append(f"{indent}for {adj.loop.index.ident} in reversed(range({bounds})):")

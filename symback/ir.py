@@ -414,6 +414,7 @@ class BackLoop:
     loop: Loop
     tape: tuple          # Values, and (Value, temp index) for a statement's temps
     body: tuple["AdjointStmt", ...]
+    aliases: tuple = ()  # (update, head): one adjoint variable for both (accumulators)
 
 
 AdjointStmt = Accumulate | Flow | Zero | BackIf | BackLoop

@@ -44,6 +44,7 @@ class _Sweep:
         self.contributions: dict[ir.Value, list] = {}  # adjoint -> what was added to it, on this path
         self.folded: set[int] = set()   # ids of `v_bar = 1.0` lines made unnecessary
         self.top: set[int] = set()      # ids of adjoint statements in the outermost block
+        self.skip: set[tuple[ir.Value, ir.Value]] = set()  # (update, head) of accumulators: no edge
 
     def block(self, stmts: tuple[ir.Stmt, ...], top: bool) -> list:
         out: list = []
@@ -73,6 +74,8 @@ class _Sweep:
         for index, arg in enumerate(stmt.args):
             if not isinstance(arg, ir.Value) or arg not in self.active or stmt.rule.partials[index] == 0:
                 continue
+            if (target, arg) in self.skip:
+                continue  # s_1 = s + ...: s_bar = s_1_bar, the same variable (see _accumulators)
             mirror = next(((assigned_here[j], sign) for j, sign in stmt.rule.mirrors.get(index, ())
                            if j in assigned_here), None)
             acc = ir.Accumulate(arg, stmt, index, first=arg not in self.contributions, seed=seed, mirror=mirror)
@@ -137,13 +140,25 @@ class _Sweep:
                 before.append(start)
                 self.contributions[value] = [start]
         body: list = []
+        accumulators = _accumulators(stmt, heads)
         for carry in stmt.carried:
-            if carry.head in heads and carry.update in self.active:
+            if carry.head in accumulators:  # s += ...: s_bar is the same in every iteration
+                self.contributions[carry.update] = self.contributions[carry.head]
+                self.skip.add((carry.update, carry.head))
+            elif carry.head in heads and carry.update in self.active:
                 flow = ir.Flow(carry.update, carry.head, first=True, seed=False)
                 body.append(flow)
                 self.contributions[carry.update] = [flow]
-        body += [ir.Zero(head) for head in heads]
+        for head in heads:  # this iteration's own contributions start afresh: the first one assigns
+            if head not in accumulators:
+                del self.contributions[head]
         body += self.block(stmt.body, top=False)
+        passed = _pass_through(stmt, body, accumulators)
+        body = [adj for adj in body if id(adj) not in passed]
+        for head in heads:
+            if head not in self.contributions:  # no path through the body added to it
+                body.append(ir.Zero(head))
+                self.contributions[head] = [body[-1]]
         after = []
         for carry in stmt.carried:  # zero iterations: the head's adjoint is the init's
             init = carry.init
@@ -152,7 +167,58 @@ class _Sweep:
                 after.append(flow)
                 self.contributions.setdefault(init, []).append(flow)
         tape = _tape(stmt, body)
-        return before + [ir.BackLoop(stmt, tape, tuple(body))] + after
+        aliases = tuple((carry.update, carry.head) for carry in stmt.carried
+                        if carry.head in accumulators or carry.update in passed.values())
+        return before + [ir.BackLoop(stmt, tape, tuple(body), aliases)] + after
+
+
+def _pass_through(stmt: ir.Loop, body: list, accumulators: set) -> dict[int, ir.Value]:
+    """Flows `u_bar = v_bar` whose head v next gets exactly `v_bar = u_bar`
+    (the update u = v + ..., partial 1) before anything else touches v_bar:
+    with one variable for both, the pair is a no-op. Returns ids of the
+    adjoint statements to drop, mapped to the update they alias."""
+    dropped: dict[int, ir.Value] = {}
+    for carry in stmt.carried:
+        if carry.head in accumulators:
+            continue
+        flow = next((adj for adj in body if isinstance(adj, ir.Flow) and adj.operand == carry.update
+                     and adj.source == carry.head), None)
+        if flow is None:
+            continue
+        touching = [adj for adj in body if adj is not flow and carry.head in _adjoints_written(adj)]
+        if not touching:
+            continue
+        first = touching[0]
+        if (isinstance(first, ir.Accumulate) and first.site.target == carry.update and first.first
+                and first.mirror is None and first.site.rule.partials[first.index] == 1):
+            dropped[id(flow)] = carry.update
+            dropped[id(first)] = carry.update
+    return dropped
+
+
+def _adjoints_written(adj) -> set[ir.Value]:
+    return {inner.operand for inner in _adjoint_walk([adj]) if isinstance(inner, (ir.Accumulate, ir.Flow, ir.Zero))}
+
+
+def _accumulators(stmt: ir.Loop, heads: list[ir.Value]) -> set[ir.Value]:
+    """Heads of the `s += term` kind: the body reads the head only in the
+    statement that makes its update, with partial 1, and nothing else reads
+    the update. Then the head's adjoint is the update's in every iteration,
+    so both can be one variable and the sweep needs no copies for it."""
+    out = set()
+    items = list(ir.walk(stmt.body))
+    for carry in stmt.carried:
+        if carry.head not in heads:
+            continue
+        makers = [s for s in stmt.body if isinstance(s, ir.Assign) and s.target == carry.update]
+        readers_of_head = [item for item in items if carry.head in item.sources]
+        readers_of_update = [item for item in items if carry.update in item.sources]
+        if len(makers) != 1 or readers_of_head != makers or readers_of_update:
+            continue
+        maker = makers[0]
+        if [maker.rule.partials[i] for i, arg in enumerate(maker.args) if arg == carry.head] == [1]:
+            out.add(carry.head)
+    return out
 
 
 def _tape(stmt: ir.Loop, body: list) -> tuple:
