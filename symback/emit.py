@@ -155,16 +155,6 @@ def _contribution_template(rule: ir.Rule, index: int, seed: bool) -> Template:
     return _template((rule, seed, index), lambda p: p.product(partial, adjoint))
 
 
-def _adjoints(stmts):
-    for adj in stmts:
-        yield adj
-        if isinstance(adj, ir.BackIf):
-            yield from _adjoints(adj.then)
-            yield from _adjoints(adj.orelse)
-        elif isinstance(adj, ir.BackLoop):
-            yield from _adjoints(adj.body)
-
-
 def emit(gradient: ir.Gradient, name: str | None = None) -> str:
     """The source of a module defining the gradient function."""
     return _Emitter(gradient, name).module()
@@ -185,7 +175,7 @@ class _Emitter:
         self.bars: dict[ir.Value, str] = {}
         self.temps: dict[ir.Value, dict[str, str]] = {}  # statement -> its temps' names
         self.tapes: dict[int, tuple[str, tuple]] = {}  # id(loop) -> (tape name, what it holds)
-        for adj in _adjoints(gradient.backward):
+        for adj in ir.walk_adjoints(gradient.backward):
             if isinstance(adj, ir.BackLoop) and adj.tape:
                 self.tapes[id(adj.loop)] = (self.namer.fresh("_tape_", first=1), adj.tape)
 

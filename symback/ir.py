@@ -420,6 +420,17 @@ class BackLoop:
 AdjointStmt = Accumulate | Flow | Zero | BackIf | BackLoop
 
 
+def walk_adjoints(stmts):
+    """Every adjoint statement in `stmts`, nested branches and loops included."""
+    for stmt in stmts:
+        yield stmt
+        if isinstance(stmt, BackIf):
+            yield from walk_adjoints(stmt.then)
+            yield from walk_adjoints(stmt.orelse)
+        elif isinstance(stmt, BackLoop):
+            yield from walk_adjoints(stmt.body)
+
+
 def format_adjoints(stmts, indent: str = "    ") -> list[str]:
     lines = []
     for stmt in stmts:

@@ -1,5 +1,8 @@
 """Function -> ir.Function: resolve names, rename to SSA, one Assign per statement.
 
+This module holds the statements and SSA naming; parse_exprs.py lowers
+expressions and calls, parse_flow.py blocks, branches and loops.
+
 Every assignment makes a fresh SSA value (`x`, then `x_1`, ...). Each
 right-hand side becomes a shape tree (mathlib) whose placeholders are the
 values and constants it reads; the shape's SymPy expression is built once
@@ -15,19 +18,20 @@ raises a SymbackError at its line; nothing is walked past silently.
 from __future__ import annotations
 
 import ast
-import builtins
 import inspect
 import math
 import types
 from typing import NoReturn
 
-import sympy as sp
-
-from . import ir, mathlib
-from .errors import NotDifferentiable, SymbackError, UnsupportedCall, UnsupportedSyntax
+from . import ir
+from .errors import SymbackError, UnsupportedSyntax
 from .names import Namer
+from .parse_exprs import _BINOPS, Expressions, _Tree, shape_of
+from .parse_flow import ControlFlow
 from .refusals import UNSUPPORTED
 from .source import Source, read_source
+
+__all__ = ["parse", "shape_of"]
 
 
 def parse(fn: object) -> ir.Function:
@@ -36,34 +40,9 @@ def parse(fn: object) -> ir.Function:
     return _Lower(source).function()
 
 
-_BINOPS = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Pow: "**",
-           ast.FloorDiv: "//", ast.Mod: "%"}
-
-# A tree (mathlib) paired with the operands its placeholders stand for.
-_Tree = tuple
-
-_SHAPES: dict[tuple, ir.Shape] = {}  # every shape seen in this process, interned
-
-
-def shape_of(tree: tuple) -> ir.Shape:
-    """The interned Shape for a tree; builds its SymPy expression on first sight."""
-    shape = _SHAPES.get(tree)
-    if shape is None:
-        arity = _arity(tree)
-        expr = mathlib.to_sympy(tree, [mathlib.placeholder(i) for i in range(arity)])
-        shape = ir.Shape(tree, sp.sympify(expr), arity)
-        _SHAPES[tree] = shape
-    return shape
-
-
-def _arity(tree: tuple) -> int:
-    if tree[0] == "arg":
-        return tree[1] + 1
-    return max((_arity(child) for child in tree[1:] if isinstance(child, tuple)), default=0)
-
-
-class _Lower:
-    """Function body -> ir statements; one method per accepted construct."""
+class _Lower(Expressions, ControlFlow):
+    """Function body -> ir statements; one method per accepted construct
+    (expressions in parse_exprs.py, blocks, branches and loops in parse_flow.py)."""
 
     def __init__(self, source: Source, caller: "_Lower | None" = None):
         """Lower `source`; a helper called from `caller` shares its body and names."""
@@ -160,57 +139,6 @@ class _Lower:
         self.fail(UnsupportedSyntax, node, "expression statements (values computed and thrown away) "
                   "are not supported", "remove it, or assign its value to a variable")
 
-    def stmt_For(self, node: ast.For) -> None:
-        """for i in range(...): a Loop whose carried variables are those the body
-        reassigns; never unrolled, whatever the bounds."""
-        it = node.iter
-        if node.orelse:
-            self.fail(UnsupportedSyntax, node, "for ... else is not supported", "move the else part after the loop")
-        if not isinstance(node.target, ast.Name):
-            self.fail(UnsupportedSyntax, node.target, "a for loop over range needs one loop variable",
-                      "write for i in range(...)")
-        if not (isinstance(it, ast.Call) and not it.keywords and 1 <= len(it.args) <= 3
-                and not isinstance(it.func, ast.Attribute) and self.callee(it) is range):
-            self.fail(UnsupportedSyntax, it, "loops over anything but range(...) are not supported yet",
-                      "loop over an index: for i in range(n)")
-        for sub in ast.walk(ast.Module(body=node.body, type_ignores=[])):
-            if isinstance(sub, (ast.Return, ast.Break, ast.Continue)):
-                what = {ast.Return: "return", ast.Break: "break", ast.Continue: "continue"}[type(sub)]
-                self.fail(UnsupportedSyntax, sub, f"{what} inside a loop is not supported yet",
-                          "compute the result after the loop")
-        bounds = tuple(self.bound(arg) for arg in it.args)
-        stored = [sub.id for stmt in node.body for sub in ast.walk(stmt)
-                  if isinstance(sub, ast.Name) and isinstance(sub.ctx, ast.Store)]
-        carried = [name for name in dict.fromkeys(stored) if name in self.env and name != node.target.id]
-        before, outer = dict(self.env), self.body
-        heads = {name: ir.Value(name, self.new_ident(name)) for name in carried}
-        index = ir.Value(node.target.id, self.new_ident(node.target.id))
-        self.env = {**before, **heads, node.target.id: index}
-        self.body = []
-        self.block(list(node.body))
-        made = {item.target for item in ir.walk(tuple(self.body))}
-        carries = []
-        for name in carried:
-            update = self.env[name]
-            if update not in made:  # e.g. a, b = b, a + b: copy, so each update is this iteration's own value
-                copy = ir.Value(name, self.new_ident(name))
-                self.body.append(ir.Assign(copy, shape_of(("arg", 0)), (update,), self.src.loc(node)))
-                update = copy
-            carries.append(ir.Carry(heads[name], before[name], update))
-        body = tuple(self.body)
-        self.body, self.env = outer, {**before, **heads}
-        self.body.append(ir.Loop(index, bounds, tuple(carries), body, self.src.loc(node)))
-
-    def bound(self, node: ast.expr) -> ir.Operand:
-        """An argument of range(), as an operand."""
-        tree, args = self.expression(node)
-        if tree == ("arg", 0):
-            return args[0]
-        if tree[0] == "num":
-            return ir.Const(tree[1])
-        value = ir.Value("_n", self.namer.fresh("_n", first=1))
-        self.body.append(ir.Assign(value, self.shape(tree, node), tuple(args), self.src.loc(node)))
-        return value
 
     def stmt_Assign(self, node: ast.Assign) -> None:
         first, *others = node.targets
@@ -336,333 +264,14 @@ class _Lower:
             stmts = stmts[1:]
         return stmts
 
-    def returning_block(self, stmts: list[ast.stmt]) -> ir.Operand:
-        result = self.block(stmts)
-        if result is None:
-            where = stmts[-1] if stmts else self.node
-            self.fail(UnsupportedSyntax, where, "the function must end with a return statement",
-                      "return the scalar to differentiate as the last statement")
-        return result
 
     # --- blocks and branches ------------------------------------------------
 
-    def block(self, stmts: list[ast.stmt]) -> ir.Operand | None:
-        """Lower statements into self.body; the result operand if they return.
-
-        An `if` with a return inside takes the rest of the block into its
-        branches (`if c: return a` then `return b` is `if c: a else: b`), so
-        every path ends in a return and the results merge.
-        """
-        for i, stmt in enumerate(stmts):
-            if isinstance(stmt, ast.Return):
-                if i + 1 < len(stmts):
-                    self.fail(UnsupportedSyntax, stmts[i + 1], "code after return is never run", "remove it")
-                return self.ret(stmt)
-            if isinstance(stmt, ast.If):
-                if any(isinstance(sub, ast.Return) for sub in ast.walk(stmt)):
-                    return self.if_statement(stmt, list(stmts[i + 1:]))
-                self.if_statement(stmt, None)
-                continue
-            self.statement(stmt)
-        return None
-
-    def if_statement(self, node: ast.If, rest: list[ast.stmt] | None) -> ir.Operand | None:
-        """if/elif/else: a condition value, two blocks, and merges of what they assign."""
-        cond_args: list[ir.Operand] = []
-        tree = self.condition(node.test, cond_args)
-        cond = ir.Value("_cond", self.namer.fresh("_cond_", first=1))
-        self.body.append(ir.Assign(cond, self.shape(tree, node.test), tuple(cond_args), self.src.loc(node.test)))
-        before, outer = dict(self.env), self.body
-        results, envs, blocks = [], [], []
-        for branch in (node.body, node.orelse):
-            stmts = list(branch)
-            if rest is not None and not _ends_in_return(stmts):
-                stmts += rest  # the code after the if runs on this path
-            self.env, self.body = dict(before), []
-            results.append(self.block(stmts))
-            envs.append(self.env)
-            blocks.append(tuple(self.body))
-        self.body, self.env = outer, dict(before)
-        merges = []
-        for name in dict.fromkeys([*envs[0], *envs[1]]):  # in order of first assignment
-            then, orelse = envs[0].get(name), envs[1].get(name)
-            if then is None or orelse is None:
-                self.env.pop(name, None)  # assigned on one path only: unbound after the if
-            elif then == orelse:
-                self.env[name] = then
-            else:
-                target = ir.Value(name, self.namer.version(name))
-                merges.append(ir.Merge(target, then, orelse))
-                self.env[name] = target
-        result = None
-        if rest is not None:
-            if results[0] is None or results[1] is None:
-                self.fail(UnsupportedSyntax, node, "not every path through this if returns a value",
-                          "end the function with a return")
-            several = [isinstance(r, tuple) for r in results]
-            if several[0] != several[1] or (several[0] and len(results[0]) != len(results[1])):
-                self.fail(UnsupportedSyntax, node, "the branches of this if return different numbers of values",
-                          "return the same number of values on every path")
-            merged = []
-            for then, orelse in (zip(*results) if several[0] else [results]):
-                if then == orelse:
-                    merged.append(then)
-                    continue
-                value = self.result_value()
-                merges.append(ir.Merge(value, then, orelse))
-                merged.append(value)
-            result = tuple(merged) if several[0] else merged[0]
-        self.body.append(ir.If(cond, blocks[0], blocks[1], tuple(merges), self.src.loc(node)))
-        return result
-
-    def result_value(self) -> ir.Value:
-        """A new value for what this function returns: `out`, or the helper's name."""
-        if self.caller is None:
-            return ir.Value("out", self.namer.fresh("out"))
-        value = ir.Value(self.name, self.namer.version(self.name))
-        self.helper_results.add(value)
-        return value
 
     # --- helper functions ---------------------------------------------------
 
-    def callee(self, node: ast.Call) -> object:
-        """The object a call calls, resolved as Python would."""
-        func = node.func
-        if isinstance(func, ast.Name) and (func.id in self.env or func.id in self.locals):
-            self.fail(UnsupportedCall, node, f"calling the local variable {func.id!r} is not supported",
-                      "call math functions, abs/min/max or Python functions")
-        if isinstance(func, ast.Name):
-            return self.lookup(func)
-        if isinstance(func, ast.Attribute):
-            return self.attribute(func)
-        self.fail(UnsupportedCall, node, "this kind of call is not supported",
-                  "call functions by name")
-
-    def inline(self, node: ast.Call, fn: object, several: bool = False) -> ir.Operand | tuple[ir.Operand, ...]:
-        """A call to a Python function: its body, lowered in place (inlined).
-        Its result: one operand, or a tuple of them if `several` allows."""
-        shown = ast.unparse(node.func)
-        if fn in self.stack:
-            self.fail(UnsupportedCall, node, f"{shown}() calls itself, directly or through other functions",
-                      "symback cannot differentiate recursion; write it without the recursive call")
-        try:
-            source = read_source(fn)
-        except SymbackError as err:
-            self.fail(type(err), node, f"cannot follow the call to {shown}: {err.what}", err.hint)
-        helper = _Lower(source, caller=self)
-        helper.several = several
-        if helper.node.args.vararg or helper.node.args.kwarg:
-            helper.fail(UnsupportedSyntax, helper.node, "*args and **kwargs parameters are not supported",
-                        "name each parameter")
-        for arg in node.args:
-            if isinstance(arg, ast.Starred):
-                self.refuse(arg)
-        if any(keyword.arg is None for keyword in node.keywords):
-            self.fail(UnsupportedCall, node, f"**kwargs in the call to {shown} are not supported",
-                      "pass the arguments by name")
-        signature = inspect.signature(fn)
-        try:
-            bound = signature.bind(*node.args, **{keyword.arg: keyword.value for keyword in node.keywords})
-        except TypeError as err:
-            self.fail(UnsupportedCall, node, f"the call to {shown} does not match its parameters ({err})",
-                      "pass one argument per parameter")
-        for name, param in signature.parameters.items():
-            if name in bound.arguments:  # evaluated here, in the caller, like Python does
-                where = bound.arguments[name]
-                tree, targs = self.expression(where)
-                loc, shape = self.src.loc(where), self.shape(tree, where)
-            elif isinstance(param.default, (int, float)) and not isinstance(param.default, bool):
-                tree, targs = self.expression(ast.Constant(param.default, lineno=node.lineno,
-                                                           col_offset=node.col_offset))
-                loc, shape = helper.src.loc(), shape_of(tree)
-            else:
-                self.fail(UnsupportedCall, node, f"parameter {name!r} of {shown} has no numeric value here",
-                          "pass it a number")
-            if tree == ("arg", 0) and isinstance(targs[0], ir.Value):
-                helper.env[name] = targs[0]  # a plain name: no copy needed
-                continue
-            value = ir.Value(name, helper.new_ident(name))
-            self.body.append(ir.Assign(value, shape, tuple(targs), loc))
-            helper.env[name] = value
-        try:
-            result = helper.returning_block(helper.statements())
-        except SymbackError as err:
-            raise err.called_from(self.name, self.src.loc(node)) from None
-        return result
-
-    def shape(self, tree: _Tree, where: ast.AST) -> ir.Shape:
-        shape = shape_of(tree)
-        if not shape.is_real:
-            self.fail(NotDifferentiable, where, f"this expression is not a finite real number "
-                      f"(SymPy reads it as {shape.expr})", "check for a division by zero or a root of a "
-                      "negative constant")
-        return shape
 
     # --- expressions --------------------------------------------------------
-
-    def expression(self, node: ast.expr) -> tuple[_Tree, list[ir.Operand]]:
-        """A right-hand side -> (shape tree, operands in placeholder order)."""
-        args: list[ir.Operand] = []
-        tree = self.expr(node, args, exponent=False)
-        return tree, args
-
-    def expr(self, node: ast.expr, args: list[ir.Operand], exponent: bool) -> _Tree:
-        """Lower one expression node. In an exponent, constants stay literal
-        (x**0.5 must stay a half power for SymPy to differentiate it well)."""
-        if isinstance(node, ast.Constant):
-            return self.number(node, node.value, args, exponent)
-        if isinstance(node, ast.Name):
-            return self.name_ref(node, args, exponent)
-        if isinstance(node, ast.Attribute):
-            return self.resolved(node, self.attribute(node), args, exponent)
-        if isinstance(node, ast.BinOp):
-            op = _BINOPS.get(type(node.op))
-            if op is None:
-                what = "matrix multiplication (@)" if isinstance(node.op, ast.MatMult) else \
-                    f"the operator {type(node.op).__name__}"
-                self.fail(UnsupportedSyntax, node, f"{what} is not supported", "use + - * / ** // %")
-            left = self.expr(node.left, args, exponent)
-            right = self.expr(node.right, args, exponent or op == "**")
-            return ("bin", op, left, right)
-        if isinstance(node, ast.UnaryOp):
-            if isinstance(node.op, ast.USub):
-                inner = self.expr(node.operand, args, exponent)
-                if inner[0] == "num":
-                    return ("num", -inner[1])
-                return ("neg", inner)
-            if isinstance(node.op, ast.UAdd):
-                return ("pos", self.expr(node.operand, args, exponent))
-            self.fail(UnsupportedSyntax, node, f"the operator '{'not' if isinstance(node.op, ast.Not) else '~'}' "
-                      "is not supported", "use arithmetic operators")
-        if isinstance(node, ast.Call):
-            return self.call(node, args, exponent)
-        if isinstance(node, ast.IfExp):
-            return ("if", self.condition(node.test, args),
-                    self.expr(node.body, args, exponent), self.expr(node.orelse, args, exponent))
-        if isinstance(node, (ast.Compare, ast.BoolOp)):
-            self.fail(UnsupportedSyntax, node, "a comparison used as a number is not supported",
-                      "use comparisons as conditions, e.g. a if x > 0 else b")
-        self.refuse(node)
-
-    _COMPARE = {ast.Lt: "<", ast.LtE: "<=", ast.Gt: ">", ast.GtE: ">=", ast.Eq: "==", ast.NotEq: "!="}
-
-    def condition(self, node: ast.expr, args: list[ir.Operand]) -> _Tree:
-        """The test of `a if test else b`: comparisons joined by and/or/not."""
-        if isinstance(node, ast.BoolOp):
-            kind = "and" if isinstance(node.op, ast.And) else "or"
-            return (kind, *(self.condition(value, args) for value in node.values))
-        if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not):
-            return ("not", self.condition(node.operand, args))
-        if isinstance(node, ast.Compare):
-            trees = [self.expr(part, args, False) for part in (node.left, *node.comparators)]
-            tests = []
-            for op, left, right in zip(node.ops, trees, trees[1:]):  # a < b < c is a < b and b < c
-                if type(op) not in self._COMPARE:
-                    self.fail(UnsupportedSyntax, node, f"the comparison {type(op).__name__} is not supported",
-                              "compare numbers with < <= > >= == !=")
-                tests.append(("cmp", self._COMPARE[type(op)], left, right))
-            return tests[0] if len(tests) == 1 else ("and", *tests)
-        self.fail(UnsupportedSyntax, node, "this condition is not a comparison",
-                  "write a comparison, e.g. x > 0 (the truth value of a number is not supported)")
-
-    def number(self, node: ast.AST, value: object, args: list[ir.Operand], exponent: bool) -> _Tree:
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            self.fail(UnsupportedSyntax, node, f"the constant {value!r:.40} ({type(value).__name__}) "
-                      "is not supported", "use int or float numbers")
-        if isinstance(value, int) or exponent:
-            return ("num", value)
-        return self.operand(ir.Const(value), args)
-
-    def operand(self, operand: ir.Operand, args: list[ir.Operand]) -> _Tree:
-        if operand not in args:
-            args.append(operand)
-        return ("arg", args.index(operand))
-
-    def name_ref(self, node: ast.Name, args: list[ir.Operand], exponent: bool) -> _Tree:
-        name = node.id
-        if name in self.env:
-            return self.operand(self.env[name], args)
-        if name in self.locals:
-            self.fail(UnsupportedSyntax, node, f"{name!r} is used before it is assigned",
-                      f"assign {name} before this line")
-        return self.resolved(node, self.lookup(node), args, exponent)
-
-    def lookup(self, node: ast.Name) -> object:
-        name = node.id
-        if name in self.unbound:
-            self.fail(UnsupportedSyntax, node, f"the enclosing function's variable {name!r} has no value yet",
-                      f"assign {name} before calling grad")
-        for scope in (self.closure, self.globals, vars(builtins)):
-            if name in scope:
-                return scope[name]
-        self.fail(UnsupportedSyntax, node, f"name {name!r} is not defined",
-                  "define it at module level or pass it as a parameter")
-
-    def attribute(self, node: ast.Attribute) -> object:
-        base = node.value
-        if isinstance(base, ast.Name) and base.id not in self.env and base.id not in self.locals:
-            module = self.lookup(base)
-            if module is math:
-                if not hasattr(math, node.attr):
-                    self.fail(UnsupportedCall, node, f"math has no attribute {node.attr!r}",
-                              "check the spelling")
-                return getattr(math, node.attr)
-            kind = f"module {module.__name__}" if inspect.ismodule(module) else type(module).__name__
-            self.fail(UnsupportedCall, node, f"{ast.unparse(node)} ({kind}) is not supported",
-                      "use the math module's functions and constants")
-        self.fail(UnsupportedSyntax, node, "attribute access is not supported",
-                  "pass the value as a parameter")
-
-    def resolved(self, node: ast.AST, obj: object, args: list[ir.Operand], exponent: bool) -> _Tree:
-        """A name or attribute bound to an object outside the function."""
-        if id(obj) in mathlib.CONSTANT_OBJECTS:
-            return ("const", mathlib.CONSTANT_OBJECTS[id(obj)])
-        if isinstance(obj, (int, float)) and not isinstance(obj, bool):
-            return self.number(node, obj, args, exponent)
-        if callable(obj):
-            self.fail(UnsupportedSyntax, node, f"the function {ast.unparse(node)} is used as a value",
-                      "call it")
-        self.fail(UnsupportedSyntax, node, f"{ast.unparse(node)} is a {type(obj).__name__}, not a number",
-                  "symback differentiates numeric code: pass numbers, or use the math module")
-
-    def call(self, node: ast.Call, args: list[ir.Operand], exponent: bool) -> _Tree:
-        func = node.func
-        obj = self.callee(node)
-        fname = mathlib.MATH_OBJECTS.get(id(obj)) or mathlib.BUILTIN_OBJECTS.get(id(obj))
-        shown = ast.unparse(func)
-        if fname is None:
-            if inspect.isfunction(obj):
-                return self.operand(self.inline(node, obj), args)
-            hint = ("symback differentiates +, -, *, /, **, //, %, abs, min, max, the math functions "
-                    + ", ".join(sorted(n for n in mathlib.FUNCTIONS if hasattr(math, n)))
-                    + ", and Python functions made of these")
-            self.fail(UnsupportedCall, node, f"cannot differentiate a call to {shown}", hint)
-        if node.keywords:
-            self.fail(UnsupportedCall, node, f"keyword arguments to {shown} are not supported",
-                      "pass the arguments by position")
-        fewest, most, _ = mathlib.FUNCTIONS[fname]
-        count = len(node.args)
-        if count < fewest or (most is not None and count > most):
-            wanted = str(fewest) if fewest == most else f"{fewest} to {most}" if most else f"at least {fewest}"
-            self.fail(UnsupportedCall, node, f"{shown} takes {wanted} arguments here, got {count}",
-                      "check the call")
-        lowered = []
-        for i, arg in enumerate(node.args):
-            if isinstance(arg, ast.Starred):
-                self.refuse(arg)
-            # pow(x, y): like x ** y, keep a constant y literal
-            lowered.append(self.expr(arg, args, exponent or (fname == "pow" and i == 1)))
-        return ("call", fname, *lowered)
-
-
-def _ends_in_return(stmts: list[ast.stmt]) -> bool:
-    """Whether every path through stmts ends in a return."""
-    if not stmts:
-        return False
-    last = stmts[-1]
-    if isinstance(last, ast.If):
-        return _ends_in_return(last.body) and _ends_in_return(last.orelse)
-    return isinstance(last, ast.Return)
 
 
 def _scan(node: ast.FunctionDef) -> tuple[set[str], set[str]]:

@@ -197,7 +197,7 @@ def _pass_through(stmt: ir.Loop, body: list, accumulators: set) -> dict[int, ir.
 
 
 def _adjoints_written(adj) -> set[ir.Value]:
-    return {inner.operand for inner in _adjoint_walk([adj]) if isinstance(inner, (ir.Accumulate, ir.Flow, ir.Zero))}
+    return {inner.operand for inner in ir.walk_adjoints([adj]) if isinstance(inner, (ir.Accumulate, ir.Flow, ir.Zero))}
 
 
 def _accumulators(stmt: ir.Loop, heads: list[ir.Value]) -> set[ir.Value]:
@@ -234,7 +234,7 @@ def _tape(stmt: ir.Loop, body: list) -> tuple:
             own.append(inner.target)
     read = _reads(body)
     tape = [value for value in own if value in read]
-    for adj in _adjoint_walk(body):
+    for adj in ir.walk_adjoints(body):
         if isinstance(adj, ir.Accumulate) and adj.site.rule.temps and adj.site.rule.needs[adj.index][1] \
                 and adj.site.target in own:
             for index in range(len(adj.site.rule.temps)):
@@ -246,7 +246,7 @@ def _tape(stmt: ir.Loop, body: list) -> tuple:
 def _reads(adjoints) -> set[ir.Value]:
     """The forward values that adjoint statements read."""
     read = set()
-    for adj in _adjoint_walk(adjoints):
+    for adj in ir.walk_adjoints(adjoints):
         if isinstance(adj, ir.BackIf):
             read.add(adj.cond)
         elif isinstance(adj, ir.BackLoop):
@@ -285,16 +285,6 @@ def _useful(function: ir.Function) -> set[ir.Value]:
             return useful
 
 
-def _adjoint_walk(stmts):
-    for stmt in stmts:
-        yield stmt
-        if isinstance(stmt, ir.BackIf):
-            yield from _adjoint_walk(stmt.then)
-            yield from _adjoint_walk(stmt.orelse)
-        elif isinstance(stmt, ir.BackLoop):
-            yield from _adjoint_walk(stmt.body)
-
-
 def _forward(function: ir.Function, backward: list, with_value: bool):
     """The statements to run before the sweep, and those run only for temps.
 
@@ -307,7 +297,7 @@ def _forward(function: ir.Function, backward: list, with_value: bool):
     if with_value and isinstance(function.result, ir.Value):
         read.add(function.result)
     read |= _reads(backward)
-    for adj in _adjoint_walk(backward):
+    for adj in ir.walk_adjoints(backward):
         if isinstance(adj, ir.Accumulate) and adj.site.rule.needs[adj.index][1]:
             run.add(adj.site.target)
     kept = _prune(function.body, read, run)

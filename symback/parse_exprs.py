@@ -1,0 +1,278 @@
+"""parse, expressions: a Python expression -> a shape tree plus its operands.
+
+A mixin of parse._Lower. Names resolve as Python resolves them (locals, the
+closure, globals, builtins); math functions map to mathlib's table; calls
+to Python functions are inlined (their bodies lowered in place by a _Lower
+that shares this one's body and names). Shapes are interned here.
+"""
+
+from __future__ import annotations
+
+import ast
+import builtins
+import inspect
+import math
+
+import sympy as sp
+
+from . import ir, mathlib
+from .errors import NotDifferentiable, SymbackError, UnsupportedCall, UnsupportedSyntax
+from .source import read_source
+
+_BINOPS = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Pow: "**",
+           ast.FloorDiv: "//", ast.Mod: "%"}
+
+# A tree (mathlib) paired with the operands its placeholders stand for.
+_Tree = tuple
+
+_SHAPES: dict[tuple, ir.Shape] = {}  # every shape seen in this process, interned
+
+
+def shape_of(tree: tuple) -> ir.Shape:
+    """The interned Shape for a tree; builds its SymPy expression on first sight."""
+    shape = _SHAPES.get(tree)
+    if shape is None:
+        arity = _arity(tree)
+        expr = mathlib.to_sympy(tree, [mathlib.placeholder(i) for i in range(arity)])
+        shape = ir.Shape(tree, sp.sympify(expr), arity)
+        _SHAPES[tree] = shape
+    return shape
+
+
+def _arity(tree: tuple) -> int:
+    if tree[0] == "arg":
+        return tree[1] + 1
+    return max((_arity(child) for child in tree[1:] if isinstance(child, tuple)), default=0)
+
+
+class Expressions:
+    """Expression lowering for parse._Lower (which holds env, namer, body, ...)."""
+
+    def shape(self, tree: _Tree, where: ast.AST) -> ir.Shape:
+        shape = shape_of(tree)
+        if not shape.is_real:
+            self.fail(NotDifferentiable, where, f"this expression is not a finite real number "
+                      f"(SymPy reads it as {shape.expr})", "check for a division by zero or a root of a "
+                      "negative constant")
+        return shape
+
+    def expression(self, node: ast.expr) -> tuple[_Tree, list[ir.Operand]]:
+        """A right-hand side -> (shape tree, operands in placeholder order)."""
+        args: list[ir.Operand] = []
+        tree = self.expr(node, args, exponent=False)
+        return tree, args
+
+    def expr(self, node: ast.expr, args: list[ir.Operand], exponent: bool) -> _Tree:
+        """Lower one expression node. In an exponent, constants stay literal
+        (x**0.5 must stay a half power for SymPy to differentiate it well)."""
+        if isinstance(node, ast.Constant):
+            return self.number(node, node.value, args, exponent)
+        if isinstance(node, ast.Name):
+            return self.name_ref(node, args, exponent)
+        if isinstance(node, ast.Attribute):
+            return self.resolved(node, self.attribute(node), args, exponent)
+        if isinstance(node, ast.BinOp):
+            op = _BINOPS.get(type(node.op))
+            if op is None:
+                what = "matrix multiplication (@)" if isinstance(node.op, ast.MatMult) else \
+                    f"the operator {type(node.op).__name__}"
+                self.fail(UnsupportedSyntax, node, f"{what} is not supported", "use + - * / ** // %")
+            left = self.expr(node.left, args, exponent)
+            right = self.expr(node.right, args, exponent or op == "**")
+            return ("bin", op, left, right)
+        if isinstance(node, ast.UnaryOp):
+            if isinstance(node.op, ast.USub):
+                inner = self.expr(node.operand, args, exponent)
+                if inner[0] == "num":
+                    return ("num", -inner[1])
+                return ("neg", inner)
+            if isinstance(node.op, ast.UAdd):
+                return ("pos", self.expr(node.operand, args, exponent))
+            self.fail(UnsupportedSyntax, node, f"the operator '{'not' if isinstance(node.op, ast.Not) else '~'}' "
+                      "is not supported", "use arithmetic operators")
+        if isinstance(node, ast.Call):
+            return self.call(node, args, exponent)
+        if isinstance(node, ast.IfExp):
+            return ("if", self.condition(node.test, args),
+                    self.expr(node.body, args, exponent), self.expr(node.orelse, args, exponent))
+        if isinstance(node, (ast.Compare, ast.BoolOp)):
+            self.fail(UnsupportedSyntax, node, "a comparison used as a number is not supported",
+                      "use comparisons as conditions, e.g. a if x > 0 else b")
+        self.refuse(node)
+
+    _COMPARE = {ast.Lt: "<", ast.LtE: "<=", ast.Gt: ">", ast.GtE: ">=", ast.Eq: "==", ast.NotEq: "!="}
+
+    _COMPARE = {ast.Lt: "<", ast.LtE: "<=", ast.Gt: ">", ast.GtE: ">=", ast.Eq: "==", ast.NotEq: "!="}
+
+    def condition(self, node: ast.expr, args: list[ir.Operand]) -> _Tree:
+        """The test of `a if test else b`: comparisons joined by and/or/not."""
+        if isinstance(node, ast.BoolOp):
+            kind = "and" if isinstance(node.op, ast.And) else "or"
+            return (kind, *(self.condition(value, args) for value in node.values))
+        if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not):
+            return ("not", self.condition(node.operand, args))
+        if isinstance(node, ast.Compare):
+            trees = [self.expr(part, args, False) for part in (node.left, *node.comparators)]
+            tests = []
+            for op, left, right in zip(node.ops, trees, trees[1:]):  # a < b < c is a < b and b < c
+                if type(op) not in self._COMPARE:
+                    self.fail(UnsupportedSyntax, node, f"the comparison {type(op).__name__} is not supported",
+                              "compare numbers with < <= > >= == !=")
+                tests.append(("cmp", self._COMPARE[type(op)], left, right))
+            return tests[0] if len(tests) == 1 else ("and", *tests)
+        self.fail(UnsupportedSyntax, node, "this condition is not a comparison",
+                  "write a comparison, e.g. x > 0 (the truth value of a number is not supported)")
+
+    def number(self, node: ast.AST, value: object, args: list[ir.Operand], exponent: bool) -> _Tree:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            self.fail(UnsupportedSyntax, node, f"the constant {value!r:.40} ({type(value).__name__}) "
+                      "is not supported", "use int or float numbers")
+        if isinstance(value, int) or exponent:
+            return ("num", value)
+        return self.operand(ir.Const(value), args)
+
+    def operand(self, operand: ir.Operand, args: list[ir.Operand]) -> _Tree:
+        if operand not in args:
+            args.append(operand)
+        return ("arg", args.index(operand))
+
+    def name_ref(self, node: ast.Name, args: list[ir.Operand], exponent: bool) -> _Tree:
+        name = node.id
+        if name in self.env:
+            return self.operand(self.env[name], args)
+        if name in self.locals:
+            self.fail(UnsupportedSyntax, node, f"{name!r} is used before it is assigned",
+                      f"assign {name} before this line")
+        return self.resolved(node, self.lookup(node), args, exponent)
+
+    def lookup(self, node: ast.Name) -> object:
+        name = node.id
+        if name in self.unbound:
+            self.fail(UnsupportedSyntax, node, f"the enclosing function's variable {name!r} has no value yet",
+                      f"assign {name} before calling grad")
+        for scope in (self.closure, self.globals, vars(builtins)):
+            if name in scope:
+                return scope[name]
+        self.fail(UnsupportedSyntax, node, f"name {name!r} is not defined",
+                  "define it at module level or pass it as a parameter")
+
+    def attribute(self, node: ast.Attribute) -> object:
+        base = node.value
+        if isinstance(base, ast.Name) and base.id not in self.env and base.id not in self.locals:
+            module = self.lookup(base)
+            if module is math:
+                if not hasattr(math, node.attr):
+                    self.fail(UnsupportedCall, node, f"math has no attribute {node.attr!r}",
+                              "check the spelling")
+                return getattr(math, node.attr)
+            kind = f"module {module.__name__}" if inspect.ismodule(module) else type(module).__name__
+            self.fail(UnsupportedCall, node, f"{ast.unparse(node)} ({kind}) is not supported",
+                      "use the math module's functions and constants")
+        self.fail(UnsupportedSyntax, node, "attribute access is not supported",
+                  "pass the value as a parameter")
+
+    def resolved(self, node: ast.AST, obj: object, args: list[ir.Operand], exponent: bool) -> _Tree:
+        """A name or attribute bound to an object outside the function."""
+        if id(obj) in mathlib.CONSTANT_OBJECTS:
+            return ("const", mathlib.CONSTANT_OBJECTS[id(obj)])
+        if isinstance(obj, (int, float)) and not isinstance(obj, bool):
+            return self.number(node, obj, args, exponent)
+        if callable(obj):
+            self.fail(UnsupportedSyntax, node, f"the function {ast.unparse(node)} is used as a value",
+                      "call it")
+        self.fail(UnsupportedSyntax, node, f"{ast.unparse(node)} is a {type(obj).__name__}, not a number",
+                  "symback differentiates numeric code: pass numbers, or use the math module")
+
+    def call(self, node: ast.Call, args: list[ir.Operand], exponent: bool) -> _Tree:
+        func = node.func
+        obj = self.callee(node)
+        fname = mathlib.MATH_OBJECTS.get(id(obj)) or mathlib.BUILTIN_OBJECTS.get(id(obj))
+        shown = ast.unparse(func)
+        if fname is None:
+            if inspect.isfunction(obj):
+                return self.operand(self.inline(node, obj), args)
+            hint = ("symback differentiates +, -, *, /, **, //, %, abs, min, max, the math functions "
+                    + ", ".join(sorted(n for n in mathlib.FUNCTIONS if hasattr(math, n)))
+                    + ", and Python functions made of these")
+            self.fail(UnsupportedCall, node, f"cannot differentiate a call to {shown}", hint)
+        if node.keywords:
+            self.fail(UnsupportedCall, node, f"keyword arguments to {shown} are not supported",
+                      "pass the arguments by position")
+        fewest, most, _ = mathlib.FUNCTIONS[fname]
+        count = len(node.args)
+        if count < fewest or (most is not None and count > most):
+            wanted = str(fewest) if fewest == most else f"{fewest} to {most}" if most else f"at least {fewest}"
+            self.fail(UnsupportedCall, node, f"{shown} takes {wanted} arguments here, got {count}",
+                      "check the call")
+        lowered = []
+        for i, arg in enumerate(node.args):
+            if isinstance(arg, ast.Starred):
+                self.refuse(arg)
+            # pow(x, y): like x ** y, keep a constant y literal
+            lowered.append(self.expr(arg, args, exponent or (fname == "pow" and i == 1)))
+        return ("call", fname, *lowered)
+
+    def callee(self, node: ast.Call) -> object:
+        """The object a call calls, resolved as Python would."""
+        func = node.func
+        if isinstance(func, ast.Name) and (func.id in self.env or func.id in self.locals):
+            self.fail(UnsupportedCall, node, f"calling the local variable {func.id!r} is not supported",
+                      "call math functions, abs/min/max or Python functions")
+        if isinstance(func, ast.Name):
+            return self.lookup(func)
+        if isinstance(func, ast.Attribute):
+            return self.attribute(func)
+        self.fail(UnsupportedCall, node, "this kind of call is not supported",
+                  "call functions by name")
+
+    def inline(self, node: ast.Call, fn: object, several: bool = False) -> ir.Operand | tuple[ir.Operand, ...]:
+        """A call to a Python function: its body, lowered in place (inlined).
+        Its result: one operand, or a tuple of them if `several` allows."""
+        shown = ast.unparse(node.func)
+        if fn in self.stack:
+            self.fail(UnsupportedCall, node, f"{shown}() calls itself, directly or through other functions",
+                      "symback cannot differentiate recursion; write it without the recursive call")
+        try:
+            source = read_source(fn)
+        except SymbackError as err:
+            self.fail(type(err), node, f"cannot follow the call to {shown}: {err.what}", err.hint)
+        helper = type(self)(source, caller=self)  # a _Lower sharing this one's body
+        helper.several = several
+        if helper.node.args.vararg or helper.node.args.kwarg:
+            helper.fail(UnsupportedSyntax, helper.node, "*args and **kwargs parameters are not supported",
+                        "name each parameter")
+        for arg in node.args:
+            if isinstance(arg, ast.Starred):
+                self.refuse(arg)
+        if any(keyword.arg is None for keyword in node.keywords):
+            self.fail(UnsupportedCall, node, f"**kwargs in the call to {shown} are not supported",
+                      "pass the arguments by name")
+        signature = inspect.signature(fn)
+        try:
+            bound = signature.bind(*node.args, **{keyword.arg: keyword.value for keyword in node.keywords})
+        except TypeError as err:
+            self.fail(UnsupportedCall, node, f"the call to {shown} does not match its parameters ({err})",
+                      "pass one argument per parameter")
+        for name, param in signature.parameters.items():
+            if name in bound.arguments:  # evaluated here, in the caller, like Python does
+                where = bound.arguments[name]
+                tree, targs = self.expression(where)
+                loc, shape = self.src.loc(where), self.shape(tree, where)
+            elif isinstance(param.default, (int, float)) and not isinstance(param.default, bool):
+                tree, targs = self.expression(ast.Constant(param.default, lineno=node.lineno,
+                                                           col_offset=node.col_offset))
+                loc, shape = helper.src.loc(), shape_of(tree)
+            else:
+                self.fail(UnsupportedCall, node, f"parameter {name!r} of {shown} has no numeric value here",
+                          "pass it a number")
+            if tree == ("arg", 0) and isinstance(targs[0], ir.Value):
+                helper.env[name] = targs[0]  # a plain name: no copy needed
+                continue
+            value = ir.Value(name, helper.new_ident(name))
+            self.body.append(ir.Assign(value, shape, tuple(targs), loc))
+            helper.env[name] = value
+        try:
+            result = helper.returning_block(helper.statements())
+        except SymbackError as err:
+            raise err.called_from(self.name, self.src.loc(node)) from None
+        return result

@@ -1,0 +1,164 @@
+"""parse, control flow: blocks, if/elif/else with early return, for loops.
+
+A mixin of parse._Lower. Branches and loops stay structured: an if becomes
+ir.If with merges (phi), a for loop over range ir.Loop with carried values.
+"""
+
+from __future__ import annotations
+
+import ast
+
+from . import ir
+from .errors import UnsupportedSyntax
+from .parse_exprs import shape_of
+
+
+class ControlFlow:
+    """Block, branch and loop lowering for parse._Lower."""
+
+    def returning_block(self, stmts: list[ast.stmt]) -> ir.Operand:
+        result = self.block(stmts)
+        if result is None:
+            where = stmts[-1] if stmts else self.node
+            self.fail(UnsupportedSyntax, where, "the function must end with a return statement",
+                      "return the scalar to differentiate as the last statement")
+        return result
+
+    def block(self, stmts: list[ast.stmt]) -> ir.Operand | None:
+        """Lower statements into self.body; the result operand if they return.
+
+        An `if` with a return inside takes the rest of the block into its
+        branches (`if c: return a` then `return b` is `if c: a else: b`), so
+        every path ends in a return and the results merge.
+        """
+        for i, stmt in enumerate(stmts):
+            if isinstance(stmt, ast.Return):
+                if i + 1 < len(stmts):
+                    self.fail(UnsupportedSyntax, stmts[i + 1], "code after return is never run", "remove it")
+                return self.ret(stmt)
+            if isinstance(stmt, ast.If):
+                if any(isinstance(sub, ast.Return) for sub in ast.walk(stmt)):
+                    return self.if_statement(stmt, list(stmts[i + 1:]))
+                self.if_statement(stmt, None)
+                continue
+            self.statement(stmt)
+        return None
+
+    def if_statement(self, node: ast.If, rest: list[ast.stmt] | None) -> ir.Operand | None:
+        """if/elif/else: a condition value, two blocks, and merges of what they assign."""
+        cond_args: list[ir.Operand] = []
+        tree = self.condition(node.test, cond_args)
+        cond = ir.Value("_cond", self.namer.fresh("_cond_", first=1))
+        self.body.append(ir.Assign(cond, self.shape(tree, node.test), tuple(cond_args), self.src.loc(node.test)))
+        before, outer = dict(self.env), self.body
+        results, envs, blocks = [], [], []
+        for branch in (node.body, node.orelse):
+            stmts = list(branch)
+            if rest is not None and not _ends_in_return(stmts):
+                stmts += rest  # the code after the if runs on this path
+            self.env, self.body = dict(before), []
+            results.append(self.block(stmts))
+            envs.append(self.env)
+            blocks.append(tuple(self.body))
+        self.body, self.env = outer, dict(before)
+        merges = []
+        for name in dict.fromkeys([*envs[0], *envs[1]]):  # in order of first assignment
+            then, orelse = envs[0].get(name), envs[1].get(name)
+            if then is None or orelse is None:
+                self.env.pop(name, None)  # assigned on one path only: unbound after the if
+            elif then == orelse:
+                self.env[name] = then
+            else:
+                target = ir.Value(name, self.namer.version(name))
+                merges.append(ir.Merge(target, then, orelse))
+                self.env[name] = target
+        result = None
+        if rest is not None:
+            if results[0] is None or results[1] is None:
+                self.fail(UnsupportedSyntax, node, "not every path through this if returns a value",
+                          "end the function with a return")
+            several = [isinstance(r, tuple) for r in results]
+            if several[0] != several[1] or (several[0] and len(results[0]) != len(results[1])):
+                self.fail(UnsupportedSyntax, node, "the branches of this if return different numbers of values",
+                          "return the same number of values on every path")
+            merged = []
+            for then, orelse in (zip(*results) if several[0] else [results]):
+                if then == orelse:
+                    merged.append(then)
+                    continue
+                value = self.result_value()
+                merges.append(ir.Merge(value, then, orelse))
+                merged.append(value)
+            result = tuple(merged) if several[0] else merged[0]
+        self.body.append(ir.If(cond, blocks[0], blocks[1], tuple(merges), self.src.loc(node)))
+        return result
+
+    def result_value(self) -> ir.Value:
+        """A new value for what this function returns: `out`, or the helper's name."""
+        if self.caller is None:
+            return ir.Value("out", self.namer.fresh("out"))
+        value = ir.Value(self.name, self.namer.version(self.name))
+        self.helper_results.add(value)
+        return value
+
+    def stmt_For(self, node: ast.For) -> None:
+        """for i in range(...): a Loop whose carried variables are those the body
+        reassigns; never unrolled, whatever the bounds."""
+        it = node.iter
+        if node.orelse:
+            self.fail(UnsupportedSyntax, node, "for ... else is not supported", "move the else part after the loop")
+        if not isinstance(node.target, ast.Name):
+            self.fail(UnsupportedSyntax, node.target, "a for loop over range needs one loop variable",
+                      "write for i in range(...)")
+        if not (isinstance(it, ast.Call) and not it.keywords and 1 <= len(it.args) <= 3
+                and not isinstance(it.func, ast.Attribute) and self.callee(it) is range):
+            self.fail(UnsupportedSyntax, it, "loops over anything but range(...) are not supported yet",
+                      "loop over an index: for i in range(n)")
+        for sub in ast.walk(ast.Module(body=node.body, type_ignores=[])):
+            if isinstance(sub, (ast.Return, ast.Break, ast.Continue)):
+                what = {ast.Return: "return", ast.Break: "break", ast.Continue: "continue"}[type(sub)]
+                self.fail(UnsupportedSyntax, sub, f"{what} inside a loop is not supported yet",
+                          "compute the result after the loop")
+        bounds = tuple(self.bound(arg) for arg in it.args)
+        stored = [sub.id for stmt in node.body for sub in ast.walk(stmt)
+                  if isinstance(sub, ast.Name) and isinstance(sub.ctx, ast.Store)]
+        carried = [name for name in dict.fromkeys(stored) if name in self.env and name != node.target.id]
+        before, outer = dict(self.env), self.body
+        heads = {name: ir.Value(name, self.new_ident(name)) for name in carried}
+        index = ir.Value(node.target.id, self.new_ident(node.target.id))
+        self.env = {**before, **heads, node.target.id: index}
+        self.body = []
+        self.block(list(node.body))
+        made = {item.target for item in ir.walk(tuple(self.body))}
+        carries = []
+        for name in carried:
+            update = self.env[name]
+            if update not in made:  # e.g. a, b = b, a + b: copy, so each update is this iteration's own value
+                copy = ir.Value(name, self.new_ident(name))
+                self.body.append(ir.Assign(copy, shape_of(("arg", 0)), (update,), self.src.loc(node)))
+                update = copy
+            carries.append(ir.Carry(heads[name], before[name], update))
+        body = tuple(self.body)
+        self.body, self.env = outer, {**before, **heads}
+        self.body.append(ir.Loop(index, bounds, tuple(carries), body, self.src.loc(node)))
+
+    def bound(self, node: ast.expr) -> ir.Operand:
+        """An argument of range(), as an operand."""
+        tree, args = self.expression(node)
+        if tree == ("arg", 0):
+            return args[0]
+        if tree[0] == "num":
+            return ir.Const(tree[1])
+        value = ir.Value("_n", self.namer.fresh("_n", first=1))
+        self.body.append(ir.Assign(value, self.shape(tree, node), tuple(args), self.src.loc(node)))
+        return value
+
+
+def _ends_in_return(stmts: list[ast.stmt]) -> bool:
+    """Whether every path through stmts ends in a return."""
+    if not stmts:
+        return False
+    last = stmts[-1]
+    if isinstance(last, ast.If):
+        return _ends_in_return(last.body) and _ends_in_return(last.orelse)
+    return isinstance(last, ast.Return)
