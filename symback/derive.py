@@ -46,7 +46,8 @@ def _derive_block(stmts: tuple[ir.Stmt, ...], name: str) -> tuple[ir.Stmt, ...]:
             out.append(replace(stmt, then=_derive_block(stmt.then, name), orelse=_derive_block(stmt.orelse, name)))
             continue
         if isinstance(stmt, ir.Loop):
-            out.append(replace(stmt, body=_derive_block(stmt.body, name)))
+            cond = _derive_block((stmt.cond,), name)[0] if stmt.cond is not None else None
+            out.append(replace(stmt, body=_derive_block(stmt.body, name), cond=cond))
             continue
         rule = _RULES.get(stmt.shape)
         if rule is None:

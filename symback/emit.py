@@ -175,9 +175,12 @@ class _Emitter:
         self.bars: dict[ir.Value, str] = {}
         self.temps: dict[ir.Value, dict[str, str]] = {}  # statement -> its temps' names
         self.tapes: dict[int, tuple[str, tuple]] = {}  # id(loop) -> (tape name, what it holds)
+        self.counters: dict[int, str] = {}  # id(while loop) -> its iteration counter
         for adj in ir.walk_adjoints(gradient.backward):
             if isinstance(adj, ir.BackLoop) and adj.tape:
                 self.tapes[id(adj.loop)] = (self.namer.fresh("_tape_", first=1), adj.tape)
+            if isinstance(adj, ir.BackLoop) and adj.loop.cond is not None:
+                self.counters[id(adj.loop)] = self.namer.fresh("_count_", first=1)
 
     def module(self) -> str:
         body = self.body()
@@ -266,9 +269,18 @@ class _Emitter:
         inner = indent + "    "
         lines = [f"{indent}{carry.head.ident} = {self.operand(carry.init)}" for carry in loop.carried]
         tape = self.tapes.get(id(loop))
-        bounds = ", ".join(self.operand(b) for b in loop.bounds)
-        lines.append(f"{indent}for {loop.index.ident} in range({bounds}):")
+        counter = self.counters.get(id(loop))
+        if loop.cond is None:
+            bounds = ", ".join(self.operand(b) for b in loop.bounds)
+            lines.append(f"{indent}for {loop.index.ident} in range({bounds}):")
+        else:
+            if counter:
+                lines.append(f"{indent}{counter} = 0")
+            test = self.render(_value_template(loop.cond.rule), self.names_for(loop.cond))
+            lines.append(f"{indent}while {test}:")
         body = self.forward_block(loop.body, inner)
+        if counter:
+            body.append(f"{inner}{counter} += 1")
         if tape:
             items = self.tape_items(tape[1])
             pushed = items[0] if len(items) == 1 else f"({', '.join(items)})"
@@ -297,8 +309,11 @@ class _Emitter:
                 for update, head in adj.aliases:
                     self.bars[update] = self.bar(head)
                 inner = indent + "    "
-                bounds = ", ".join(self.operand(b) for b in adj.loop.bounds)
-                lines.append(f"{indent}for {adj.loop.index.ident} in reversed(range({bounds})):")
+                if adj.loop.cond is None:
+                    bounds = ", ".join(self.operand(b) for b in adj.loop.bounds)
+                    lines.append(f"{indent}for {adj.loop.index.ident} in reversed(range({bounds})):")
+                else:  # as many iterations as the forward while ran
+                    lines.append(f"{indent}for _ in range({self.counters[id(adj.loop)]}):")
                 tape = self.tapes.get(id(adj.loop))
                 if tape:
                     lines.append(f"{inner}{', '.join(self.tape_items(tape[1]))} = {tape[0]}.pop()")

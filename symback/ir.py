@@ -226,13 +226,15 @@ class Carry:
 
 @dataclass(frozen=True, eq=False)
 class Loop:
-    """for index in range(*bounds): body; structured, never unrolled."""
+    """for index in range(*bounds): body, or while cond: body (index None,
+    cond a boolean Assign over the carried heads); structured, never unrolled."""
 
-    index: Value
+    index: Value | None
     bounds: tuple[Operand, ...]
     carried: tuple[Carry, ...]
     body: tuple["Stmt", ...]
     loc: Loc
+    cond: Assign | None = None
 
 
 Stmt = Assign | If | Loop
@@ -247,6 +249,8 @@ def walk(stmts: tuple[Stmt, ...]):
             yield from stmt.merges
         elif isinstance(stmt, Loop):
             yield from stmt.carried
+            if stmt.cond is not None:
+                yield stmt.cond
             yield from walk(stmt.body)
         else:
             yield stmt
@@ -263,7 +267,8 @@ def format_block(stmts: tuple[Stmt, ...], indent: str = "    ") -> list[str]:
             lines += [f"{indent}{merge}" for merge in stmt.merges]
         elif isinstance(stmt, Loop):
             bounds = ", ".join(map(str, stmt.bounds))
-            lines.append(f"{indent}for {stmt.index} in range({bounds}):".ljust(40) + f"  # line {stmt.loc.line}")
+            head = f"while {stmt.cond}" if stmt.cond else f"for {stmt.index} in range({bounds})"
+            lines.append(f"{indent}{head}:".ljust(40) + f"  # line {stmt.loc.line}")
             lines += [f"{indent}    carry {carry}" for carry in stmt.carried]
             lines += format_block(stmt.body, indent + "    ") or [f"{indent}    pass"]
         else:
@@ -320,6 +325,9 @@ def _verify_block(stmts, visible: set, everywhere: set) -> None:
             for carry in stmt.carried:
                 check(carry.init, "a loop")
                 everywhere.add(carry.head)
+            if stmt.cond is not None:
+                for arg in stmt.cond.args:
+                    assert not isinstance(arg, Value) or arg in inner, f"{arg} undefined in a while test"
             _verify_block(stmt.body, inner, everywhere)
             for carry in stmt.carried:
                 assert carry.update in inner, f"update {carry.update} of {carry.head} not made in the loop"
@@ -436,7 +444,8 @@ def format_adjoints(stmts, indent: str = "    ") -> list[str]:
     for stmt in stmts:
         if isinstance(stmt, BackLoop):
             bounds = ", ".join(map(str, stmt.loop.bounds))
-            lines.append(f"{indent}for {stmt.loop.index} in reversed(range({bounds})):")
+            lines.append(f"{indent}for {stmt.loop.index} in reversed(range({bounds})):" if stmt.loop.cond is None
+                         else f"{indent}for each iteration of the while, last first:")
             lines.append(f"{indent}    pop {', '.join(map(str, stmt.tape))}")
             lines += format_adjoints(stmt.body, indent + "    ")
         elif isinstance(stmt, BackIf):

@@ -114,20 +114,37 @@ class ControlFlow:
                 and not isinstance(it.func, ast.Attribute) and self.callee(it) is range):
             self.fail(UnsupportedSyntax, it, "loops over anything but range(...) are not supported yet",
                       "loop over an index: for i in range(n)")
+        bounds = tuple(self.bound(arg) for arg in it.args)
+        self.loop(node, node.target.id, bounds)
+
+    def stmt_While(self, node: ast.While) -> None:
+        """while cond: a Loop that tests cond on the carried values before each
+        iteration; the forward pass counts iterations, the reverse runs as many."""
+        if node.orelse:
+            self.fail(UnsupportedSyntax, node, "while ... else is not supported", "move the else part after the loop")
+        self.loop(node, None, ())
+
+    def loop(self, node: ast.For | ast.While, index_name: str | None, bounds: tuple) -> None:
         for sub in ast.walk(ast.Module(body=node.body, type_ignores=[])):
             if isinstance(sub, (ast.Return, ast.Break, ast.Continue)):
                 what = {ast.Return: "return", ast.Break: "break", ast.Continue: "continue"}[type(sub)]
                 self.fail(UnsupportedSyntax, sub, f"{what} inside a loop is not supported yet",
-                          "compute the result after the loop")
-        bounds = tuple(self.bound(arg) for arg in it.args)
+                          "compute the result after the loop" if what == "return" else
+                          "put the stopping test in the loop condition (while ...:)")
         stored = [sub.id for stmt in node.body for sub in ast.walk(stmt)
                   if isinstance(sub, ast.Name) and isinstance(sub.ctx, ast.Store)]
-        carried = [name for name in dict.fromkeys(stored) if name in self.env and name != node.target.id]
+        carried = [name for name in dict.fromkeys(stored) if name in self.env and name != index_name]
         before, outer = dict(self.env), self.body
         heads = {name: ir.Value(name, self.new_ident(name)) for name in carried}
-        index = ir.Value(node.target.id, self.new_ident(node.target.id))
-        self.env = {**before, **heads, node.target.id: index}
+        index = ir.Value(index_name, self.new_ident(index_name)) if index_name else None
+        self.env = {**before, **heads, **({index_name: index} if index else {})}
         self.body = []
+        cond = None
+        if isinstance(node, ast.While):  # tested on the carried values, before every iteration
+            cond_args: list[ir.Operand] = []
+            tree = self.condition(node.test, cond_args)
+            cond = ir.Assign(ir.Value("_cond", self.namer.fresh("_cond_", first=1)),
+                             self.shape(tree, node.test), tuple(cond_args), self.src.loc(node.test))
         self.block(list(node.body))
         made = {item.target for item in ir.walk(tuple(self.body))}
         carries = []
@@ -140,7 +157,7 @@ class ControlFlow:
             carries.append(ir.Carry(heads[name], before[name], update))
         body = tuple(self.body)
         self.body, self.env = outer, {**before, **heads}
-        self.body.append(ir.Loop(index, bounds, tuple(carries), body, self.src.loc(node)))
+        self.body.append(ir.Loop(index, bounds, tuple(carries), body, self.src.loc(node), cond))
 
     def bound(self, node: ast.expr) -> ir.Operand:
         """An argument of range(), as an operand."""

@@ -9,7 +9,6 @@ import ast
 # node class -> (what it is, what to do instead)
 UNSUPPORTED = {
     ast.AsyncFor: ("async for loops", "write straight-line code"),
-    ast.While: ("while loops", "loops arrive in a later version: for now unroll the loop by hand"),
     ast.With: ("with statements", "move the with block outside the differentiated function"),
     ast.AsyncWith: ("async with statements", "write straight-line code"),
     ast.Try: ("try statements", "move error handling outside the differentiated function"),

@@ -130,7 +130,8 @@ class _Sweep:
         for item in ir.walk(stmt.body):
             for source in item.sources:
                 if isinstance(source, ir.Value) and source in self.active and source not in inside \
-                        and source not in heads and source != stmt.index and source not in outside:
+                        and source not in heads and source != stmt.index and source not in outside \
+                        and item is not stmt.cond:
                     outside.append(source)
         before: list = []
         for value in heads + outside:  # their adjoints are added to in every iteration

@@ -120,16 +120,18 @@ def test_error_inside_a_helper_points_into_the_helper():
     lines, start = inspect.getsourcelines(branching)
     assert info.value.function == "branching"
     assert info.value.loc.line == start + 1
-    assert "while loops are not supported" in str(info.value)
+    assert "try statements are not supported" in str(info.value)
     call_line = inspect.getsourcelines(calls_branching)[1] + 1
     assert f"(called from calls_branching() at {__file__}:{call_line}: return branching(x) * 2.0)" \
         in str(info.value)
 
 
 def branching(x):
-    while x > 1:
-        x = x / 2
-    return x
+    try:
+        y = x * 2
+    except ValueError:
+        y = x
+    return y
 
 
 def calls_branching(x):

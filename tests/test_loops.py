@@ -74,7 +74,25 @@ def stepped_range(x):
     return s
 
 
+def sqrt_newton(a):
+    """Newton's iteration for sqrt(a), run until converged: a while loop."""
+    x = a
+    while abs(x * x - a) > 1e-12 * a:
+        x = 0.5 * (x + a / x)
+    return x
+
+
+def halve_until_small(x, y):
+    n = 0.0
+    while x > 1.0 and n < 100:
+        x = x / 2.0 + 0.1 * y
+        n += 1.0
+    return x * y + n
+
+
 POINTS = [
+    (sqrt_newton, (2.0,), None), (sqrt_newton, (30.0,), None),
+    (halve_until_small, (13.0, 0.7), None), (halve_until_small, (0.5, 0.7), None),
     (power_series, (0.7, 5), (0,)), (power_series, (0.7, 0), (0,)),
     (horner, (0.6, 1.1, -0.4, 0.9), None),
     (recurrence, (0.3, 0.8), None),
@@ -115,7 +133,8 @@ def test_the_tape_records_only_what_the_sweep_reads():
     assert "_tape_1.pop()" in source
 
 
-@pytest.mark.parametrize("fn", [power_series, horner, recurrence, nested_with_branch, network, physics],
+@pytest.mark.parametrize("fn", [power_series, horner, recurrence, nested_with_branch, network, physics,
+                                sqrt_newton, halve_until_small],
                          ids=lambda f: f.__name__)
 def test_loop_code_is_flake_clean(fn):
     pyflakes_api = pytest.importorskip("pyflakes.api")
@@ -137,3 +156,10 @@ def with_break(x):
 def test_break_is_refused_for_now():
     with pytest.raises(UnsupportedSyntax, match=r"break inside a loop is not supported yet"):
         grad(with_break)
+
+
+def test_a_while_loop_reverses_into_as_many_iterations():
+    source = grad(sqrt_newton).source
+    assert "while " in source and "_count_1 += 1" in source
+    assert "for _ in range(_count_1):" in source
+    assert grad(sqrt_newton)(2.0) == pytest.approx(0.5 / math.sqrt(2.0), rel=1e-9)
