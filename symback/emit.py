@@ -160,6 +160,24 @@ def emit(gradient: ir.Gradient, name: str | None = None) -> str:
     return _Emitter(gradient, name).module()
 
 
+def _loops(stmts):
+    for stmt in stmts:
+        if isinstance(stmt, ir.Loop):
+            yield stmt
+            yield from _loops(stmt.body)
+        elif isinstance(stmt, ir.If):
+            yield from _loops(stmt.then)
+            yield from _loops(stmt.orelse)
+
+
+def _read_by(item) -> tuple:
+    if isinstance(item, ir.Item):
+        return (item.seq, item.index)
+    if isinstance(item, ir.Length):
+        return (item.seq,)
+    return item.sources
+
+
 class _Emitter:
     def __init__(self, gradient: ir.Gradient, name: str | None):
         self.g = gradient
@@ -176,6 +194,8 @@ class _Emitter:
         self.temps: dict[ir.Value, dict[str, str]] = {}  # statement -> its temps' names
         self.tapes: dict[int, tuple[str, tuple]] = {}  # id(loop) -> (tape name, what it holds)
         self.counters: dict[int, str] = {}  # id(while loop) -> its iteration counter
+        self.used = {source for item in ir.walk(fn.body) for source in _read_by(item)} | {fn.result} | \
+            {bound for loop in _loops(fn.body) for bound in loop.bounds}
         for adj in ir.walk_adjoints(gradient.backward):
             if isinstance(adj, ir.BackLoop) and adj.tape:
                 self.tapes[id(adj.loop)] = (self.namer.fresh("_tape_", first=1), adj.tape)
@@ -254,6 +274,12 @@ class _Emitter:
             if isinstance(stmt, ir.Loop):
                 lines += self.forward_loop(stmt, indent)
                 continue
+            if isinstance(stmt, ir.Item):
+                lines.append(f"{indent}{stmt.target.ident} = {stmt.seq.ident}[{self.operand(stmt.index)}]")
+                continue
+            if isinstance(stmt, ir.Length):
+                lines.append(f"{indent}{stmt.target.ident} = len({stmt.seq.ident})")
+                continue
             if not isinstance(stmt, ir.If):
                 lines += [indent + line for line in self.forward(stmt)]
                 continue
@@ -327,6 +353,10 @@ class _Emitter:
                 lines.append(f"{indent}{self.bar(adj.operand)} {op} {'1.0' if adj.seed else self.bar(adj.source)}")
             elif isinstance(adj, ir.Zero):
                 lines.append(f"{indent}{self.bar(adj.operand)} = 0.0")
+            elif isinstance(adj, ir.ZeroList):
+                lines.append(f"{indent}{self.bar(adj.seq)} = [0.0] * len({adj.seq.ident})")
+            elif isinstance(adj, ir.ItemAccumulate):
+                lines.append(f"{indent}{self.bar(adj.seq)}[{self.operand(adj.index)}] += {self.bar(adj.source)}")
             else:
                 lines.append(indent + self.accumulate(adj))
         return lines
@@ -377,6 +407,10 @@ class _Emitter:
 
     def gradient_of(self, param: ir.Value) -> str:
         if param in self.g.zero:
+            if param in self.fn.sequences:
+                return f"[0.0] * len({param.ident})"
+            if param not in self.used:  # never used: it may be a list or a number
+                return f"([0.0] * len({param.ident}) if isinstance({param.ident}, (list, tuple)) else 0.0)"
             return "0.0"
         if param == self.g.unit:
             return "1.0"

@@ -1,7 +1,9 @@
 """The data every stage passes on. Immutable; str() prints any of it.
 
     Function ::= name params:Param* body:Stmt* result:Operand
-    Stmt     ::= Assign | If | Loop
+    Stmt     ::= Assign | Item | Length | If | Loop
+    Item     ::= target:Value '=' seq:Value '[' index:Operand ']'   -- a list parameter's element
+    Length   ::= target:Value '=' 'len(' seq:Value ')'
     Assign   ::= target:Value '=' shape(args:Operand*)   -- one source statement
     If       ::= 'if' cond:Value then:Stmt* orelse:Stmt* merges:Merge*
     Merge    ::= target:Value '=' then:Operand | orelse:Operand   -- live after the if
@@ -177,6 +179,39 @@ class Assign:
 
 
 @dataclass(frozen=True)
+class Item:
+    """target = seq[index]: an element of a list parameter."""
+
+    target: Value
+    seq: Value
+    index: Operand
+    loc: Loc
+
+    @property
+    def sources(self) -> tuple:
+        return (self.seq,)   # the index steers; it carries no gradient
+
+    def __str__(self) -> str:
+        return f"{self.target} = {self.seq}[{self.index}]"
+
+
+@dataclass(frozen=True)
+class Length:
+    """target = len(seq): an int, with no gradient."""
+
+    target: Value
+    seq: Value
+    loc: Loc
+
+    @property
+    def sources(self) -> tuple:
+        return ()            # a length does not depend on the values in the list
+
+    def __str__(self) -> str:
+        return f"{self.target} = len({self.seq})"
+
+
+@dataclass(frozen=True)
 class Merge:
     """target = then if the branch was taken, else orelse (a phi of SSA)."""
 
@@ -237,7 +272,7 @@ class Loop:
     cond: Assign | None = None
 
 
-Stmt = Assign | If | Loop
+Stmt = Assign | Item | Length | If | Loop
 
 
 def walk(stmts: tuple[Stmt, ...]):
@@ -297,6 +332,7 @@ class Function:
     result: Operand
     doc: str | None = None
     reserved: frozenset[str] = frozenset()  # every name the source mentions
+    sequences: frozenset[Value] = frozenset()  # parameters that are lists of floats
 
     def __str__(self) -> str:
         params = ", ".join(str(p.value) for p in self.params)
@@ -345,9 +381,14 @@ def _verify_block(stmts, visible: set, everywhere: set) -> None:
                 everywhere.add(merge.target)
                 visible.add(merge.target)
             continue
-        assert len(stmt.args) == stmt.shape.arity, f"arity mismatch in {stmt}"
-        for arg in stmt.args:
-            check(arg, stmt)
+        if isinstance(stmt, (Item, Length)):
+            check(stmt.seq, stmt)
+            if isinstance(stmt, Item):
+                check(stmt.index, stmt)
+        else:
+            assert len(stmt.args) == stmt.shape.arity, f"arity mismatch in {stmt}"
+            for arg in stmt.args:
+                check(arg, stmt)
         assert stmt.target not in everywhere, f"{stmt.target} defined twice"
         everywhere.add(stmt.target)
         visible.add(stmt.target)
@@ -425,7 +466,29 @@ class BackLoop:
     aliases: tuple = ()  # (update, head): one adjoint variable for both (accumulators)
 
 
-AdjointStmt = Accumulate | Flow | Zero | BackIf | BackLoop
+@dataclass(frozen=True)
+class ItemAccumulate:
+    """seq_bar[index] += source_bar: an element's adjoint into its list's."""
+
+    seq: Value
+    index: Operand
+    source: Value
+
+    def __str__(self) -> str:
+        return f"{self.seq}_bar[{self.index}] += {self.source}_bar"
+
+
+@dataclass(frozen=True)
+class ZeroList:
+    """seq_bar = [0.0] * len(seq), before any element's adjoint is added."""
+
+    seq: Value
+
+    def __str__(self) -> str:
+        return f"{self.seq}_bar = [0.0] * len({self.seq})"
+
+
+AdjointStmt = Accumulate | Flow | Zero | BackIf | BackLoop | ItemAccumulate | ZeroList
 
 
 def walk_adjoints(stmts):

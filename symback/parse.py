@@ -18,6 +18,7 @@ raises a SymbackError at its line; nothing is walked past silently.
 from __future__ import annotations
 
 import ast
+import dataclasses
 import inspect
 import math
 import types
@@ -69,10 +70,11 @@ class _Lower(Expressions, ControlFlow):
             self.stack: tuple = (fn,)                  # functions being lowered, for recursion
             self.helper_results: set[ir.Value] = set()  # values a helper's return made
             self.idents: set[str] = set()              # SSA names given so far, on any path
+            self.sequences: set[ir.Value] = set()      # parameters that are lists of floats
         else:
             self.namer, self.body = caller.namer, caller.body
             self.stack, self.helper_results = caller.stack + (fn,), caller.helper_results
-            self.idents = caller.idents
+            self.idents, self.sequences = caller.idents, caller.sequences
 
     # --- errors -------------------------------------------------------------
 
@@ -90,7 +92,7 @@ class _Lower(Expressions, ControlFlow):
         doc = ast.get_docstring(self.node, clean=True)
         result = self.returning_block(self.statements())
         fn = ir.Function(self.name, self.src.file, self.src.loc().line, params, tuple(self.body),
-                         result, doc, self.reserved)
+                         result, doc, self.reserved, frozenset(self.sequences))
         fn.verify()
         return fn
 
@@ -104,10 +106,13 @@ class _Lower(Expressions, ControlFlow):
         out = []
         groups = [("positional_only", args.posonlyargs), ("positional", args.args),
                   ("keyword_only", args.kwonlyargs)]
+        listed = _used_as_lists(self.node)
         for kind, group in groups:
             for arg in group:
                 value = ir.Value(arg.arg, self.namer.claim(arg.arg))
                 self.env[arg.arg] = value
+                if arg.arg in listed:
+                    self.sequences.add(value)
                 default = signature.parameters[arg.arg].default if arg.arg in signature.parameters else inspect.Parameter.empty
                 out.append(ir.Param(value, kind, self.default_source(arg, default)))
         return tuple(out)
@@ -199,10 +204,10 @@ class _Lower(Expressions, ControlFlow):
         name = self.target_name(target)
         value = ir.Value(name, self.new_ident(name))
         last = self.body[-1] if self.body else None
-        if (tree == ("arg", 0) and isinstance(last, ir.Assign) and args[0] in self.helper_results
+        if (tree == ("arg", 0) and isinstance(last, (ir.Assign, ir.Item)) and args[0] in self.helper_results
                 and last.target == args[0]):
-            # `a = helper(...)`: name the helper's result `a` rather than copying it
-            self.body[-1] = ir.Assign(value, last.shape, last.args, last.loc)
+            # `a = helper(...)`, `x = xs[i]`: name the new value `a` rather than copying it
+            self.body[-1] = dataclasses.replace(last, target=value)
         else:
             self.body.append(ir.Assign(value, self.shape(tree, where), tuple(args), self.src.loc(where)))
         self.env[name] = value
@@ -272,6 +277,20 @@ class _Lower(Expressions, ControlFlow):
 
 
     # --- expressions --------------------------------------------------------
+
+
+def _used_as_lists(node: ast.FunctionDef) -> set[str]:
+    """Names the body indexes, takes len() or sum() of, or loops over: list parameters."""
+    names = set()
+    for sub in ast.walk(node):
+        if isinstance(sub, ast.Subscript) and isinstance(sub.value, ast.Name):
+            names.add(sub.value.id)
+        elif isinstance(sub, ast.Call) and isinstance(sub.func, ast.Name) and \
+                sub.func.id in ("len", "sum", "zip", "enumerate"):
+            names.update(arg.id for arg in sub.args if isinstance(arg, ast.Name))
+        elif isinstance(sub, ast.For) and isinstance(sub.iter, ast.Name):
+            names.add(sub.iter.id)
+    return names
 
 
 def _scan(node: ast.FunctionDef) -> tuple[set[str], set[str]]:

@@ -92,6 +92,8 @@ class Expressions:
                       "is not supported", "use arithmetic operators")
         if isinstance(node, ast.Call):
             return self.call(node, args, exponent)
+        if isinstance(node, ast.Subscript):
+            return self.operand(self.element(node), args)
         if isinstance(node, ast.IfExp):
             return ("if", self.condition(node.test, args),
                     self.expr(node.body, args, exponent), self.expr(node.orelse, args, exponent))
@@ -139,6 +141,9 @@ class Expressions:
     def name_ref(self, node: ast.Name, args: list[ir.Operand], exponent: bool) -> _Tree:
         name = node.id
         if name in self.env:
+            if self.env[name] in self.sequences:
+                self.fail(UnsupportedSyntax, node, f"{name} is a list, used here as a number",
+                          f"use its elements, {name}[i], or sum({name})")
             return self.operand(self.env[name], args)
         if name in self.locals:
             self.fail(UnsupportedSyntax, node, f"{name!r} is used before it is assigned",
@@ -186,6 +191,9 @@ class Expressions:
     def call(self, node: ast.Call, args: list[ir.Operand], exponent: bool) -> _Tree:
         func = node.func
         obj = self.callee(node)
+        if obj is len or obj is sum:
+            seq = self.sequence(node.args[0] if len(node.args) == 1 and not node.keywords else node, node)
+            return self.operand(self.length(seq, node) if obj is len else self.total(seq, node), args)
         fname = mathlib.MATH_OBJECTS.get(id(obj)) or mathlib.BUILTIN_OBJECTS.get(id(obj))
         shown = ast.unparse(func)
         if fname is None:
@@ -211,6 +219,45 @@ class Expressions:
             # pow(x, y): like x ** y, keep a constant y literal
             lowered.append(self.expr(arg, args, exponent or (fname == "pow" and i == 1)))
         return ("call", fname, *lowered)
+
+    # --- list parameters ----------------------------------------------------
+
+    def sequence(self, node: ast.AST, where: ast.AST) -> ir.Value:
+        """The list parameter `node` names."""
+        if isinstance(node, ast.Name) and self.env.get(node.id) in self.sequences:
+            return self.env[node.id]
+        self.fail(UnsupportedSyntax, where, f"{ast.unparse(node)} is not a list parameter",
+                  "index, loop over, len() or sum() a parameter that is a list of floats")
+
+    def element(self, node: ast.Subscript) -> ir.Value:
+        """xs[i] of a list parameter: a new value (an ir.Item)."""
+        seq = self.sequence(node.value, node)
+        if isinstance(node.slice, ast.Slice):
+            self.fail(UnsupportedSyntax, node, "slices are not supported", "index one element at a time")
+        index = self.bound(node.slice)
+        label = index.ident if isinstance(index, ir.Value) else str(index) if isinstance(index, ir.Const) else "k"
+        value = ir.Value(f"{seq.name}_{label}", self.namer.fresh(f"{seq.name}_{label}"))
+        self.body.append(ir.Item(value, seq, index, self.src.loc(node)))
+        self.helper_results.add(value)  # `x = xs[i]` names it x
+        return value
+
+    def length(self, seq: ir.Value, node: ast.AST) -> ir.Value:
+        value = ir.Value(f"n_{seq.name}", self.namer.fresh(f"n_{seq.name}"))
+        self.body.append(ir.Length(value, seq, self.src.loc(node)))
+        return value
+
+    def total(self, seq: ir.Value, node: ast.AST) -> ir.Value:
+        """sum(xs): a loop that adds the elements, written as the user would."""
+        loc = self.src.loc(node)
+        count = self.length(seq, node)
+        index = ir.Value("_i", self.namer.fresh("_i", first=1))
+        head = ir.Value(f"sum_{seq.name}", self.namer.fresh(f"sum_{seq.name}"))
+        item = ir.Value(f"{seq.name}_{index.ident}", self.namer.fresh(f"{seq.name}_{index.ident}"))
+        update = ir.Value(head.name, self.namer.version(head.ident))
+        body = (ir.Item(item, seq, index, loc),
+                ir.Assign(update, shape_of(("bin", "+", ("arg", 0), ("arg", 1))), (head, item), loc))
+        self.body.append(ir.Loop(index, (count,), (ir.Carry(head, ir.Const(0.0), update),), body, loc))
+        return head
 
     def callee(self, node: ast.Call) -> object:
         """The object a call calls, resolved as Python would."""

@@ -107,15 +107,33 @@ class ControlFlow:
         it = node.iter
         if node.orelse:
             self.fail(UnsupportedSyntax, node, "for ... else is not supported", "move the else part after the loop")
-        if not isinstance(node.target, ast.Name):
-            self.fail(UnsupportedSyntax, node.target, "a for loop over range needs one loop variable",
-                      "write for i in range(...)")
-        if not (isinstance(it, ast.Call) and not it.keywords and 1 <= len(it.args) <= 3
-                and not isinstance(it.func, ast.Attribute) and self.callee(it) is range):
-            self.fail(UnsupportedSyntax, it, "loops over anything but range(...) are not supported yet",
-                      "loop over an index: for i in range(n)")
-        bounds = tuple(self.bound(arg) for arg in it.args)
-        self.loop(node, node.target.id, bounds)
+        target = node.target
+        names = [target.id] if isinstance(target, ast.Name) else \
+            [elt.id for elt in target.elts if isinstance(elt, ast.Name)] if isinstance(target, ast.Tuple) else []
+        if not names or (isinstance(target, ast.Tuple) and len(names) != len(target.elts)):
+            self.fail(UnsupportedSyntax, target, "this loop target is not supported", "write for i in range(n)")
+        call = self.callee(it) if isinstance(it, ast.Call) and not isinstance(it.func, ast.Attribute) else None
+        if call is range and len(names) == 1 and not it.keywords and 1 <= len(it.args) <= 3:
+            bounds = tuple(self.bound(arg) for arg in it.args)
+            self.loop(node, names[0], bounds)
+            return
+        # over list parameters: for x in xs, for i, x in enumerate(xs), for x, y in zip(xs, ys)
+        if isinstance(it, ast.Name) and len(names) == 1:
+            index_name, seqs = None, [self.sequence(it, it)]
+        elif call is enumerate and len(it.args) == 1 and len(names) == 2:
+            index_name, seqs = names.pop(0), [self.sequence(it.args[0], it)]
+        elif call is zip and len(it.args) == len(names) and not it.keywords:
+            index_name, seqs = None, [self.sequence(arg, it) for arg in it.args]
+        else:
+            self.fail(UnsupportedSyntax, it, "loops over anything but range(...) or list parameters are not "
+                      "supported", "loop over range(n), a list parameter, enumerate(xs) or zip(xs, ys)")
+        counts = [self.length(seq, it) for seq in seqs]
+        if len(counts) > 1:  # zip stops at the shortest
+            tree = ("call", "min", *(("arg", k) for k in range(len(counts))))
+            shortest = ir.Value("n", self.namer.fresh("n_zip"))
+            self.body.append(ir.Assign(shortest, self.shape(tree, it), tuple(counts), self.src.loc(it)))
+            counts = [shortest]
+        self.loop(node, index_name, (counts[0],), list(zip(names, seqs)))
 
     def stmt_While(self, node: ast.While) -> None:
         """while cond: a Loop that tests cond on the carried values before each
@@ -124,7 +142,11 @@ class ControlFlow:
             self.fail(UnsupportedSyntax, node, "while ... else is not supported", "move the else part after the loop")
         self.loop(node, None, ())
 
-    def loop(self, node: ast.For | ast.While, index_name: str | None, bounds: tuple) -> None:
+    def loop(self, node: ast.For | ast.While, index_name: str | None, bounds: tuple,
+             elements: list | None = None) -> None:
+        """Lower a loop; `elements` are (name, list) pairs bound to list[index]
+        at the start of each iteration (for x in xs)."""
+        elements = elements or []
         for sub in ast.walk(ast.Module(body=node.body, type_ignores=[])):
             if isinstance(sub, (ast.Return, ast.Break, ast.Continue)):
                 what = {ast.Return: "return", ast.Break: "break", ast.Continue: "continue"}[type(sub)]
@@ -133,12 +155,19 @@ class ControlFlow:
                           "put the stopping test in the loop condition (while ...:)")
         stored = [sub.id for stmt in node.body for sub in ast.walk(stmt)
                   if isinstance(sub, ast.Name) and isinstance(sub.ctx, ast.Store)]
-        carried = [name for name in dict.fromkeys(stored) if name in self.env and name != index_name]
+        skip = {index_name, *(name for name, _ in elements)}
+        carried = [name for name in dict.fromkeys(stored) if name in self.env and name not in skip]
         before, outer = dict(self.env), self.body
         heads = {name: ir.Value(name, self.new_ident(name)) for name in carried}
+        if index_name is None and elements:  # for x in xs: an index of our own
+            index_name = self.namer.fresh("_i", first=1)
         index = ir.Value(index_name, self.new_ident(index_name)) if index_name else None
         self.env = {**before, **heads, **({index_name: index} if index else {})}
         self.body = []
+        for name, seq in elements:
+            element = ir.Value(name, self.new_ident(name))
+            self.body.append(ir.Item(element, seq, index, self.src.loc(node.target)))
+            self.env[name] = element
         cond = None
         if isinstance(node, ast.While):  # tested on the carried values, before every iteration
             cond_args: list[ir.Operand] = []

@@ -27,7 +27,10 @@ def reverse(function: ir.Function, wrt: tuple[ir.Value, ...], with_value: bool) 
     """The forward statements and adjoint statements for `function`."""
     result = function.result if isinstance(function.result, ir.Value) else None
     sweep = _Sweep(result, _varied(function, wrt) & _useful(function))
-    backward = sweep.block(function.body, top=True)
+    lists = [ir.ZeroList(p) for p in wrt if p in function.sequences]  # element adjoints add into these
+    for zero_list in lists:
+        sweep.contributions[zero_list.seq] = [zero_list]
+    backward = lists + sweep.block(function.body, top=True)
     backward = [stmt for stmt in backward if id(stmt) not in sweep.folded]
     unit = result if result in wrt else None
     zero = frozenset(p for p in wrt if p not in sweep.contributions and p != unit)
@@ -51,6 +54,10 @@ class _Sweep:
         for stmt in reversed(stmts):
             if isinstance(stmt, ir.If):
                 made = self.branch(stmt)
+            elif isinstance(stmt, ir.Length):
+                made = []
+            elif isinstance(stmt, ir.Item):
+                made = self.item(stmt)
             elif isinstance(stmt, ir.Loop):
                 made = self.loop(stmt)
             else:
@@ -84,6 +91,12 @@ class _Sweep:
                 assigned_here[index] = arg
             self.contributions.setdefault(arg, []).append(acc)
         return made
+
+    def item(self, stmt: ir.Item) -> list:
+        """x = xs[i]: xs_bar[i] += x_bar."""
+        if stmt.target not in self.active or stmt.target not in self.contributions or stmt.seq not in self.active:
+            return []
+        return [ir.ItemAccumulate(stmt.seq, stmt.index, stmt.target)]
 
     def _is_one(self, contributions: list) -> bool:
         """True if an adjoint is one seeded contribution, in the outer block, whose partial is 1."""
@@ -252,6 +265,8 @@ def _reads(adjoints) -> set[ir.Value]:
             read.add(adj.cond)
         elif isinstance(adj, ir.BackLoop):
             read.update(b for b in adj.loop.bounds if isinstance(b, ir.Value))
+        elif isinstance(adj, ir.ItemAccumulate) and isinstance(adj.index, ir.Value):
+            read.add(adj.index)
         elif isinstance(adj, ir.Accumulate):
             operands, _ = adj.site.rule.needs[adj.index]
             read.update(adj.site.args[i] for i in operands if isinstance(adj.site.args[i], ir.Value))
@@ -307,6 +322,15 @@ def _forward(function: ir.Function, backward: list, with_value: bool):
     return kept, unused
 
 
+def _operands(stmt) -> tuple:
+    """Every operand a forward statement reads, gradient or not."""
+    if isinstance(stmt, ir.Item):
+        return (stmt.seq, stmt.index)
+    if isinstance(stmt, ir.Length):
+        return (stmt.seq,)
+    return stmt.args
+
+
 def _prune(stmts, read: set[ir.Value], run: set[ir.Value]) -> tuple[ir.Stmt, ...]:
     kept = []
     for stmt in reversed(stmts):
@@ -329,6 +353,6 @@ def _prune(stmts, read: set[ir.Value], run: set[ir.Value]) -> tuple[ir.Stmt, ...
                 read.add(stmt.cond)
         elif stmt.target in read or stmt.target in run:
             kept.append(stmt)
-            read.update(arg for arg in stmt.args if isinstance(arg, ir.Value))
+            read.update(arg for arg in _operands(stmt) if isinstance(arg, ir.Value))
     kept.reverse()
     return tuple(kept)

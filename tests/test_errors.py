@@ -32,7 +32,7 @@ def if_without_else_return(x):
 
 def has_for(x, xs):
     s = 0.0
-    for v in xs:
+    for v in reversed(xs):
         s += x * v
     return s
 
@@ -73,7 +73,7 @@ def uses_a_list_global(x):
 
 
 def indexes(xs):
-    return xs[0] * 2
+    return sum(xs[1:]) * 2
 
 
 def returns_tuple(x, y):
@@ -139,7 +139,7 @@ def early_return(x):
 
 CASES = [
     (if_without_else_return, UnsupportedSyntax, r"not every path through this if returns a value", "if x > 0"),
-    (has_for, UnsupportedSyntax, r"loops over anything but range\(\.\.\.\) are not supported yet", "for v in xs"),
+    (has_for, UnsupportedSyntax, r"loops over anything but range\(\.\.\.\) or list parameters", "for v in reversed"),
     (has_while, UnsupportedSyntax, r"break inside a loop is not supported yet.*loop condition", "break"),
     (has_comprehension, UnsupportedSyntax, r"list comprehensions are not supported", "ys = [w * x"),
     (recursive, UnsupportedCall, r"recursive\(\) calls itself.*recursion", "return recursive(x - 1.0)"),
@@ -147,7 +147,7 @@ CASES = [
     (calls_print, UnsupportedSyntax, r"expression statements", "print(y)"),
     (uses_undefined, UnsupportedSyntax, r"name 'not_defined_anywhere' is not defined", "not_defined_anywhere"),
     (uses_a_list_global, UnsupportedSyntax, r"NAMES is a list, not a number", "x * NAMES"),
-    (indexes, UnsupportedSyntax, r"index expressions \(x\[i\]\) are not supported", "xs[0]"),
+    (indexes, UnsupportedSyntax, r"xs\[1:\] is not a list parameter", "sum(xs[1:])"),
     (returns_tuple, UnsupportedSyntax, r"returning several values.*one scalar output", "return x * y, x + y"),
     (returns_nothing, UnsupportedSyntax, r"must end with a return statement", "y = x * 2"),
     (uses_before_assign, UnsupportedSyntax, r"'z' is used before it is assigned", "y = z * x"),
