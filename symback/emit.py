@@ -296,6 +296,15 @@ class _Emitter:
         lines = [f"{indent}{carry.head.ident} = {self.operand(carry.init)}" for carry in loop.carried]
         tape = self.tapes.get(id(loop))
         counter = self.counters.get(id(loop))
+        if tape:  # a taped value made in a branch is pushed on every iteration, taken or not
+            top = {stmt.target for stmt in loop.body if not isinstance(stmt, (ir.If, ir.Loop))} | \
+                {carry.head for carry in loop.carried} | \
+                {m.target for stmt in loop.body if isinstance(stmt, ir.If) for m in stmt.merges} | \
+                {carry.head for stmt in loop.body if isinstance(stmt, ir.Loop) for carry in stmt.carried}
+            lines += [f"{indent}{item.ident} = None" for item in tape[1]
+                      if isinstance(item, ir.Value) and item not in top]
+            lines += [f"{indent}{self.temps_of_branch(item)} = None" for item in tape[1]
+                      if not isinstance(item, ir.Value) and item[0] not in top]
         if loop.cond is None:
             bounds = ", ".join(self.operand(b) for b in loop.bounds)
             lines.append(f"{indent}for {loop.index.ident} in range({bounds}):")
@@ -313,6 +322,11 @@ class _Emitter:
             body.append(f"{inner}{tape[0]}.append({pushed})")  # this iteration's values, for the sweep
         body += [f"{inner}{carry.head.ident} = {carry.update.ident}" for carry in loop.carried]
         return lines + (body or [f"{inner}pass"])
+
+    def temps_of_branch(self, item: tuple) -> str:
+        """The name a statement's temp will get; named now, before the loop that makes it."""
+        names = self.temps.setdefault(item[0], {})
+        return names.setdefault(f"t{item[1]}", self.namer.temp())
 
     def tape_items(self, tape: tuple) -> list[str]:
         return [item.ident if isinstance(item, ir.Value) else self.temps[item[0]][f"t{item[1]}"] for item in tape]
@@ -365,8 +379,9 @@ class _Emitter:
         rule = stmt.rule
         names = self.names_for(stmt)
         lines = []
+        named = self.temps.get(stmt.target, {})  # named already if a loop tapes them
         for index, (symbol, _) in enumerate(rule.temps):
-            temp = self.namer.temp()
+            temp = named.get(f"t{index}") or self.namer.temp()
             lines.append(f"{temp} = {self.render(_temp_template(rule, index), names)}")
             names[symbol.name[2:]] = temp
         self.temps[stmt.target] = {k: v for k, v in names.items() if k.startswith("t")}

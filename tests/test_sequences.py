@@ -16,7 +16,9 @@ def numeric_gradient(fn, args, h=1e-6):
             moved = list(args)
             moved[k] = value
             return fn(*moved)
-        if isinstance(arg, list):
+        if isinstance(arg, int) and not isinstance(arg, bool):
+            out.append(0.0)  # an int steers (a loop count): no derivative to take
+        elif isinstance(arg, list):
             parts = []
             for j in range(len(arg)):
                 up, down = list(arg), list(arg)
