@@ -75,7 +75,7 @@ def rule_for(shape: ir.Shape) -> ir.Rule:
         return ir.Rule((), expr, (sp.S.Zero,) * shape.arity)
     symbols = [mathlib.placeholder(i) for i in range(shape.arity)]
     # factor_terms: 2*(a - y), not 2*a - 2*y; exact, and cheap on one shape
-    plain = [sp.factor_terms(_real(expr.diff(symbol))) for symbol in symbols]
+    plain = [_same_calls(sp.factor_terms(_real(expr.diff(symbol))), expr) for symbol in symbols]
     for partial in plain:
         if partial.has(sp.Derivative, sp.Subs):
             raise NotDifferentiable(f"SymPy cannot differentiate {expr}",
@@ -96,6 +96,28 @@ def _real(expr: sp.Expr) -> sp.Expr:
     for sign in expr.atoms(sp.sign):  # d(v*|v|)/dv = v*sign(v) + |v|: v*sign(v) is |v|, also at 0
         expr = expr.subs(sign.args[0] * sign, sp.Abs(sign.args[0]))
     return expr
+
+
+def _same_calls(partial: sp.Expr, expr: sp.Expr) -> sp.Expr:
+    """Write calls in `partial` exactly as `expr` writes them. factor_terms
+    turns exp(-w*x - b) into exp(-(w*x + b)): the same number, but no longer
+    recognisably the value's own subexpression, to reuse or rewrite."""
+    def plain_call(node) -> bool:  # a call on numbers (not a Piecewise of conditions)
+        return isinstance(node, sp.Function) and all(isinstance(arg, sp.Expr) for arg in node.args)
+
+    def canonical(node):
+        if any(sp.count_ops(arg) > 40 for arg in node.args):
+            return node  # expanding a large argument can take long: only an identical call matches
+        return node.func(*(sp.expand(arg) for arg in node.args))
+
+    calls = {}
+    for call in expr.atoms(sp.Function):
+        if plain_call(call):
+            calls.setdefault(canonical(call), call)
+    if not calls:
+        return partial
+    return partial.replace(lambda node: plain_call(node) and node not in calls.values() and canonical(node) in calls,
+                           lambda node: calls[canonical(node)])
 
 
 def _reuse_value(partial: sp.Expr, expr: sp.Expr, points: list[dict]) -> sp.Expr:
