@@ -199,7 +199,7 @@ class _Emitter:
         for adj in ir.walk_adjoints(gradient.backward):
             if isinstance(adj, ir.BackLoop) and adj.tape:
                 self.tapes[id(adj.loop)] = (self.namer.fresh("_tape_", first=1), adj.tape)
-            if isinstance(adj, ir.BackLoop) and adj.loop.cond is not None:
+            if isinstance(adj, ir.BackLoop) and (adj.loop.cond is not None or adj.loop.exit is not None):
                 self.counters[id(adj.loop)] = self.namer.fresh("_count_", first=1)
 
     def module(self) -> str:
@@ -298,19 +298,19 @@ class _Emitter:
         counter = self.counters.get(id(loop))
         if tape:  # a taped value made in a branch is pushed on every iteration, taken or not
             top = {stmt.target for stmt in loop.body if not isinstance(stmt, (ir.If, ir.Loop))} | \
-                {carry.head for carry in loop.carried} | \
+                {carry.head for carry in loop.carried} | {loop.index} | \
                 {m.target for stmt in loop.body if isinstance(stmt, ir.If) for m in stmt.merges} | \
                 {carry.head for stmt in loop.body if isinstance(stmt, ir.Loop) for carry in stmt.carried}
             lines += [f"{indent}{item.ident} = None" for item in tape[1]
                       if isinstance(item, ir.Value) and item not in top]
             lines += [f"{indent}{self.temps_of_branch(item)} = None" for item in tape[1]
                       if not isinstance(item, ir.Value) and item[0] not in top]
+        if counter:
+            lines.append(f"{indent}{counter} = 0")
         if loop.cond is None:
             bounds = ", ".join(self.operand(b) for b in loop.bounds)
             lines.append(f"{indent}for {loop.index.ident} in range({bounds}):")
         else:
-            if counter:
-                lines.append(f"{indent}{counter} = 0")
             test = self.render(_value_template(loop.cond.rule), self.names_for(loop.cond))
             lines.append(f"{indent}while {test}:")
         body = self.forward_block(loop.body, inner)
@@ -321,6 +321,9 @@ class _Emitter:
             pushed = items[0] if len(items) == 1 else f"({', '.join(items)})"
             body.append(f"{inner}{tape[0]}.append({pushed})")  # this iteration's values, for the sweep
         body += [f"{inner}{carry.head.ident} = {carry.update.ident}" for carry in loop.carried]
+        if loop.exit is not None:
+            body.append(f"{inner}if {self.operand(loop.exit)}:")
+            body.append(f"{inner}    break")
         return lines + (body or [f"{inner}pass"])
 
     def temps_of_branch(self, item: tuple) -> str:
@@ -349,10 +352,10 @@ class _Emitter:
                 for update, head in adj.aliases:
                     self.bars[update] = self.bar(head)
                 inner = indent + "    "
-                if adj.loop.cond is None:
+                if adj.loop.cond is None and adj.loop.exit is None:
                     bounds = ", ".join(self.operand(b) for b in adj.loop.bounds)
                     lines.append(f"{indent}for {adj.loop.index.ident} in reversed(range({bounds})):")
-                else:  # as many iterations as the forward while ran
+                else:  # as many iterations as the forward loop ran (while, or left by break)
                     lines.append(f"{indent}for _ in range({self.counters[id(adj.loop)]}):")
                 tape = self.tapes.get(id(adj.loop))
                 if tape:

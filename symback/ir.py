@@ -270,6 +270,7 @@ class Loop:
     body: tuple["Stmt", ...]
     loc: Loc
     cond: Assign | None = None
+    exit: Operand | None = None   # true at the end of an iteration that hit `break`
 
 
 Stmt = Assign | Item | Length | If | Loop

@@ -32,12 +32,16 @@ class ControlFlow:
         every path ends in a return and the results merge.
         """
         for i, stmt in enumerate(stmts):
-            if isinstance(stmt, ast.Return):
+            if isinstance(stmt, (ast.Return, ast.Break, ast.Continue)):
                 if i + 1 < len(stmts):
-                    self.fail(UnsupportedSyntax, stmts[i + 1], "code after return is never run", "remove it")
-                return self.ret(stmt)
+                    what = type(stmt).__name__.lower()
+                    self.fail(UnsupportedSyntax, stmts[i + 1], f"code after {what} is never run", "remove it")
+                if isinstance(stmt, ast.Return):
+                    return self.ret(stmt)
+                # in a loop body, a block's result is whether the loop stops here
+                return ir.Const(isinstance(stmt, ast.Break))
             if isinstance(stmt, ast.If):
-                if any(isinstance(sub, ast.Return) for sub in ast.walk(stmt)):
+                if _leaves(stmt):
                     return self.if_statement(stmt, list(stmts[i + 1:]))
                 self.if_statement(stmt, None)
                 continue
@@ -74,6 +78,8 @@ class ControlFlow:
                 self.env[name] = target
         result = None
         if rest is not None:
+            if getattr(self, "in_loop", False):  # reaching the end of the body: the loop goes on
+                results = [ir.Const(False) if r is None else r for r in results]
             if results[0] is None or results[1] is None:
                 self.fail(UnsupportedSyntax, node, "not every path through this if returns a value",
                           "end the function with a return")
@@ -94,7 +100,10 @@ class ControlFlow:
         return result
 
     def result_value(self) -> ir.Value:
-        """A new value for what this function returns: `out`, or the helper's name."""
+        """A new value for what this function returns: `out`, or the helper's
+        name; in a loop body, whether the loop stops (break) on this path."""
+        if getattr(self, "in_loop", False):
+            return ir.Value("_break", self.namer.fresh("_break_", first=1))
         if self.caller is None:
             return ir.Value("out", self.namer.fresh("out"))
         value = ir.Value(self.name, self.namer.version(self.name))
@@ -148,11 +157,9 @@ class ControlFlow:
         at the start of each iteration (for x in xs)."""
         elements = elements or []
         for sub in ast.walk(ast.Module(body=node.body, type_ignores=[])):
-            if isinstance(sub, (ast.Return, ast.Break, ast.Continue)):
-                what = {ast.Return: "return", ast.Break: "break", ast.Continue: "continue"}[type(sub)]
-                self.fail(UnsupportedSyntax, sub, f"{what} inside a loop is not supported yet",
-                          "compute the result after the loop" if what == "return" else
-                          "put the stopping test in the loop condition (while ...:)")
+            if isinstance(sub, ast.Return):
+                self.fail(UnsupportedSyntax, sub, "return inside a loop is not supported yet",
+                          "break out of the loop, then return after it")
         stored = [sub.id for stmt in node.body for sub in ast.walk(stmt)
                   if isinstance(sub, ast.Name) and isinstance(sub.ctx, ast.Store)]
         skip = {index_name, *(name for name, _ in elements)}
@@ -174,7 +181,10 @@ class ControlFlow:
             tree = self.condition(node.test, cond_args)
             cond = ir.Assign(ir.Value("_cond", self.namer.fresh("_cond_", first=1)),
                              self.shape(tree, node.test), tuple(cond_args), self.src.loc(node.test))
-        self.block(list(node.body))
+        in_loop, self.in_loop = getattr(self, "in_loop", False), True
+        stops = self.block(list(node.body))  # True where a path ends in break
+        self.in_loop = in_loop
+        exit_flag = None if stops is None or stops == ir.Const(False) else stops
         made = {item.target for item in ir.walk(tuple(self.body))}
         carries = []
         for name in carried:
@@ -186,7 +196,7 @@ class ControlFlow:
             carries.append(ir.Carry(heads[name], before[name], update))
         body = tuple(self.body)
         self.body, self.env = outer, {**before, **heads}
-        self.body.append(ir.Loop(index, bounds, tuple(carries), body, self.src.loc(node), cond))
+        self.body.append(ir.Loop(index, bounds, tuple(carries), body, self.src.loc(node), cond, exit_flag))
 
     def bound(self, node: ast.expr) -> ir.Operand:
         """An argument of range(), as an operand."""
@@ -201,10 +211,24 @@ class ControlFlow:
 
 
 def _ends_in_return(stmts: list[ast.stmt]) -> bool:
-    """Whether every path through stmts ends in a return."""
+    """Whether every path through stmts ends in a return, break or continue."""
     if not stmts:
         return False
     last = stmts[-1]
     if isinstance(last, ast.If):
         return _ends_in_return(last.body) and _ends_in_return(last.orelse)
-    return isinstance(last, ast.Return)
+    return isinstance(last, (ast.Return, ast.Break, ast.Continue))
+
+
+def _leaves(node: ast.If) -> bool:
+    """Whether a return, or a break or continue of the enclosing loop, is inside `node`."""
+    todo = list(node.body) + list(node.orelse)
+    while todo:
+        stmt = todo.pop()
+        if isinstance(stmt, (ast.Return, ast.Break, ast.Continue)):
+            return True
+        if isinstance(stmt, ast.If):
+            todo += stmt.body + stmt.orelse
+        elif isinstance(stmt, (ast.For, ast.While)):  # a break in there is that loop's
+            todo += [sub for sub in ast.walk(stmt) if isinstance(sub, ast.Return)]
+    return False

@@ -239,6 +239,8 @@ def _tape(stmt: ir.Loop, body: list) -> tuple:
     """What each reverse iteration must restore: the values of this iteration
     (made in the body, or a head at its start) that the reverse body reads."""
     own = [carry.head for carry in stmt.carried]
+    if stmt.exit is not None and stmt.index is not None:  # a loop left early: its indices are not a range
+        own.append(stmt.index)
     for inner in stmt.body:  # values made directly in this body, not in a nested loop's
         if isinstance(inner, ir.Loop):
             own += [carry.head for carry in inner.carried]

@@ -144,18 +144,47 @@ def test_loop_code_is_flake_clean(fn):
     assert pyflakes_api.check(source, "generated", Reporter(out, out)) == 0, out.getvalue() + source
 
 
-def with_break(x):
+def first_big(x, y):
     s = 0.0
-    for i in range(10):
-        if s > 3:
+    for k in range(10):
+        if s > 3.0:
             break
-        s += x
+        s += x * k + y
     return s
 
 
-def test_break_is_refused_for_now():
-    with pytest.raises(UnsupportedSyntax, match=r"break inside a loop is not supported yet"):
-        grad(with_break)
+def skip_some(x, n):
+    s = 0.0
+    for i in range(n):
+        if i % 3 == 0:
+            continue
+        s += math.sin(x * i)
+    return s
+
+
+def newton_break(a):
+    x = a
+    for _ in range(50):
+        x_new = 0.5 * (x + a / x)
+        if abs(x_new - x) < 1e-13:
+            break
+        x = x_new
+    return x
+
+
+@pytest.mark.parametrize("fn, args, wrt", [
+    (first_big, (0.7, 0.2), None), (first_big, (0.01, 0.0), None),
+    (skip_some, (0.7, 8), (0,)), (newton_break, (3.0,), None),
+], ids=["first_big", "first_big_no_break", "skip_some", "newton_break"])
+def test_break_and_continue(fn, args, wrt):
+    rest = args[len(wrt):] if wrt else ()
+    head = args[:len(wrt)] if wrt else args
+    want = central_differences(lambda *h: fn(*h, *rest), head)
+    assert_grads_close(grad(fn, wrt=wrt)(*args), want, fn, args,
+                       params=list(fn.__code__.co_varnames[:len(head)]))
+    source = grad(fn, wrt=wrt).source
+    # a break stays a break in the forward loop; continue becomes the else of a branch
+    assert ("break" in source) == (fn is not skip_some)
 
 
 def test_a_while_loop_reverses_into_as_many_iterations():
