@@ -160,6 +160,24 @@ def emit(gradient: ir.Gradient, name: str | None = None) -> str:
     return _Emitter(gradient, name).module()
 
 
+def _updates_in_place(loop: ir.Loop, carry: ir.Carry, tape: tuple) -> bool:
+    """Whether `h_1 = h_1 + ...` can replace `h_2 = h_1 + ...; ...; h_1 = h_2`:
+    the update is made by a top-level statement, nothing after it in the body
+    reads the head's old value, and the sweep needs neither from the tape."""
+    if carry.head in tape or carry.update in tape:
+        return False
+    body = list(loop.body)
+    makers = [k for k, stmt in enumerate(body) if isinstance(stmt, ir.Assign) and stmt.target == carry.update]
+    if len(makers) != 1 or any(c.update == carry.head or c.init == carry.update for c in loop.carried):
+        return False
+    later = body[makers[0] + 1:]
+    reads = {source for item in ir.walk(tuple(later)) for source in _read_by(item)}
+    reads |= {stmt.cond for stmt in later if isinstance(stmt, ir.If)}
+    reads |= {b for stmt in later if isinstance(stmt, ir.Loop) for b in stmt.bounds}
+    reads |= {c.update for c in loop.carried if c is not carry} | ({loop.exit} if loop.exit else set())
+    return carry.head not in reads
+
+
 def _loops(stmts):
     for stmt in stmts:
         if isinstance(stmt, ir.Loop):
@@ -194,6 +212,7 @@ class _Emitter:
         self.temps: dict[ir.Value, dict[str, str]] = {}  # statement -> its temps' names
         self.tapes: dict[int, tuple[str, tuple]] = {}  # id(loop) -> (tape name, what it holds)
         self.counters: dict[int, str] = {}  # id(while loop) -> its iteration counter
+        self.in_place: dict[ir.Value, str] = {}  # loop updates written straight into their head
         self.used = {source for item in ir.walk(fn.body) for source in _read_by(item)} | {fn.result} | \
             {bound for loop in _loops(fn.body) for bound in loop.bounds}
         for adj in ir.walk_adjoints(gradient.backward):
@@ -313,6 +332,9 @@ class _Emitter:
         else:
             test = self.render(_value_template(loop.cond.rule), self.names_for(loop.cond))
             lines.append(f"{indent}while {test}:")
+        for carry in loop.carried:
+            if _updates_in_place(loop, carry, tape[1] if tape else ()):
+                self.in_place[carry.update] = carry.head.ident
         body = self.forward_block(loop.body, inner)
         if counter:
             body.append(f"{inner}{counter} += 1")
@@ -320,7 +342,8 @@ class _Emitter:
             items = self.tape_items(tape[1])
             pushed = items[0] if len(items) == 1 else f"({', '.join(items)})"
             body.append(f"{inner}{tape[0]}.append({pushed})")  # this iteration's values, for the sweep
-        body += [f"{inner}{carry.head.ident} = {carry.update.ident}" for carry in loop.carried]
+        body += [f"{inner}{carry.head.ident} = {carry.update.ident}" for carry in loop.carried
+                 if carry.update not in self.in_place]
         if loop.exit is not None:
             body.append(f"{inner}if {self.operand(loop.exit)}:")
             body.append(f"{inner}    break")
@@ -389,7 +412,7 @@ class _Emitter:
             names[symbol.name[2:]] = temp
         self.temps[stmt.target] = {k: v for k, v in names.items() if k.startswith("t")}
         if stmt.target not in self.g.unused:
-            lines.append(f"{stmt.target.ident} = {self.render(_value_template(rule), names)}")
+            lines.append(f"{self.operand(stmt.target)} = {self.render(_value_template(rule), names)}")
         return lines
 
     def accumulate(self, acc: ir.Accumulate) -> str:
@@ -436,7 +459,7 @@ class _Emitter:
 
     def operand(self, operand: ir.Operand) -> str:
         if isinstance(operand, ir.Value):
-            return operand.ident
+            return self.in_place.get(operand, operand.ident)
         value = operand.value
         if isinstance(value, float) and not math.isfinite(value):
             return f"float('{value}')"
