@@ -40,6 +40,8 @@ class ControlFlow:
                     return self.ret(stmt)
                 # in a loop body, a block's result is whether the loop stops here
                 return ir.Const(isinstance(stmt, ast.Break))
+            if isinstance(stmt, (ast.For, ast.While)) and _returns_inside(stmt):
+                return self.block(self.return_from_loop(stmt) + list(stmts[i + 1:]))
             if isinstance(stmt, ast.If):
                 if _leaves(stmt):
                     return self.if_statement(stmt, list(stmts[i + 1:]))
@@ -99,6 +101,49 @@ class ControlFlow:
         self.body.append(ir.If(cond, blocks[0], blocks[1], tuple(merges), self.src.loc(node)))
         return result
 
+    def return_from_loop(self, loop: ast.For | ast.While) -> list[ast.stmt]:
+        """A return inside a loop, as Python code without one:
+
+            _ret_1 = 0.0; _returned_1 = 0.0
+            for ...: ... _ret_1 = value; _returned_1 = 1.0; break ...
+            if _returned_1 > 0.5: return _ret_1
+
+        so that break and early return (which lower already) do the work."""
+        ret, flag = self.namer.fresh("_ret_", first=1), self.namer.fresh("_returned_", first=1)
+
+        def name(ident: str, ctx, where: ast.AST) -> ast.Name:
+            return ast.copy_location(ast.Name(ident, ctx()), where)
+
+        def rewrite(stmts: list[ast.stmt]) -> list[ast.stmt]:
+            out = []
+            for stmt in stmts:
+                if isinstance(stmt, ast.Return):
+                    value = stmt.value or ast.copy_location(ast.Constant(None), stmt)
+                    out += [ast.copy_location(ast.Assign([name(ret, ast.Store, stmt)], value), stmt),
+                            ast.copy_location(ast.Assign([name(flag, ast.Store, stmt)],
+                                                         ast.copy_location(ast.Constant(1.0), stmt)), stmt),
+                            ast.copy_location(ast.Break(), stmt)]
+                elif isinstance(stmt, ast.If):
+                    out.append(ast.copy_location(ast.If(stmt.test, rewrite(stmt.body), rewrite(stmt.orelse)), stmt))
+                elif isinstance(stmt, (ast.For, ast.While)) and _returns_inside(stmt):
+                    inner = ast.copy_location(type(stmt)(**{**{f: getattr(stmt, f) for f in stmt._fields},
+                                                           "body": rewrite(stmt.body)}), stmt)
+                    stop = ast.Compare(name(flag, ast.Load, stmt), [ast.Gt()], [ast.Constant(0.5)])
+                    out += [inner, ast.copy_location(ast.If(ast.copy_location(stop, stmt),
+                                                            [ast.copy_location(ast.Break(), stmt)], []), stmt)]
+                else:
+                    out.append(stmt)
+            return out
+
+        zero = [ast.copy_location(ast.Assign([name(ident, ast.Store, loop)],
+                                             ast.copy_location(ast.Constant(0.0), loop)), loop)
+                for ident in (ret, flag)]
+        loop_again = ast.copy_location(type(loop)(**{**{f: getattr(loop, f) for f in loop._fields},
+                                                    "body": rewrite(loop.body)}), loop)
+        test = ast.copy_location(ast.Compare(name(flag, ast.Load, loop), [ast.Gt()], [ast.Constant(0.5)]), loop)
+        then = [ast.copy_location(ast.Return(name(ret, ast.Load, loop)), loop)]
+        return zero + [loop_again, ast.copy_location(ast.If(test, then, []), loop)]
+
     def result_value(self) -> ir.Value:
         """A new value for what this function returns: `out`, or the helper's
         name; in a loop body, whether the loop stops (break) on this path."""
@@ -156,10 +201,6 @@ class ControlFlow:
         """Lower a loop; `elements` are (name, list) pairs bound to list[index]
         at the start of each iteration (for x in xs)."""
         elements = elements or []
-        for sub in ast.walk(ast.Module(body=node.body, type_ignores=[])):
-            if isinstance(sub, ast.Return):
-                self.fail(UnsupportedSyntax, sub, "return inside a loop is not supported yet",
-                          "break out of the loop, then return after it")
         stored = [sub.id for stmt in node.body for sub in ast.walk(stmt)
                   if isinstance(sub, ast.Name) and isinstance(sub.ctx, ast.Store)]
         skip = {index_name, *(name for name, _ in elements)}
@@ -218,6 +259,10 @@ def _ends_in_return(stmts: list[ast.stmt]) -> bool:
     if isinstance(last, ast.If):
         return _ends_in_return(last.body) and _ends_in_return(last.orelse)
     return isinstance(last, (ast.Return, ast.Break, ast.Continue))
+
+
+def _returns_inside(node: ast.AST) -> bool:
+    return any(isinstance(sub, ast.Return) for sub in ast.walk(node))
 
 
 def _leaves(node: ast.If) -> bool:

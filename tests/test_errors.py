@@ -38,10 +38,9 @@ def has_for(x, xs):
 
 
 def has_while(x):
+    global NAMES
     while x > 1:
         x = x / 2
-        if x < 3:
-            return x
     return x
 
 
@@ -140,7 +139,7 @@ def early_return(x):
 CASES = [
     (if_without_else_return, UnsupportedSyntax, r"not every path through this if returns a value", "if x > 0"),
     (has_for, UnsupportedSyntax, r"loops over anything but range\(\.\.\.\) or list parameters", "for v in reversed"),
-    (has_while, UnsupportedSyntax, r"return inside a loop is not supported yet.*break out of the loop", "return x"),
+    (has_while, UnsupportedSyntax, r"global declarations are not supported.*parameter", "global NAMES"),
     (has_comprehension, UnsupportedSyntax, r"list comprehensions are not supported", "ys = [w * x"),
     (recursive, UnsupportedCall, r"recursive\(\) calls itself.*recursion", "return recursive(x - 1.0)"),
     (calls_unknown_math, UnsupportedCall, r"call to math\.gamma.*math functions", "math.gamma"),

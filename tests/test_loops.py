@@ -192,3 +192,31 @@ def test_a_while_loop_reverses_into_as_many_iterations():
     assert "while " in source and "_count_1 += 1" in source
     assert "for _ in range(_count_1):" in source
     assert grad(sqrt_newton)(2.0) == pytest.approx(0.5 / math.sqrt(2.0), rel=1e-9)
+
+
+def find_first(x, xs):
+    for i, v in enumerate(xs):
+        if v * x > 1.0:
+            return v * x * i
+    return x * 0.5
+
+
+def nested_return(x, n):
+    s = x
+    for i in range(n):
+        for j in range(n):
+            s = s * 0.9 + math.sin(x * j)
+            if s > 2.0:
+                return s * x
+    return s
+
+
+@pytest.mark.parametrize("fn, args", [
+    (find_first, (0.7, [1.0, 2.0, 3.0])), (find_first, (0.1, [1.0, 2.0, 3.0])),
+    (nested_return, (1.5, 4)), (nested_return, (0.2, 3)),
+], ids=["found", "not_found", "nested_returns", "nested_runs_out"])
+def test_return_inside_a_loop(fn, args):
+    want = central_differences(lambda x: fn(x, *args[1:]), args[:1])
+    assert_grads_close(grad(fn, wrt=0)(*args), want, fn, args, params=["x"])
+    value, _ = value_and_grad(fn, wrt=0)(*args)
+    assert value == pytest.approx(fn(*args), rel=1e-12)
