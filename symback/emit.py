@@ -171,7 +171,7 @@ def _updates_in_place(loop: ir.Loop, carry: ir.Carry, tape: tuple) -> bool:
     if len(makers) != 1 or any(c.update == carry.head or c.init == carry.update for c in loop.carried):
         return False
     later = body[makers[0] + 1:]
-    reads = {source for item in ir.walk(tuple(later)) for source in _read_by(item)}
+    reads = {source for item in ir.walk(tuple(later)) for source in ir.reads(item)}
     reads |= {stmt.cond for stmt in later if isinstance(stmt, ir.If)}
     reads |= {b for stmt in later if isinstance(stmt, ir.Loop) for b in stmt.bounds}
     reads |= {c.update for c in loop.carried if c is not carry} | ({loop.exit} if loop.exit else set())
@@ -186,14 +186,6 @@ def _loops(stmts):
         elif isinstance(stmt, ir.If):
             yield from _loops(stmt.then)
             yield from _loops(stmt.orelse)
-
-
-def _read_by(item) -> tuple:
-    if isinstance(item, ir.Item):
-        return (item.seq, item.index)
-    if isinstance(item, ir.Length):
-        return (item.seq,)
-    return item.sources
 
 
 class _Emitter:
@@ -213,7 +205,7 @@ class _Emitter:
         self.tapes: dict[int, tuple[str, tuple]] = {}  # id(loop) -> (tape name, what it holds)
         self.counters: dict[int, str] = {}  # id(while loop) -> its iteration counter
         self.in_place: dict[ir.Value, str] = {}  # loop updates written straight into their head
-        self.used = {source for item in ir.walk(fn.body) for source in _read_by(item)} | {fn.result} | \
+        self.used = {source for item in ir.walk(fn.body) for source in ir.reads(item)} | {fn.result} | \
             {bound for loop in _loops(fn.body) for bound in loop.bounds}
         for adj in ir.walk_adjoints(gradient.backward):
             if isinstance(adj, ir.BackLoop) and adj.tape:

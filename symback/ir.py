@@ -292,6 +292,16 @@ def walk(stmts: tuple[Stmt, ...]):
             yield stmt
 
 
+def reads(item) -> tuple:
+    """Every operand an Assign, Item, Length, Merge or Carry reads, gradient or not
+    (`sources` leaves out what carries no gradient, such as an index)."""
+    if isinstance(item, Item):
+        return (item.seq, item.index)
+    if isinstance(item, Length):
+        return (item.seq,)
+    return item.sources
+
+
 def format_block(stmts: tuple[Stmt, ...], indent: str = "    ") -> list[str]:
     lines = []
     for stmt in stmts:

@@ -324,15 +324,6 @@ def _forward(function: ir.Function, backward: list, with_value: bool):
     return kept, unused
 
 
-def _operands(stmt) -> tuple:
-    """Every operand a forward statement reads, gradient or not."""
-    if isinstance(stmt, ir.Item):
-        return (stmt.seq, stmt.index)
-    if isinstance(stmt, ir.Length):
-        return (stmt.seq,)
-    return stmt.args
-
-
 def _prune(stmts, read: set[ir.Value], run: set[ir.Value]) -> tuple[ir.Stmt, ...]:
     kept = []
     for stmt in reversed(stmts):
@@ -355,6 +346,6 @@ def _prune(stmts, read: set[ir.Value], run: set[ir.Value]) -> tuple[ir.Stmt, ...
                 read.add(stmt.cond)
         elif stmt.target in read or stmt.target in run:
             kept.append(stmt)
-            read.update(arg for arg in _operands(stmt) if isinstance(arg, ir.Value))
+            read.update(arg for arg in ir.reads(stmt) if isinstance(arg, ir.Value))
     kept.reverse()
     return tuple(kept)
