@@ -75,7 +75,7 @@ def rule_for(shape: ir.Shape) -> ir.Rule:
         return ir.Rule((), expr, (sp.S.Zero,) * shape.arity)
     symbols = [mathlib.placeholder(i) for i in range(shape.arity)]
     # factor_terms: 2*(a - y), not 2*a - 2*y; exact, and cheap on one shape
-    plain = [_same_calls(sp.factor_terms(_real(expr.diff(symbol))), expr) for symbol in symbols]
+    plain = [_same_calls(sp.factor_terms(_real(_diff(expr, symbol))), expr) for symbol in symbols]
     for partial in plain:
         if partial.has(sp.Derivative, sp.Subs):
             raise NotDifferentiable(f"SymPy cannot differentiate {expr}",
@@ -85,6 +85,21 @@ def rule_for(shape: ir.Shape) -> ir.Rule:
     partials = _solve_for_inner(partials, plain, expr, points)
     value, temps, partials = _share_temps(expr, partials)
     return ir.Rule(tuple(temps), value, tuple(partials))
+
+
+class _RealAbs(sp.Function):
+    """|u| for a u known to be real. SymPy's Abs cannot always prove that (in
+    |x - log(x*x + c)| the log might be complex for c < 0, where Python raises)
+    and then differentiates it through re() and im() into an unprintable tangle."""
+
+    def fdiff(self, argindex=1):
+        return sp.sign(self.args[0])
+
+
+def _diff(expr: sp.Expr, symbol: sp.Symbol) -> sp.Expr:
+    if not expr.has(sp.Abs):
+        return expr.diff(symbol)
+    return expr.replace(sp.Abs, _RealAbs).diff(symbol).replace(_RealAbs, sp.Abs)
 
 
 def _real(expr: sp.Expr) -> sp.Expr:

@@ -160,15 +160,32 @@ def emit(gradient: ir.Gradient, name: str | None = None) -> str:
     return _Emitter(gradient, name).module()
 
 
+def _push_at(loop: ir.Loop, tape: tuple) -> int:
+    """Where in the body the forward loop pushes its iteration's values: right
+    after the last statement that makes one of them (heads and the index exist
+    from the start), so that updates after it may overwrite their heads."""
+    made_at = {}
+    for k, stmt in enumerate(loop.body):
+        for item in ir.walk((stmt,)):
+            made_at[item.target] = k
+        if isinstance(stmt, ir.Loop):
+            made_at.update((carry.head, k) for carry in stmt.carried)
+    own = {carry.head for carry in loop.carried} | {loop.index}
+    return max((made_at[item if isinstance(item, ir.Value) else item[0]] + 1 for item in tape
+                if (item if isinstance(item, ir.Value) else item[0]) not in own), default=0)
+
+
 def _updates_in_place(loop: ir.Loop, carry: ir.Carry, tape: tuple) -> bool:
     """Whether `h_1 = h_1 + ...` can replace `h_2 = h_1 + ...; ...; h_1 = h_2`:
-    the update is made by a top-level statement, nothing after it in the body
-    reads the head's old value, and the sweep needs neither from the tape."""
-    if carry.head in tape or carry.update in tape:
+    the update is made by a top-level statement after the push, nothing after it
+    in the body reads the head's old value, and the sweep does not need the update."""
+    if carry.update in tape:
         return False
     body = list(loop.body)
     makers = [k for k, stmt in enumerate(body) if isinstance(stmt, ir.Assign) and stmt.target == carry.update]
     if len(makers) != 1 or any(c.update == carry.head or c.init == carry.update for c in loop.carried):
+        return False
+    if carry.head in tape and makers[0] < _push_at(loop, tape):
         return False
     later = body[makers[0] + 1:]
     reads = {source for item in ir.walk(tuple(later)) for source in ir.reads(item)}
@@ -327,13 +344,15 @@ class _Emitter:
         for carry in loop.carried:
             if _updates_in_place(loop, carry, tape[1] if tape else ()):
                 self.in_place[carry.update] = carry.head.ident
-        body = self.forward_block(loop.body, inner)
-        if counter:
-            body.append(f"{inner}{counter} += 1")
+        push_at = _push_at(loop, tape[1]) if tape else len(loop.body)
+        body = self.forward_block(loop.body[:push_at], inner)
         if tape:
             items = self.tape_items(tape[1])
             pushed = items[0] if len(items) == 1 else f"({', '.join(items)})"
             body.append(f"{inner}{tape[0]}.append({pushed})")  # this iteration's values, for the sweep
+        body += self.forward_block(loop.body[push_at:], inner)
+        if counter:
+            body.append(f"{inner}{counter} += 1")
         body += [f"{inner}{carry.head.ident} = {carry.update.ident}" for carry in loop.carried
                  if carry.update not in self.in_place]
         if loop.exit is not None:
@@ -375,6 +394,8 @@ class _Emitter:
                 tape = self.tapes.get(id(adj.loop))
                 if tape:
                     lines.append(f"{inner}{', '.join(self.tape_items(tape[1]))} = {tape[0]}.pop()")
+                for stmt in adj.recompute:  # cheaper to redo than to store
+                    lines += [inner + line for line in self.forward(stmt)]
                 lines += self.backward_block(adj.body, inner) or [f"{inner}pass"]
             elif isinstance(adj, ir.BackIf):
                 inner = indent + "    "

@@ -475,6 +475,7 @@ class BackLoop:
     tape: tuple          # Values, and (Value, temp index) for a statement's temps
     body: tuple["AdjointStmt", ...]
     aliases: tuple = ()  # (update, head): one adjoint variable for both (accumulators)
+    recompute: tuple = ()  # forward Assigns the sweep reruns after the pop instead of storing
 
 
 @dataclass(frozen=True)
@@ -521,6 +522,7 @@ def format_adjoints(stmts, indent: str = "    ") -> list[str]:
             lines.append(f"{indent}for {stmt.loop.index} in reversed(range({bounds})):" if stmt.loop.cond is None
                          else f"{indent}for each iteration of the while, last first:")
             lines.append(f"{indent}    pop {', '.join(map(str, stmt.tape))}")
+            lines += [f"{indent}    recompute {again}" for again in stmt.recompute]
             lines += format_adjoints(stmt.body, indent + "    ")
         elif isinstance(stmt, BackIf):
             lines.append(f"{indent}if {stmt.cond}:")

@@ -20,6 +20,8 @@ Without the value, the forward pass keeps only what the sweep reads.
 
 from __future__ import annotations
 
+import sympy as sp
+
 from . import ir
 
 
@@ -48,6 +50,7 @@ class _Sweep:
         self.folded: set[int] = set()   # ids of `v_bar = 1.0` lines made unnecessary
         self.top: set[int] = set()      # ids of adjoint statements in the outermost block
         self.skip: set[tuple[ir.Value, ir.Value]] = set()  # (update, head) of accumulators: no edge
+        self.unit: set[ir.Value] = set()  # adjoints exactly 1.0 wherever they are read (see loop())
 
     def block(self, stmts: tuple[ir.Stmt, ...], top: bool) -> list:
         out: list = []
@@ -71,7 +74,7 @@ class _Sweep:
         target = stmt.target
         if target not in self.active or (target != self.result and target not in self.contributions):
             return []  # reaches no output, or every path to it had a zero partial
-        seed = target == self.result
+        seed = target == self.result or target in self.unit
         if not seed and top and self._is_one(self.contributions[target]):
             # target_bar = 1.0 exactly (e.g. `return v + w`): fold it in, as for the output
             self.folded.add(id(self.contributions[target][0]))
@@ -159,6 +162,12 @@ class _Sweep:
             if carry.head in accumulators:  # s += ...: s_bar is the same in every iteration
                 self.contributions[carry.update] = self.contributions[carry.head]
                 self.skip.add((carry.update, carry.head))
+                start = self.contributions[carry.head]
+                if len(start) == 1 and isinstance(start[0], ir.Flow) and start[0].seed and start[0] in before:
+                    # the returned sum: nothing in the body adds to its adjoint, so it stays 1.0
+                    # and needs no variable: its contributions are the bare partials
+                    self.unit.update((carry.head, carry.update))
+                    before.remove(start[0])
             elif carry.head in heads and carry.update in self.active:
                 flow = ir.Flow(carry.update, carry.head, first=True, seed=False)
                 body.append(flow)
@@ -177,13 +186,14 @@ class _Sweep:
         for carry in stmt.carried:  # zero iterations: the head's adjoint is the init's
             init = carry.init
             if carry.head in heads and isinstance(init, ir.Value) and init in self.active:
-                flow = ir.Flow(init, carry.head, first=init not in self.contributions, seed=False)
+                flow = ir.Flow(init, carry.head, first=init not in self.contributions,
+                               seed=carry.head in self.unit)
                 after.append(flow)
                 self.contributions.setdefault(init, []).append(flow)
-        tape = _tape(stmt, body)
+        tape, recompute = _recompute(stmt, _tape(stmt, body))
         aliases = tuple((carry.update, carry.head) for carry in stmt.carried
                         if carry.head in accumulators or carry.update in passed.values())
-        return before + [ir.BackLoop(stmt, tape, tuple(body), aliases)] + after
+        return before + [ir.BackLoop(stmt, tape, tuple(body), aliases, recompute)] + after
 
 
 def _pass_through(stmt: ir.Loop, body: list, accumulators: set) -> dict[int, ir.Value]:
@@ -259,6 +269,51 @@ def _tape(stmt: ir.Loop, body: list) -> tuple:
     return tuple(tape)
 
 
+def _recompute(stmt: ir.Loop, tape: tuple) -> tuple[tuple, tuple[ir.Assign, ...]]:
+    """Split what the sweep needs into what the forward loop stores and what the
+    sweep recomputes: a statement of the body made of a few arithmetic operations
+    on values from before the loop, the index, or what is stored anyway, is
+    cheaper to run again than to store (a float on the tape costs 32 bytes).
+    Returns the tape left and the statements to rerun, in body order."""
+    made = {item.target for item in ir.walk(stmt.body)} | {carry.head for carry in stmt.carried} | {stmt.index}
+    made |= {carry.head for inner in ir.walk(stmt.body) if isinstance(inner, ir.Loop) for carry in inner.carried}
+    updates = {carry.update for carry in stmt.carried}
+    available = {item for item in tape if isinstance(item, ir.Value)}
+    if stmt.cond is None and stmt.exit is None and stmt.index is not None:
+        available.add(stmt.index)  # the reversed range gives it back
+    wanted = {item if isinstance(item, ir.Value) else item[0] for item in tape}
+    recompute = []
+    for inner in stmt.body:
+        if not isinstance(inner, ir.Assign) or inner.target not in wanted or inner.target in updates:
+            continue
+        if _cheap(inner.rule) and all(arg in available or arg not in made
+                                      for arg in inner.args if isinstance(arg, ir.Value)):
+            recompute.append(inner)
+            available.add(inner.target)
+    again = {inner.target for inner in recompute}
+    kept = tuple(item for item in tape if (item if isinstance(item, ir.Value) else item[0]) not in again)
+    return kept, tuple(recompute)
+
+
+_ARITHMETIC = (sp.Add, sp.Mul, sp.Abs, sp.Symbol, sp.Number)
+
+
+def _cheap(rule: ir.Rule) -> bool:
+    """A few additions, multiplications and abs: cheaper to redo than to store."""
+    exprs = [rule.value] + [expr for _, expr in rule.temps]
+    for expr in exprs:
+        for node in sp.preorder_traversal(expr):
+            if isinstance(node, sp.Pow):
+                if not (node.exp.is_Integer and 1 < node.exp <= 3):
+                    return False
+            elif not isinstance(node, _ARITHMETIC):
+                return False
+    return sum(sp.count_ops(expr) for expr in exprs) <= _CHEAP_OPS
+
+
+_CHEAP_OPS = 6
+
+
 def _reads(adjoints) -> set[ir.Value]:
     """The forward values that adjoint statements read."""
     read = set()
@@ -267,6 +322,7 @@ def _reads(adjoints) -> set[ir.Value]:
             read.add(adj.cond)
         elif isinstance(adj, ir.BackLoop):
             read.update(b for b in adj.loop.bounds if isinstance(b, ir.Value))
+            read.update(arg for stmt in adj.recompute for arg in stmt.args if isinstance(arg, ir.Value))
         elif isinstance(adj, ir.ItemAccumulate) and isinstance(adj.index, ir.Value):
             read.add(adj.index)
         elif isinstance(adj, ir.Accumulate):

@@ -250,6 +250,13 @@ def abs_of_sine(x):
     return abs(math.sin(x)) + abs(x) ** 2
 
 
+@domain(x=(1.0, 2.0), c=(0.5, 1.5))
+def abs_of_log(x, c):
+    """SymPy cannot prove log(x*x + c) real (c could be negative); symback treats
+    every value as real, as Python does. x - log(x*x + c) > 0 on this domain."""
+    return abs(x - 0.5 * math.log(x * x + c)) + abs(0.5 - x * math.log(1.0 + 0.5 ** 2))
+
+
 @domain(-2, 2)
 def erf_erfc(x):
     return math.erf(x) + 2 * math.erfc(x / 2)
@@ -675,7 +682,7 @@ SCALAR = [
     floordiv_scaled, floordiv_negative, floordiv_vars, floordiv_only,
     mod_constant, mod_vars, mod_negative_divisor, floordiv_and_mod,
     trig, inverse_trig, atan2_polar, hyperbolic, inverse_hyperbolic, exp_family,
-    log_family, log_with_base, sqrt_and_pow, fabs_and_abs, abs_of_sine, erf_erfc,
+    log_family, log_with_base, sqrt_and_pow, fabs_and_abs, abs_of_sine, abs_of_log, erf_erfc,
     named_constants, min_max_pair, min_max_three, min_max_last_wins,
     relu_and_clip, max_of_expressions, nested_calls,
     intermediates, reassign_same_name, augmented_assignments, augment_parameters,

@@ -133,6 +133,24 @@ def test_the_tape_records_only_what_the_sweep_reads():
     assert "_tape_1.pop()" in source
 
 
+def test_cheap_values_are_recomputed_in_the_sweep_not_taped():
+    source = value_and_grad(physics, wrt=(0, 1, 2)).source
+    forward, sweep = source.split("reversed(range(steps))")
+    # a and |v| are a few operations on v: the sweep redoes them from v alone
+    assert "_tape_1.append(v_1)" in forward, source
+    assert "v_1 = _tape_1.pop()" in sweep, source
+    assert sweep.count("abs(v_1)") == 1 and "a = -9.81 - drag*v_1*" in sweep, source
+    # v is pushed before its update, so the update overwrites it in place
+    assert "v_1 = v_1 + a*dt" in forward, source
+
+
+def test_the_returned_sum_needs_no_adjoint_variable():
+    # s += p*(i + 1) returned: s_bar is 1.0 in every iteration, so ds/dp is just i + 1
+    source = grad(power_series, wrt="x").source
+    assert "s_1_bar" not in source, source
+    assert "p_1_bar += i + 1" in source, source
+
+
 @pytest.mark.parametrize("fn", [power_series, horner, recurrence, nested_with_branch, network, physics,
                                 sqrt_newton, halve_until_small],
                          ids=lambda f: f.__name__)
