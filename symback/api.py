@@ -15,7 +15,7 @@ from typing import Callable
 from . import ir
 from .compile import compile_source
 from .derive import derive
-from .emit import emit
+from .emit import emit_parts
 from .errors import InternalError, SymbackError, UsageError
 from .parse import parse
 from .reverse import reverse
@@ -48,21 +48,14 @@ def gradient_ir(f: Callable, wrt=None, with_value: bool = False) -> ir.Gradient:
 
 
 def _make(f: Callable, wrt, with_value: bool) -> types.FunctionType:
-    stage, gradient, source = "parse", None, ""
+    gradient, name, imports, body = generate_parts(f, wrt, with_value)
+    function = gradient.function
+    source = "\n".join(imports) + "\n\n\n" + body if imports else body
     try:
-        gradient = gradient_ir(f, wrt, with_value)
-        function = gradient.function
-        stage = "emit"
-        name = ("value_and_grad_" if with_value else "grad_") + function.name
-        source = emit(gradient, name)
-        stage = "compile"
         compiled = compile_source(source, name, f"{function.file}:{function.line}")
-    except SymbackError:
-        raise
-    except Exception as err:  # anything else is our bug, not the user's: say so
-        shown = f"{gradient}\n\n{source}" if gradient is not None else ""
-        raise InternalError(f"{type(err).__name__} in the {stage} stage: {err}",
-                            function=getattr(f, "__name__", None), ir=shown) from err
+    except Exception as err:  # the generated code does not compile: our bug
+        raise InternalError(f"{type(err).__name__} in the compile stage: {err}",
+                            function=function.name, ir=f"{gradient}\n\n{source}") from err
     compiled.source = source
     compiled.__wrapped__ = f
     compiled.__qualname__ = name
@@ -70,6 +63,23 @@ def _make(f: Callable, wrt, with_value: bool) -> types.FunctionType:
     if function.doc:
         compiled.__doc__ = (compiled.__doc__ or "") + "\n" + function.doc
     return compiled
+
+
+def generate_parts(f: Callable, wrt, with_value: bool) -> tuple[ir.Gradient, str, list[str], str]:
+    """The gradient IR, the generated function's name, its import lines and its def."""
+    stage, gradient = "parse", None
+    try:
+        gradient = gradient_ir(f, wrt, with_value)
+        stage = "emit"
+        name = ("value_and_grad_" if with_value else "grad_") + gradient.function.name
+        imports, body = emit_parts(gradient, name)
+    except SymbackError:
+        raise
+    except Exception as err:  # anything else is our bug, not the user's: say so
+        raise InternalError(f"{type(err).__name__} in the {stage} stage: {err}",
+                            function=getattr(f, "__name__", None),
+                            ir=str(gradient) if gradient is not None else "") from err
+    return gradient, name, imports, body
 
 
 def check_wrt(function: ir.Function, wrt: object) -> tuple[ir.Value, ...]:

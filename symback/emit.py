@@ -157,7 +157,13 @@ def _contribution_template(rule: ir.Rule, index: int, seed: bool) -> Template:
 
 def emit(gradient: ir.Gradient, name: str | None = None) -> str:
     """The source of a module defining the gradient function."""
-    return _Emitter(gradient, name).module()
+    imports, body = emit_parts(gradient, name)
+    return "\n".join(imports) + "\n\n\n" + body if imports else body
+
+
+def emit_parts(gradient: ir.Gradient, name: str | None = None) -> tuple[list[str], str]:
+    """The import lines the gradient function needs, and its def."""
+    return _Emitter(gradient, name).parts()
 
 
 def _push_at(loop: ir.Loop, tape: tuple) -> int:
@@ -230,13 +236,12 @@ class _Emitter:
             if isinstance(adj, ir.BackLoop) and (adj.loop.cond is not None or adj.loop.exit is not None):
                 self.counters[id(adj.loop)] = self.namer.fresh("_count_", first=1)
 
-    def module(self) -> str:
+    def parts(self) -> tuple[list[str], str]:
         body = self.body()
         imports = []
         if "math" in self.modules:
             imports.append("import math" if self.math == "math" else f"import math as {self.math}")
-        head = "\n".join(imports) + "\n\n\n" if imports else ""
-        return head + body
+        return imports, body
 
     def body(self) -> str:
         fn = self.fn

@@ -66,6 +66,18 @@ class SymbackError(Exception):
         self.args = (self._message(),)
         return self
 
+    def one_line(self) -> str:
+        """The message on one line, for a command line: where, what, what to do."""
+        where = f"{self.loc.file}:{self.loc.line}: " if self.loc else ""
+        if self.function:
+            where += f"cannot differentiate {self.function}(): "
+        hint = self.hint.split("\n")[0]
+        text = where + self.what + ("; " + hint if hint else "")
+        if self.callers:
+            function, loc = self.callers[-1]
+            text += f" (called from {function}() at {loc})"
+        return text
+
     def _message(self) -> str:
         head = "symback: "
         if self.function and self.loc:

@@ -344,6 +344,7 @@ class Function:
     doc: str | None = None
     reserved: frozenset[str] = frozenset()  # every name the source mentions
     sequences: frozenset[Value] = frozenset()  # parameters that are lists of floats
+    sources: tuple[str, ...] = ()  # the text of the function and of each helper it calls, as read
 
     def __str__(self) -> str:
         params = ", ".join(str(p.value) for p in self.params)

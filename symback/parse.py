@@ -71,10 +71,13 @@ class _Lower(Expressions, ControlFlow):
             self.helper_results: set[ir.Value] = set()  # values a helper's return made
             self.idents: set[str] = set()              # SSA names given so far, on any path
             self.sequences: set[ir.Value] = set()      # parameters that are lists of floats
+            self.sources: list[str] = []               # texts read: this function's, its helpers'
         else:
             self.namer, self.body = caller.namer, caller.body
             self.stack, self.helper_results = caller.stack + (fn,), caller.helper_results
-            self.idents, self.sequences = caller.idents, caller.sequences
+            self.idents, self.sequences, self.sources = caller.idents, caller.sequences, caller.sources
+        if "".join(source.lines) not in self.sources:
+            self.sources.append("".join(source.lines))
 
     # --- errors -------------------------------------------------------------
 
@@ -92,7 +95,7 @@ class _Lower(Expressions, ControlFlow):
         doc = ast.get_docstring(self.node, clean=True)
         result = self.returning_block(self.statements())
         fn = ir.Function(self.name, self.src.file, self.src.loc().line, params, tuple(self.body),
-                         result, doc, self.reserved, frozenset(self.sequences))
+                         result, doc, self.reserved, frozenset(self.sequences), tuple(self.sources))
         fn.verify()
         return fn
 

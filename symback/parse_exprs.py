@@ -18,6 +18,7 @@ import sympy as sp
 from . import ir, mathlib
 from .errors import NotDifferentiable, SymbackError, UnsupportedCall, UnsupportedSyntax
 from .source import read_source
+from .static import Unresolved
 
 _BINOPS = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Pow: "**",
            ast.FloorDiv: "//", ast.Mod: "%"}
@@ -157,7 +158,14 @@ class Expressions:
                       f"assign {name} before calling grad")
         for scope in (self.closure, self.globals, vars(builtins)):
             if name in scope:
-                return scope[name]
+                found = scope[name]
+                if isinstance(found, Unresolved):  # symback generate did not run the module
+                    self.fail(UnsupportedSyntax, node,
+                              f"{name!r} is not known without running the module ({found.why}, "
+                              f"line {found.loc.line})",
+                              "make it a number or a def at the top level of the file, pass it as a "
+                              "parameter, or pass --import to import the module")
+                return found
         self.fail(UnsupportedSyntax, node, f"name {name!r} is not defined",
                   "define it at module level or pass it as a parameter")
 

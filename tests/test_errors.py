@@ -244,7 +244,7 @@ def test_a_bug_of_ours_is_an_internal_error_not_a_bare_exception(monkeypatch):
 
     def broken_emit(gradient, name):
         raise KeyError("boom")
-    monkeypatch.setattr(symback.api, "emit", broken_emit)
+    monkeypatch.setattr(symback.api, "emit_parts", broken_emit)
 
     def fine(x):
         return x * x

@@ -1,0 +1,136 @@
+"""The command line: `symback generate` and `symback explain` (also `python -m symback`).
+
+Exit codes: 0 done (or, with --check, the file is current); 1 the file is
+stale or missing (--check); 2 bad input: a one-line message naming the
+problem and where, no traceback unless --debug.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import subprocess
+import sys
+import traceback
+from pathlib import Path
+
+from .errors import SymbackError, UsageError
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.run(args)
+    except SymbackError as err:
+        if args.debug:
+            traceback.print_exc()
+        print(f"symback: error: {err.one_line()}", file=sys.stderr)
+        return 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    from . import __version__
+    parser = argparse.ArgumentParser(
+        prog="symback", description="Reverse-mode gradients of plain Python functions, as Python source.")
+    parser.add_argument("--version", action="version", version=f"symback {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    gen = commands.add_parser(
+        "generate", help="write a standalone module with the gradients of functions in .py files",
+        description="Write grad_FUNC and value_and_grad_FUNC for each PATH:FUNC into one standalone "
+                    "module (stdout without -o). The file is read, not run, unless --import.")
+    gen.add_argument("targets", nargs="+", metavar="PATH:FUNC", help="a file and a top-level function in it")
+    gen.add_argument("-o", "--output", metavar="OUT.py", help="write the module here instead of stdout")
+    gen.add_argument("--check", action="store_true",
+                     help="write nothing; exit 0 if OUT.py is current, 1 with the reason if missing or stale")
+    _common(gen)
+    gen.set_defaults(run=_generate)
+
+    exp = commands.add_parser(
+        "explain", help="show the computation graph, the local partial on every edge and the chain rule",
+        description="Show each value, its expression, the local partial on each incoming edge and the "
+                    "chain-rule paths to each input. The file is read, not run, unless --import.")
+    exp.add_argument("target", metavar="PATH:FUNC", help="a file and a top-level function in it")
+    exp.add_argument("--format", choices=("text", "latex", "dot"), default="text",
+                     help="text (default), LaTeX, or a Graphviz dot graph")
+    exp.add_argument("--png", metavar="FILE", help="render the dot graph to FILE (needs Graphviz's dot)")
+    _common(exp)
+    exp.set_defaults(run=_explain)
+    return parser
+
+
+def _common(sub: argparse.ArgumentParser) -> None:
+    sub.add_argument("--wrt", metavar="A,B", help="differentiate only these parameters (default: all)")
+    sub.add_argument("--import", dest="run_module", action="store_true",
+                     help="import the module (runs its top-level code) to resolve what reading it cannot")
+    sub.add_argument("--debug", action="store_true", help="show the traceback of an error")
+
+
+def _wrt(args) -> tuple[str, ...] | None:
+    if not args.wrt:
+        return None
+    names = tuple(name.strip() for name in args.wrt.split(",") if name.strip())
+    if not names:
+        raise UsageError(f"--wrt {args.wrt!r} names no parameter", hint="give names separated by commas, e.g. --wrt w,b")
+    return names
+
+
+def _generate(args) -> int:
+    from .generate import generate_module, parse_target, staleness
+    targets = [parse_target(spec) for spec in args.targets]
+    command = " ".join(["symback generate", *map(str, targets)]
+                       + (["-o", Path(args.output).as_posix()] if args.output else [])
+                       + (["--wrt", ",".join(_wrt(args))] if args.wrt else [])
+                       + (["--import"] if args.run_module else []))
+    if args.check and not args.output:
+        raise UsageError("--check needs -o OUT.py, the file to check", hint="add -o with the generated file")
+    text = generate_module(targets, _wrt(args), run_module=args.run_module, command=command)
+    if args.check:
+        reason = staleness(Path(args.output), text)
+        if reason:
+            print(f"symback: {reason}", file=sys.stderr)
+            print(f"symback: to fix: {command}", file=sys.stderr)
+            return 1
+        print(f"symback: {args.output} is up to date")
+        return 0
+    if args.output:
+        Path(args.output).write_text(text, encoding="utf-8")
+        print(f"symback: wrote {args.output} ({', '.join(f'grad_{t.name}' for t in targets)} and value_and_grad)",
+              file=sys.stderr)
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
+def _explain(args) -> int:
+    from .explain import explain
+    from .generate import parse_target
+    from .static import load_function
+    target = parse_target(args.target)
+    explanation = explain(load_function(target.path, target.name, run_module=args.run_module), wrt=_wrt(args))
+    if args.png:
+        dot = shutil.which("dot")
+        if dot is None:
+            raise UsageError("--png needs Graphviz's dot program, which is not installed",
+                             hint="install Graphviz (e.g. apt install graphviz, brew install graphviz), "
+                                  "or write the graph with --format dot > graph.dot")
+        done = subprocess.run([dot, "-Tpng", "-o", args.png], input=explanation.to_dot(), text=True,
+                              capture_output=True)
+        if done.returncode != 0:
+            raise UsageError(f"dot failed: {done.stderr.strip().splitlines()[-1] if done.stderr.strip() else ''}",
+                             hint="check that FILE is writable")
+        print(f"symback: wrote {args.png}", file=sys.stderr)
+        return 0
+    if args.format == "latex":
+        print(explanation.latex())
+    elif args.format == "dot":
+        print(explanation.to_dot(), end="")
+    else:
+        print(explanation, end="")
+    return 0
+
+
+def main_exit() -> None:
+    """The `symback` console script."""
+    sys.exit(main())
