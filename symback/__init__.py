@@ -13,10 +13,11 @@
 """
 
 from .api import grad, value_and_grad
+from .explain import Explanation, explain
 from .errors import (InternalError, NoSource, NotDifferentiable, SymbackError, UnsupportedCall,
                      UnsupportedSyntax, UsageError)
 
 __version__ = "0.1.0"
 
-__all__ = ["grad", "value_and_grad", "SymbackError", "UsageError", "NoSource", "UnsupportedSyntax",
+__all__ = ["grad", "value_and_grad", "explain", "Explanation", "SymbackError", "UsageError", "NoSource", "UnsupportedSyntax",
            "UnsupportedCall", "NotDifferentiable", "InternalError"]

@@ -1,0 +1,331 @@
+"""explain(f): the chain rule on your own code, as text, LaTeX or a Graphviz graph.
+
+It shows the SSA graph parse and derive build, in the user's variable names:
+every value with its defining expression and source line, the local
+partial on each incoming edge (`∂a/∂z = a*(1 - a)`, with the textbook form
+beside it where derive rewrote it to reuse the value), and for each
+differentiated input the chain-rule product along every path to the output
+and their sum. For straight-line code it also gives the gradient with every
+intermediate substituted (SymPy), shared subexpressions pulled out by cse.
+
+The numbers the generated gradient computes are these same partials; this
+module only presents them. It runs parse and derive, never reverse or emit.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+import sympy as sp
+
+from . import ir
+from .api import check_wrt
+from .derive import derive, is_condition
+from .errors import UsageError
+from .parse import parse
+
+_MAX_PATHS = 12        # paths listed per input; the rest are counted
+_MAX_SUBSTITUTED = 60  # statements beyond which the substituted gradient is not worth printing
+
+
+def explain(f: Callable, wrt=None) -> "Explanation":
+    """The SSA graph of `f` with its local partials and chain-rule paths."""
+    function = derive(parse(f))
+    return Explanation(function, check_wrt(function, wrt))
+
+
+@dataclass(frozen=True)
+class _Edge:
+    target: ir.Value
+    operand: ir.Value
+    partial: sp.Expr                 # as the generated code computes it
+    textbook: sp.Expr | None = None  # the plain derivative, where derive rewrote it
+
+
+@dataclass(frozen=True)
+class _Row:
+    """One line of the table: a value (with its edges) or a structure line."""
+
+    depth: int
+    line: int
+    target: ir.Value | None = None
+    definition: object = None        # sp.Expr, or text for lists and merges
+    edges: tuple[_Edge, ...] = ()
+    heading: str = ""                # "for i in range(n):", "if c:", "else:"
+
+
+class Explanation:
+    """What `explain` returns: str() is the text, `_repr_latex_` renders in a
+    notebook, `.partials` maps each edge (value, operand) to its SymPy
+    partial, `.gradient()` is the substituted gradient, `.to_dot()` the graph."""
+
+    def __init__(self, function: ir.Function, wrt: tuple[ir.Value, ...]):
+        self.function = function
+        self.wrt = wrt
+        self.output = function.result if isinstance(function.result, ir.Value) else None
+        # the returned expression is the function's value: call it by the function's name
+        self.names = {}
+        taken = {p.value.ident for p in function.params} | {item.target.ident for item in ir.walk(function.body)}
+        if self.output is not None and self.output.name == "out" and function.name not in taken:
+            self.names[self.output] = function.name
+        self.rows: list[_Row] = []
+        self.indices: set[ir.Value] = set()  # loop indices: they steer, no gradient flows through them
+        self.straight = not any(isinstance(s, (ir.If, ir.Loop)) for s in function.body)
+        self._table(function.body, 0)
+        self.edges = [edge for row in self.rows for edge in row.edges]
+        self.partials: dict[tuple[str, str], sp.Expr] = {
+            (self.name(e.target), self.name(e.operand)): self._shown(e.partial) for e in self.edges}
+
+    # --- the graph ----------------------------------------------------------
+
+    def name(self, value: ir.Value) -> str:
+        return self.names.get(value, value.ident)
+
+    def _shown(self, expr: sp.Expr) -> sp.Expr:
+        """`expr` with the output's symbol renamed to the function's name."""
+        if not self.names:
+            return expr
+        return expr.xreplace({v.symbol: sp.Symbol(n, real=True) for v, n in self.names.items()})
+
+    def _table(self, stmts, depth: int) -> None:
+        for stmt in stmts:
+            if isinstance(stmt, ir.Assign):
+                if is_condition(stmt.shape.expr):
+                    self.rows.append(_Row(depth, stmt.loc.line, stmt.target, stmt.expr))  # a condition
+                    continue
+                edges = []
+                for index, arg in enumerate(stmt.args):
+                    if isinstance(arg, ir.Value) and arg not in [e.operand for e in edges] and arg not in self.indices:
+                        # factor_terms again: substituting names re-expands 2*(a - y) into 2*a - 2*y
+                        partial = sp.factor_terms(sum((stmt.partial(i) for i, a in enumerate(stmt.args) if a == arg),
+                                                      sp.S.Zero))
+                        edges.append(_Edge(stmt.target, arg, partial, self._textbook(stmt, arg, partial)))
+                self.rows.append(_Row(depth, stmt.loc.line, stmt.target, stmt.expr, tuple(edges)))
+            elif isinstance(stmt, ir.Item):
+                self.rows.append(_Row(depth, stmt.loc.line, stmt.target, f"{stmt.seq}[{stmt.index}]",
+                                      (_Edge(stmt.target, stmt.seq, sp.S.One),)))
+            elif isinstance(stmt, ir.Length):
+                self.rows.append(_Row(depth, stmt.loc.line, stmt.target, f"len({stmt.seq})"))
+            elif isinstance(stmt, ir.If):
+                self.rows.append(_Row(depth, stmt.loc.line, heading=f"if {stmt.cond}:"))
+                self._table(stmt.then, depth + 1)
+                self.rows.append(_Row(depth, stmt.loc.line, heading="else:"))
+                self._table(stmt.orelse, depth + 1)
+                for merge in stmt.merges:
+                    edges = tuple(_Edge(merge.target, side, sp.S.One) for side in dict.fromkeys((merge.then, merge.orelse))
+                                  if isinstance(side, ir.Value))
+                    self.rows.append(_Row(depth, stmt.loc.line, merge.target,
+                                          f"{merge.then} if {stmt.cond} else {merge.orelse}", edges))
+            elif isinstance(stmt, ir.Loop):
+                head = (f"while {stmt.cond.expr}:" if stmt.cond is not None
+                        else f"for {stmt.index} in range({', '.join(map(str, stmt.bounds))}):")
+                self.rows.append(_Row(depth, stmt.loc.line, heading=head))
+                self.indices.add(stmt.index)
+                for carry in stmt.carried:
+                    edges = tuple(_Edge(carry.head, v, sp.S.One) for v in dict.fromkeys((carry.init, carry.update))
+                                  if isinstance(v, ir.Value))
+                    self.rows.append(_Row(depth + 1, stmt.loc.line, carry.head,
+                                          f"{carry.init} on entry, then {carry.update} from the last iteration",
+                                          edges))
+                self._table(stmt.body, depth + 1)
+
+    @staticmethod
+    def _textbook(stmt: ir.Assign, arg: ir.Value, partial: sp.Expr) -> sp.Expr | None:
+        """The plain derivative, shown where derive wrote the partial with the value itself."""
+        if stmt.target.symbol not in partial.free_symbols:
+            return None
+        plain = sp.factor_terms(sp.diff(stmt.expr, arg.symbol))
+        return plain if plain != partial else None
+
+    # --- the chain rule -----------------------------------------------------
+
+    def paths(self, param: ir.Value) -> list[list[_Edge]]:
+        """Every path of edges from `param` to the output, input side first."""
+        if not self.straight or self.output is None:
+            return []
+        into: dict[ir.Value, list[_Edge]] = {}
+        for edge in self.edges:
+            into.setdefault(edge.target, []).append(edge)
+        out: list[list[_Edge]] = []
+
+        def walk(value: ir.Value, suffix: list[_Edge]) -> None:
+            if len(out) > _MAX_PATHS:
+                return
+            if value == param:
+                out.append(suffix)
+                return
+            for edge in into.get(value, []):
+                walk(edge.operand, [edge] + suffix)
+
+        walk(self.output, [])
+        return out
+
+    def _count_paths(self, param: ir.Value) -> int:
+        count = {param: 1}
+        for edge in self.edges:  # edges are in program order: operands before targets
+            count[edge.target] = count.get(edge.target, 0) + count.get(edge.operand, 0)
+        return count.get(self.output, 0)
+
+    def gradient(self) -> dict[str, sp.Expr]:
+        """d output / d param for each differentiated param, every intermediate
+        substituted: SymPy expressions over the parameters. Straight-line code only."""
+        if not self.straight:
+            raise UsageError(f"{self.function.name} branches or loops, so its gradient is not one formula",
+                             function=self.function.name,
+                             hint="read the local partials in str(explain(f)), or use grad(f) for numbers")
+        if self.output is None:
+            return {p.ident: sp.S.Zero for p in self.wrt}
+        definition: dict[sp.Symbol, sp.Expr] = {}
+        for row in self.rows:
+            if row.target is not None and isinstance(row.definition, sp.Expr):
+                definition[row.target.symbol] = row.definition.xreplace(definition)
+        adjoint: dict[ir.Value, sp.Expr] = {self.output: sp.S.One}
+        for edge in reversed(self.edges):
+            if edge.target in adjoint:
+                term = adjoint[edge.target] * edge.partial.xreplace(definition)
+                adjoint[edge.operand] = adjoint.get(edge.operand, sp.S.Zero) + term
+        return {p.ident: adjoint.get(p, sp.S.Zero) for p in self.wrt}
+
+    # --- text ---------------------------------------------------------------
+
+    def __str__(self) -> str:
+        fn = self.function
+        out = self.name(self.output) if self.output is not None else "the result"
+        lines = [f"{fn.name}({', '.join(p.value.ident for p in fn.params)}) at {fn.file}:{fn.line}",
+                 "", "SSA graph: each value, its definition, the local partial on each incoming edge", ""]
+        table = [("line", "value", "definition", "edge", "local partial")]
+        for row in self.rows:
+            indent = "    " * row.depth
+            if row.heading:
+                table.append((str(row.line), indent + row.heading, "", "", ""))
+                continue
+            first = (str(row.line), indent + self.name(row.target), self._text(row.definition))
+            if not row.edges:
+                table.append(first + ("", "(a condition: it steers, no gradient flows through it)"
+                                      if isinstance(row.definition, sp.Basic) and is_condition(row.definition)
+                                      else ""))
+            for k, edge in enumerate(row.edges):
+                partial = sp.sstr(self._shown(edge.partial))
+                if edge.textbook is not None:
+                    partial += f"   (= {sp.sstr(self._shown(edge.textbook))})"
+                label = f"∂{self.name(edge.target)}/∂{self.name(edge.operand)}"
+                table.append((first if k == 0 else ("", "", "")) + (label, partial))
+        widths = [max(len(r[i]) for r in table) for i in range(4)]
+        for r in table:
+            lines.append("  ".join(cell.ljust(w) if i else cell.rjust(w) for i, (cell, w)
+                                   in enumerate(zip(r[:4], widths))) + "  " + r[4])
+        lines[-len(table):] = [line.rstrip() for line in lines[-len(table):]]
+        lines.append("")
+        if not self.straight:
+            lines += ["Chain rule: this function branches or loops, so the paths from an input to the",
+                      "output are those the run takes and there is no single formula. The generated",
+                      "gradient (grad(f).source) sums them as it runs: a branch reverses into a branch",
+                      "on the same condition, a loop into the reversed loop.", ""]
+            return "\n".join(lines)
+        lines += [f"Chain rule: d{out}/d(input) is the sum, over every path from the input to {out},",
+                  "of the product of the local partials along it.", ""]
+        for param in self.wrt:
+            lines += self._chain_text(param, out)
+        lines += self._substituted_text(out)
+        return "\n".join(lines)
+
+    def _chain_text(self, param: ir.Value, out: str) -> list[str]:
+        head = f"d{out}/d{param.ident}"
+        paths = self.paths(param)
+        if not paths:
+            return [f"{head} = 0   (no path from {param.ident} to {out})", ""]
+        lines = []
+        for k, path in enumerate(paths[:_MAX_PATHS]):
+            symbolic = " · ".join(f"∂{self.name(e.target)}/∂{self.name(e.operand)}" for e in path)
+            values = " · ".join(self._factor(e.partial) for e in path)
+            lead = f"{head} = " if k == 0 else " " * len(head) + " + "
+            lines.append(f"{lead}{symbolic}")
+            lines.append(f"{' ' * len(head)} = {values}" if len(path) > 1 or k == 0 else "")
+        total = self._count_paths(param)
+        if total > _MAX_PATHS:
+            lines.append(f"{' ' * len(head)} + ... and {total - _MAX_PATHS} more paths")
+        return [line for line in lines if line] + [""]
+
+    def _factor(self, expr: sp.Expr) -> str:
+        text = sp.sstr(self._shown(expr))
+        return f"({text})" if isinstance(expr, sp.Add) else text
+
+    def _substituted_text(self, out: str) -> list[str]:
+        if len(self.rows) > _MAX_SUBSTITUTED:
+            return [f"(The fully substituted gradient is left out: {len(self.rows)} statements.)", ""]
+        gradient = self.gradient()
+        shared, exprs = sp.cse(list(gradient.values()), symbols=sp.numbered_symbols("x"), optimizations=None)
+        lines = ["The gradient with every intermediate substituted"
+                 + (", shared subexpressions named x0, x1, ...:" if shared else ":")]
+        lines += [f"    {symbol} = {sp.sstr(expr)}" for symbol, expr in shared]
+        lines += [f"    d{out}/d{name} = {sp.sstr(expr)}" for name, expr in zip(gradient, exprs)]
+        return lines + [""]
+
+    @staticmethod
+    def _text(definition) -> str:
+        return sp.sstr(definition) if isinstance(definition, sp.Basic) else str(definition)
+
+    # --- LaTeX --------------------------------------------------------------
+
+    def latex(self) -> str:
+        """The table and the chain rule as a LaTeX `aligned` block."""
+        rename = {v.symbol: sp.Symbol(n, real=True) for v, n in self.names.items()}
+
+        def tex(expr) -> str:
+            return sp.latex(expr.xreplace(rename)) if isinstance(expr, sp.Basic) else r"\text{" + str(expr) + "}"
+
+        def sym(value: ir.Value) -> str:
+            return sp.latex(sp.Symbol(self.name(value)))
+
+        def d(edge: _Edge) -> str:
+            return rf"\frac{{\partial {sym(edge.target)}}}{{\partial {sym(edge.operand)}}}"
+
+        lines = []
+        for row in self.rows:
+            if row.heading:
+                lines.append(rf"&\text{{{row.heading}}} && \text{{line {row.line}}}")
+                continue
+            lines.append(rf"{sym(row.target)} &= {tex(row.definition)} && \text{{line {row.line}}}")
+            for edge in row.edges:
+                extra = rf" = {tex(edge.textbook)}" if edge.textbook is not None else ""
+                lines.append(rf"{d(edge)} &= {tex(edge.partial)}{extra}")
+        if self.straight and self.output is not None:
+            for param in self.wrt:
+                paths = self.paths(param)[:_MAX_PATHS]
+                head = rf"\frac{{d {sym(self.output)}}}{{d {sym(param)}}}"
+                if not paths:
+                    lines.append(rf"{head} &= 0")
+                    continue
+                symbolic = " + ".join(r" \cdot ".join(d(e) for e in p) for p in paths)
+                values = " + ".join(r" \cdot ".join(rf"\left({tex(e.partial)}\right)" for e in p) for p in paths)
+                lines.append(rf"{head} &= {symbolic} = {values}")
+        return "\\begin{aligned}\n" + " \\\\\n".join(lines) + "\n\\end{aligned}"
+
+    def _repr_latex_(self) -> str:
+        return "$$" + self.latex() + "$$"
+
+    # --- Graphviz -----------------------------------------------------------
+
+    def to_dot(self) -> str:
+        """The computation as a Graphviz digraph, edges labelled by their local partials."""
+        fn = self.function
+        lines = [f'digraph "{fn.name}" {{', "    rankdir=LR;", '    node [shape=box, fontname="Helvetica"];',
+                 '    edge [fontname="Helvetica", fontsize=11];']
+        for param in fn.params:
+            lines.append(f'    "{param.value.ident}" [shape=ellipse, label="{param.value.ident}"];')
+        for row in self.rows:
+            if row.target is None:
+                continue
+            label = _quote(f"{self.name(row.target)} = {self._text(row.definition)}\\nline {row.line}")
+            extra = ", peripheries=2" if row.target == self.output else ""
+            lines.append(f'    "{row.target.ident}" [label="{label}"{extra}];')
+            for edge in row.edges:
+                lines.append(f'    "{edge.operand.ident}" -> "{edge.target.ident}" '
+                             f'[label="{_quote(sp.sstr(self._shown(edge.partial)))}"];')
+        lines.append("}")
+        return "\n".join(lines) + "\n"
+
+
+def _quote(text: str) -> str:
+    return text.replace("\\", "\\\\").replace('"', '\\"').replace("\\\\n", "\\n")
