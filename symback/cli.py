@@ -89,8 +89,7 @@ def _generate(args) -> int:
     if args.check:
         reason = staleness(Path(args.output), text)
         if reason:
-            print(f"symback: {reason}", file=sys.stderr)
-            print(f"symback: to fix: {command}", file=sys.stderr)
+            print(f"symback: {reason} (run: {command})", file=sys.stderr)
             return 1
         print(f"symback: {args.output} is up to date")
         return 0

@@ -96,7 +96,7 @@ def _imported(file: Path, name: str) -> types.FunctionType:
     sys.path.insert(0, str(file.resolve().parent))  # its own sibling imports work as when run
     try:
         spec.loader.exec_module(module)
-    except Exception as err:  # the user's module failed: report it, it is not ours
+    except (Exception, SystemExit) as err:  # the user's module failed or exited: report it, it is not ours
         raise UsageError(f"importing {file} raised {type(err).__name__}: {err}",
                          hint="fix the module, or drop --import to resolve it without running it") from err
     finally:
@@ -128,6 +128,9 @@ def _namespace(tree: ast.Module, text: str, file: str, module: str) -> dict[str,
                 else:
                     unresolved([bound], stmt, f"import {alias.name}")
         elif isinstance(stmt, ast.ImportFrom):
+            if stmt.module == "math" and not stmt.level and [a.name for a in stmt.names] == ["*"]:
+                namespace.update((k, v) for k, v in vars(math).items() if not k.startswith("_"))
+                continue
             for alias in stmt.names:
                 bound = alias.asname or alias.name
                 if stmt.module == "math" and not stmt.level and hasattr(math, alias.name):
