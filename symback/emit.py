@@ -18,7 +18,7 @@ import sympy as sp
 from sympy.printing.precedence import PRECEDENCE
 from sympy.printing.pycode import PythonCodePrinter
 
-from . import ir
+from . import ir, mathlib
 from .names import Namer
 
 
@@ -153,6 +153,30 @@ def _contribution_template(rule: ir.Rule, index: int, seed: bool) -> Template:
     partial = rule.partials[index]
     adjoint = None if seed else ir.ADJOINT  # the output's adjoint is 1: leave it out
     return _template((rule, seed, index), lambda p: p.product(partial, adjoint))
+
+
+def _folded_template(stmt: ir.Assign, index: int, seed: bool) -> Template | None:
+    """The contribution with the statement's constants put in, where they fold
+    into the partial's own numbers: 4.39*(a - y), not 2*2.197*(a - y). Shapes
+    keep constants as operands so that `u*v + 0.3` and `w*a0 + b` share one
+    derivation; only here, for printing, are they numbers again."""
+    partial = stmt.rule.partials[index]
+    consts = tuple((i, arg.value) for i, arg in enumerate(stmt.args)
+                   if isinstance(arg, ir.Const) and mathlib.placeholder(i) in partial.free_symbols)
+    if not consts:
+        return None
+    key = (stmt.rule, seed, index, consts)
+    if key not in _FOLDED:
+        folded = sp.factor_terms(partial.xreplace(  # a float coefficient distributes over a sum: undo that
+            {mathlib.placeholder(i): sp.Float(v) if isinstance(v, float) else sp.Integer(v) for i, v in consts}))
+        before = len({abs(n) for n in partial.atoms(sp.Number)} - {1}) + len(consts)
+        after = len({abs(n) for n in folded.atoms(sp.Number)} - {1})
+        adjoint = None if seed else ir.ADJOINT
+        _FOLDED[key] = _template(key, lambda p: p.product(folded, adjoint)) if after < before else None
+    return _FOLDED[key]
+
+
+_FOLDED: dict[tuple, Template | None] = {}
 
 
 def emit(gradient: ir.Gradient, name: str | None = None) -> str:
@@ -443,7 +467,9 @@ class _Emitter:
             operand, sign = acc.mirror
             text = ("-" if sign < 0 else "") + self.bar(operand)
         else:
-            text = self.render(_contribution_template(stmt.rule, acc.index, acc.seed), names)
+            template = _folded_template(stmt, acc.index, acc.seed) or \
+                _contribution_template(stmt.rule, acc.index, acc.seed)
+            text = self.render(template, names)
         if acc.first:
             return f"{self.bar(acc.operand)} = {text}"
         if text.startswith("-"):  # product() puts '-' only in front of the whole product

@@ -185,3 +185,15 @@ def test_printer_parenthesizes_python_operators_and_divisions():
         got = eval(text, {"math": math}, {str(k): v for k, v in values.items()})
         want = float(expr.xreplace({k: sp.Float(v) for k, v in values.items()}).evalf())
         assert got == pytest.approx(want), text
+
+
+def scaled_loss(a, y):
+    return 2.5 * (a - y) ** 2 + 0.1 * 3 * a
+
+
+def test_constants_fold_into_the_partials_numbers():
+    source = grad(scaled_loss).source
+    assert "2*2.5" not in source and "5.0*a - 5.0*y + 0.30000000000000004" in source, source
+    assert "y_bar = 5.0*(-a + y)" in source, source
+    got = grad(scaled_loss)(0.7, 0.2)
+    assert got == pytest.approx((5.0 * 0.5 + 0.1 * 3, -5.0 * 0.5), rel=1e-15)
