@@ -225,6 +225,45 @@ def _updates_in_place(loop: ir.Loop, carry: ir.Carry, tape: tuple) -> bool:
     return carry.head not in reads
 
 
+def _merge_aliases(gradient: ir.Gradient) -> dict[ir.Value, ir.Value]:
+    """Values a branch makes only to hand to a merge (`s_2 = s_1 + x; s_4 = s_2`):
+    print them under the merge's name (`s_4 = s_1 + x`), and their adjoints too,
+    so that neither the branch nor its reverse has a copy line. Safe when the
+    value feeds exactly one merge and the reverse's first write to its adjoint
+    is the merge's `s_2_bar = s_4_bar` (which then disappears)."""
+    first_write: dict[ir.Value, object] = {}
+    for adj in ir.walk_adjoints(gradient.backward):
+        if isinstance(adj, (ir.Accumulate, ir.Flow, ir.Zero)):
+            first_write.setdefault(adj.operand, adj)
+    alias: dict[ir.Value, ir.Value] = {}
+
+    def visit(stmts) -> None:
+        for stmt in stmts:
+            if isinstance(stmt, ir.Loop):
+                visit(stmt.body)
+            elif isinstance(stmt, ir.If):
+                visit(stmt.then)
+                visit(stmt.orelse)
+                for side, pick in ((stmt.then, lambda m: m.then), (stmt.orelse, lambda m: m.orelse)):
+                    made = {item.target for item in side if isinstance(item, ir.Assign)} | \
+                        {m.target for item in side if isinstance(item, ir.If) for m in item.merges}
+                    fed = [pick(m) for m in stmt.merges]
+                    for merge in stmt.merges:
+                        value = pick(merge)
+                        if value not in made or fed.count(value) != 1:
+                            continue
+                        write = first_write.get(value)
+                        if write is None or (isinstance(write, ir.Flow) and write.first
+                                             and write.source == merge.target):
+                            alias[value] = merge.target
+
+    visit(gradient.forward)
+    for value in list(alias):  # nested branches: s_2 -> s_4 -> s_6
+        while alias[value] in alias:
+            alias[value] = alias[alias[value]]
+    return alias
+
+
 def _loops(stmts):
     for stmt in stmts:
         if isinstance(stmt, ir.Loop):
@@ -254,6 +293,7 @@ class _Emitter:
         self.in_place: dict[ir.Value, str] = {}  # loop updates written straight into their head
         self.used = {source for item in ir.walk(fn.body) for source in ir.reads(item)} | {fn.result} | \
             {bound for loop in _loops(fn.body) for bound in loop.bounds}
+        self.alias = _merge_aliases(gradient)
         for adj in ir.walk_adjoints(gradient.backward):
             if isinstance(adj, ir.BackLoop) and adj.tape:
                 self.tapes[id(adj.loop)] = (self.namer.fresh("_tape_", first=1), adj.tape)
@@ -322,7 +362,7 @@ class _Emitter:
 
     def names_for(self, stmt: ir.Assign) -> dict[str, str]:
         names = {f"a{i}": self.operand(arg) for i, arg in enumerate(stmt.args)}
-        names["r"] = stmt.target.ident
+        names["r"] = self.operand(stmt.target)
         return names
 
     def forward_block(self, stmts: tuple[ir.Stmt, ...], indent: str) -> list[str]:
@@ -332,19 +372,21 @@ class _Emitter:
                 lines += self.forward_loop(stmt, indent)
                 continue
             if isinstance(stmt, ir.Item):
-                lines.append(f"{indent}{stmt.target.ident} = {stmt.seq.ident}[{self.operand(stmt.index)}]")
+                lines.append(f"{indent}{self.operand(stmt.target)} = {stmt.seq.ident}[{self.operand(stmt.index)}]")
                 continue
             if isinstance(stmt, ir.Length):
-                lines.append(f"{indent}{stmt.target.ident} = len({stmt.seq.ident})")
+                lines.append(f"{indent}{self.operand(stmt.target)} = len({stmt.seq.ident})")
                 continue
             if not isinstance(stmt, ir.If):
                 lines += [indent + line for line in self.forward(stmt)]
                 continue
             inner = indent + "    "
             then = self.forward_block(stmt.then, inner)
-            then += [f"{inner}{m.target.ident} = {self.operand(m.then)}" for m in stmt.merges]
+            then += [f"{inner}{self.operand(m.target)} = {self.operand(m.then)}" for m in stmt.merges
+                     if self.operand(m.target) != self.operand(m.then)]  # not if the branch made it so named
             orelse = self.forward_block(stmt.orelse, inner)
-            orelse += [f"{inner}{m.target.ident} = {self.operand(m.orelse)}" for m in stmt.merges]
+            orelse += [f"{inner}{self.operand(m.target)} = {self.operand(m.orelse)}" for m in stmt.merges
+                       if self.operand(m.target) != self.operand(m.orelse)]
             lines += self.branch(stmt.cond, then, orelse, indent)
         return lines
 
@@ -358,7 +400,7 @@ class _Emitter:
                 {carry.head for carry in loop.carried} | {loop.index} | \
                 {m.target for stmt in loop.body if isinstance(stmt, ir.If) for m in stmt.merges} | \
                 {carry.head for stmt in loop.body if isinstance(stmt, ir.Loop) for carry in stmt.carried}
-            lines += [f"{indent}{item.ident} = None" for item in tape[1]
+            lines += [f"{indent}{self.operand(item)} = None" for item in tape[1]
                       if isinstance(item, ir.Value) and item not in top]
             lines += [f"{indent}{self.temps_of_branch(item)} = None" for item in tape[1]
                       if not isinstance(item, ir.Value) and item[0] not in top]
@@ -395,7 +437,8 @@ class _Emitter:
         return names.setdefault(f"t{item[1]}", self.namer.temp())
 
     def tape_items(self, tape: tuple) -> list[str]:
-        return [item.ident if isinstance(item, ir.Value) else self.temps[item[0]][f"t{item[1]}"] for item in tape]
+        return [self.operand(item) if isinstance(item, ir.Value) else self.temps[item[0]][f"t{item[1]}"]
+                for item in tape]
 
     def branch(self, cond: ir.Value, then: list[str], orelse: list[str], indent: str) -> list[str]:
         """if cond: then else: orelse, leaving out an empty side."""
@@ -432,6 +475,9 @@ class _Emitter:
                                      self.backward_block(adj.orelse, inner), indent)
             elif isinstance(adj, ir.Flow):
                 op = "=" if adj.first else "+="
+                if not adj.seed and self.bar(adj.operand) == self.bar(adj.source):
+                    assert adj.first, f"an aliased adjoint would be added to itself: {adj}"
+                    continue  # s_2_bar = s_4_bar with one name for both (see _merge_aliases)
                 lines.append(f"{indent}{self.bar(adj.operand)} {op} {'1.0' if adj.seed else self.bar(adj.source)}")
             elif isinstance(adj, ir.Zero):
                 lines.append(f"{indent}{self.bar(adj.operand)} = 0.0")
@@ -484,6 +530,7 @@ class _Emitter:
         return text
 
     def bar(self, value: ir.Value) -> str:
+        value = self.alias.get(value, value)
         name = self.bars.get(value)
         if name is None:
             name = self.namer.adjoint(value.ident)
@@ -503,6 +550,7 @@ class _Emitter:
 
     def operand(self, operand: ir.Operand) -> str:
         if isinstance(operand, ir.Value):
+            operand = self.alias.get(operand, operand)
             return self.in_place.get(operand, operand.ident)
         value = operand.value
         if isinstance(value, float) and not math.isfinite(value):

@@ -295,11 +295,12 @@ def _recompute(stmt: ir.Loop, tape: tuple) -> tuple[tuple, tuple[ir.Assign, ...]
     return kept, tuple(recompute)
 
 
-_ARITHMETIC = (sp.Add, sp.Mul, sp.Abs, sp.Symbol, sp.Number)
+_ARITHMETIC = (sp.Add, sp.Mul, sp.Abs, sp.Symbol, sp.Number,
+               sp.core.relational.Relational, sp.And, sp.Or, sp.Not)  # a branch's condition too
 
 
 def _cheap(rule: ir.Rule) -> bool:
-    """A few additions, multiplications and abs: cheaper to redo than to store."""
+    """A few additions, multiplications, abs or comparisons: cheaper to redo than to store."""
     exprs = [rule.value] + [expr for _, expr in rule.temps]
     for expr in exprs:
         for node in sp.preorder_traversal(expr):
