@@ -12,7 +12,6 @@ import contextlib
 import doctest
 import functools
 import io
-import os
 import pathlib
 import re
 import shlex
@@ -179,3 +178,4 @@ def test_docs_show_real_output(doc, tmp_path, monkeypatch):
             runner = doctest.DocTestRunner(optionflags=doctest.ELLIPSIS)
             runner.run(test, out=report.append, clear_globs=False)
             assert runner.failures == 0, "".join(report)
+            globs = test.globs  # DocTest copied them: the next block sees this one's names
