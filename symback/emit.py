@@ -155,24 +155,31 @@ def _contribution_template(rule: ir.Rule, index: int, seed: bool) -> Template:
     return _template((rule, seed, index), lambda p: p.product(partial, adjoint))
 
 
-def _folded_template(stmt: ir.Assign, index: int, seed: bool) -> Template | None:
-    """The contribution with the statement's constants put in, where they fold
-    into the partial's own numbers: 4.39*(a - y), not 2*2.197*(a - y). Shapes
-    keep constants as operands so that `u*v + 0.3` and `w*a0 + b` share one
-    derivation; only here, for printing, are they numbers again."""
-    partial = stmt.rule.partials[index]
+def _folded_template(stmt: ir.Assign, index: int | None, seed: bool = True) -> Template | None:
+    """The statement's value (index None) or a contribution with its constants
+    put in, where they fold into the expression's own numbers: 4.39*(a - y),
+    not 2*2.197*(a - y). Shapes keep constants as operands so that
+    `u*v + 0.3` and `w*a0 + b` share one derivation; only here, for
+    printing, are they numbers again. None where nothing folds."""
+    expr = stmt.rule.value if index is None else stmt.rule.partials[index]
     consts = tuple((i, arg.value) for i, arg in enumerate(stmt.args)
-                   if isinstance(arg, ir.Const) and mathlib.placeholder(i) in partial.free_symbols)
+                   if isinstance(arg, ir.Const) and mathlib.placeholder(i) in expr.free_symbols)
     if not consts:
         return None
     key = (stmt.rule, seed, index, consts)
     if key not in _FOLDED:
-        folded = sp.factor_terms(partial.xreplace(  # a float coefficient distributes over a sum: undo that
+        folded = sp.factor_terms(expr.xreplace(  # a float coefficient distributes over a sum: undo that
             {mathlib.placeholder(i): sp.Float(v) if isinstance(v, float) else sp.Integer(v) for i, v in consts}))
-        before = len({abs(n) for n in partial.atoms(sp.Number)} - {1}) + len(consts)
+        if index is not None:  # a partial: r, not 1.0*r (a value keeps its float type: x*1.0 stays)
+            folded = folded.xreplace({sp.Float(1.0): sp.S.One, sp.Float(-1.0): sp.S.NegativeOne})
+        before = len({abs(n) for n in expr.atoms(sp.Number)} - {1}) + len(consts)
         after = len({abs(n) for n in folded.atoms(sp.Number)} - {1})
-        adjoint = None if seed else ir.ADJOINT
-        _FOLDED[key] = _template(key, lambda p: p.product(folded, adjoint)) if after < before else None
+        if after >= before:
+            _FOLDED[key] = None
+        elif index is None:
+            _FOLDED[key] = _template(key, lambda p: p.expression(folded))
+        else:
+            _FOLDED[key] = _template(key, lambda p: p.product(folded, None if seed else ir.ADJOINT))
     return _FOLDED[key]
 
 
@@ -264,6 +271,59 @@ def _merge_aliases(gradient: ir.Gradient) -> dict[ir.Value, ir.Value]:
     return alias
 
 
+_ASSIGNED = re.compile(r"^\s*(?:for\s+)?([\w\s,]+?)\s*(?:[-+*/]?=|\bin\b)")
+
+
+def _reuse_calls(lines: list[str], math_name: str) -> list[str]:
+    """A math call a temp holds, written again later, reads the temp instead:
+    `_t1 = math.sin(x)` then `b = a + math.sin(x)` becomes `b = a + _t1`.
+
+    Temps are per statement (derive pulls out what one statement's value and
+    partials share); this reuses them across statements. Only temps made in
+    the function's own block count (not in a branch or loop, where they may
+    not run), only lines outside loops are rewritten (a loop rebinds names
+    each iteration), and a temp is forgotten once any name in its call is
+    assigned again anywhere (a tape pop or a loop rebinds it).
+    """
+    temp_line = re.compile(rf"^    (_t\d+) = ({re.escape(math_name)}\.\w+\(.*\))$")
+    known: dict[str, str] = {}   # call text -> temp
+    loops: list[int] = []        # indents of the loops the current line is in
+    out = []
+    for line in lines:
+        indent = len(line) - len(line.lstrip())
+        while loops and indent <= loops[-1]:
+            loops.pop()
+        if known and not loops:
+            for call, temp in known.items():
+                if call in line:
+                    line = re.sub(r"(?<![\w.])" + re.escape(call), temp, line)
+        out.append(line)
+        assigned = _ASSIGNED.match(line)
+        if assigned:
+            names = {name.strip() for name in assigned.group(1).split(",")}
+            known = {call: temp for call, temp in known.items() if temp not in names
+                     and not any(re.search(rf"\b{re.escape(name)}\b", call) for name in names if name)}
+        match = temp_line.match(line)
+        if match and not loops and _one_call(match.group(2)):
+            known.setdefault(match.group(2), match.group(1))
+        if line.rstrip().endswith(":") and line.lstrip().startswith(("for ", "while ")):
+            loops.append(indent)
+    return out
+
+
+def _one_call(text: str) -> bool:
+    """True if `text` is a single call: its first '(' closes at the very end."""
+    depth = 0
+    for k, char in enumerate(text):
+        if char == "(":
+            depth += 1
+        elif char == ")":
+            depth -= 1
+            if depth == 0:
+                return k == len(text) - 1
+    return False
+
+
 def _loops(stmts):
     for stmt in stmts:
         if isinstance(stmt, ir.Loop):
@@ -311,6 +371,7 @@ class _Emitter:
         fn = self.fn
         lines = [f"def {self.name}({self.signature()}):"]
         lines += [f"    {line}" if line else "" for line in self.docstring()]
+        head = len(lines)
         # every tape starts empty once: a loop nested in another fills its tape across all outer iterations
         lines += [f"    {name} = []" for name, _ in self.tapes.values()]
         lines += self.forward_block(self.g.forward, "    ")
@@ -329,6 +390,7 @@ class _Emitter:
             lines.append(f"    return {value}, {grads_text}")
         else:
             lines.append(f"    return {grads_text}")
+        lines[head:] = _reuse_calls(lines[head:], self.math)
         return "\n".join(lines) + "\n"
 
     def signature(self) -> str:
@@ -467,7 +529,7 @@ class _Emitter:
                 if tape:
                     lines.append(f"{inner}{', '.join(self.tape_items(tape[1]))} = {tape[0]}.pop()")
                 for stmt in adj.recompute:  # cheaper to redo than to store
-                    lines += [inner + line for line in self.forward(stmt)]
+                    lines += self.forward_block((stmt,), inner)
                 lines += self.backward_block(adj.body, inner) or [f"{inner}pass"]
             elif isinstance(adj, ir.BackIf):
                 inner = indent + "    "
@@ -500,7 +562,8 @@ class _Emitter:
             names[symbol.name[2:]] = temp
         self.temps[stmt.target] = {k: v for k, v in names.items() if k.startswith("t")}
         if stmt.target not in self.g.unused:
-            lines.append(f"{self.operand(stmt.target)} = {self.render(_value_template(rule), names)}")
+            template = _folded_template(stmt, None) or _value_template(rule)
+            lines.append(f"{self.operand(stmt.target)} = {self.render(template, names)}")
         return lines
 
     def accumulate(self, acc: ir.Accumulate) -> str:

@@ -72,10 +72,12 @@ class _Lower(Expressions, ControlFlow):
             self.idents: set[str] = set()              # SSA names given so far, on any path
             self.sequences: set[ir.Value] = set()      # parameters that are lists of floats
             self.sources: list[str] = []               # texts read: this function's, its helpers'
+            self.lengths: dict[ir.Value, ir.Length] = {}  # len(xs), computed once at the top
         else:
             self.namer, self.body = caller.namer, caller.body
             self.stack, self.helper_results = caller.stack + (fn,), caller.helper_results
             self.idents, self.sequences, self.sources = caller.idents, caller.sequences, caller.sources
+            self.lengths = caller.lengths
         if "".join(source.lines) not in self.sources:
             self.sources.append("".join(source.lines))
 
@@ -94,7 +96,8 @@ class _Lower(Expressions, ControlFlow):
         params = self.params()
         doc = ast.get_docstring(self.node, clean=True)
         result = self.returning_block(self.statements())
-        fn = ir.Function(self.name, self.src.file, self.src.loc().line, params, tuple(self.body),
+        body = tuple(self.lengths.values()) + tuple(self.body)  # lists do not change: one len() each, first
+        fn = ir.Function(self.name, self.src.file, self.src.loc().line, params, body,
                          result, doc, self.reserved, frozenset(self.sequences), tuple(self.sources))
         fn.verify()
         return fn

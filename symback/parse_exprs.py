@@ -250,9 +250,11 @@ class Expressions:
         return value
 
     def length(self, seq: ir.Value, node: ast.AST) -> ir.Value:
-        value = ir.Value(f"n_{seq.name}", self.namer.fresh(f"n_{seq.name}"))
-        self.body.append(ir.Length(value, seq, self.src.loc(node)))
-        return value
+        """len(seq) of a list parameter: one value for the whole function, made at its top."""
+        if seq not in self.lengths:
+            value = ir.Value(f"n_{seq.name}", self.namer.fresh(f"n_{seq.name}"))
+            self.lengths[seq] = ir.Length(value, seq, self.src.loc(node))
+        return self.lengths[seq].target
 
     def total(self, seq: ir.Value, node: ast.AST) -> ir.Value:
         """sum(xs): a loop that adds the elements, written as the user would."""

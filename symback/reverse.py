@@ -20,6 +20,8 @@ Without the value, the forward pass keeps only what the sweep reads.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import sympy as sp
 
 from . import ir
@@ -32,12 +34,25 @@ def reverse(function: ir.Function, wrt: tuple[ir.Value, ...], with_value: bool) 
     lists = [ir.ZeroList(p) for p in wrt if p in function.sequences]  # element adjoints add into these
     for zero_list in lists:
         sweep.contributions[zero_list.seq] = [zero_list]
-    backward = lists + sweep.block(function.body, top=True)
-    backward = [stmt for stmt in backward if id(stmt) not in sweep.folded]
+    backward = _without(lists + sweep.block(function.body, top=True), sweep.folded)
     unit = result if result in wrt else None
     zero = frozenset(p for p in wrt if p not in sweep.contributions and p != unit)
     forward, unused = _forward(function, backward, with_value)
     return ir.Gradient(function, forward, unused, tuple(backward), wrt, zero, unit, with_value)
+
+
+def _without(stmts, folded: set[int]) -> list:
+    """The adjoint statements, nested ones included, less the folded ones."""
+    out = []
+    for stmt in stmts:
+        if id(stmt) in folded:
+            continue
+        if isinstance(stmt, ir.BackIf):
+            stmt = ir.BackIf(stmt.cond, tuple(_without(stmt.then, folded)), tuple(_without(stmt.orelse, folded)))
+        elif isinstance(stmt, ir.BackLoop):
+            stmt = replace(stmt, body=tuple(_without(stmt.body, folded)))
+        out.append(stmt)
+    return out
 
 
 class _Sweep:
@@ -51,6 +66,7 @@ class _Sweep:
         self.top: set[int] = set()      # ids of adjoint statements in the outermost block
         self.skip: set[tuple[ir.Value, ir.Value]] = set()  # (update, head) of accumulators: no edge
         self.unit: set[ir.Value] = set()  # adjoints exactly 1.0 wherever they are read (see loop())
+        self.foldable: set[int] = set()  # ids of `v_bar = 1.0` merge flows for a v made in that same side
 
     def block(self, stmts: tuple[ir.Stmt, ...], top: bool) -> list:
         out: list = []
@@ -75,6 +91,11 @@ class _Sweep:
         if target not in self.active or (target != self.result and target not in self.contributions):
             return []  # reaches no output, or every path to it had a zero partial
         seed = target == self.result or target in self.unit
+        adds = self.contributions.get(target, [])
+        if not seed and len(adds) == 1 and id(adds[0]) in self.foldable:
+            # `return expr` inside a branch: expr_bar = 1.0 needs no variable either
+            self.folded.add(id(adds[0]))
+            seed = True
         if not seed and top and self._is_one(self.contributions[target]):
             # target_bar = 1.0 exactly (e.g. `return v + w`): fold it in, as for the output
             self.folded.add(id(self.contributions[target][0]))
@@ -122,6 +143,8 @@ class _Sweep:
                     continue
                 flow = ir.Flow(operand, source, first=operand not in self.contributions,
                                seed=source == self.result)
+                if flow.seed and flow.first and any(isinstance(s, ir.Assign) and s.target == operand for s in block):
+                    self.foldable.add(id(flow))  # only on this side is operand_bar 1.0: fold it here
                 out.append(flow)
                 self.contributions.setdefault(operand, []).append(flow)
             out += self.block(block, top=False)
@@ -269,11 +292,12 @@ def _tape(stmt: ir.Loop, body: list) -> tuple:
     return tuple(tape)
 
 
-def _recompute(stmt: ir.Loop, tape: tuple) -> tuple[tuple, tuple[ir.Assign, ...]]:
+def _recompute(stmt: ir.Loop, tape: tuple) -> tuple[tuple, tuple]:
     """Split what the sweep needs into what the forward loop stores and what the
     sweep recomputes: a statement of the body made of a few arithmetic operations
     on values from before the loop, the index, or what is stored anyway, is
-    cheaper to run again than to store (a float on the tape costs 32 bytes).
+    cheaper to run again than to store (a float on the tape costs 32 bytes);
+    so is an element of a list parameter, xs[i].
     Returns the tape left and the statements to rerun, in body order."""
     made = {item.target for item in ir.walk(stmt.body)} | {carry.head for carry in stmt.carried} | {stmt.index}
     made |= {carry.head for inner in ir.walk(stmt.body) if isinstance(inner, ir.Loop) for carry in inner.carried}
@@ -284,10 +308,13 @@ def _recompute(stmt: ir.Loop, tape: tuple) -> tuple[tuple, tuple[ir.Assign, ...]
     wanted = {item if isinstance(item, ir.Value) else item[0] for item in tape}
     recompute = []
     for inner in stmt.body:
-        if not isinstance(inner, ir.Assign) or inner.target not in wanted or inner.target in updates:
+        if inner.__class__ not in (ir.Assign, ir.Item) or inner.target not in wanted or inner.target in updates:
             continue
-        if _cheap(inner.rule) and all(arg in available or arg not in made
-                                      for arg in inner.args if isinstance(arg, ir.Value)):
+        if isinstance(inner, ir.Item):  # x = xs[i]: read the list again
+            cheap, reads = True, (inner.seq, inner.index)
+        else:
+            cheap, reads = _cheap(inner.rule), inner.args
+        if cheap and all(arg in available or arg not in made for arg in reads if isinstance(arg, ir.Value)):
             recompute.append(inner)
             available.add(inner.target)
     again = {inner.target for inner in recompute}
@@ -323,7 +350,7 @@ def _reads(adjoints) -> set[ir.Value]:
             read.add(adj.cond)
         elif isinstance(adj, ir.BackLoop):
             read.update(b for b in adj.loop.bounds if isinstance(b, ir.Value))
-            read.update(arg for stmt in adj.recompute for arg in stmt.args if isinstance(arg, ir.Value))
+            read.update(arg for stmt in adj.recompute for arg in ir.reads(stmt) if isinstance(arg, ir.Value))
         elif isinstance(adj, ir.ItemAccumulate) and isinstance(adj.index, ir.Value):
             read.add(adj.index)
         elif isinstance(adj, ir.Accumulate):

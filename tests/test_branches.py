@@ -62,6 +62,15 @@ def leaky(z):
     return a
 
 
+def reset_in_branch(x, y):
+    """The returned y is x*y only when the branch is not taken: its adjoint is 1
+    on that path alone (a fold of that 1 out of the branch once gave dy = x always)."""
+    y = x * y
+    if x > 0:
+        y = 0.5
+    return y
+
+
 def helper_with_branch(x, y):
     return leaky(x - y) * leaky(y * 2.0) + absval(x)
 
@@ -84,6 +93,7 @@ POINTS = [
     (constant_branch, (0.3, 1.2)), (constant_branch, (1.3, 1.2)),
     (helper_with_branch, (0.8, 0.3)), (helper_with_branch, (-0.8, -0.3)),
     (newton_step_cost, (0.4, 0.1)), (newton_step_cost, (3.0, 0.1)), (newton_step_cost, (-3.0, 0.1)),
+    (reset_in_branch, (0.3, 0.7)), (reset_in_branch, (-0.3, 0.7)),
 ]
 
 

@@ -197,3 +197,17 @@ def test_constants_fold_into_the_partials_numbers():
     assert "y_bar = 5.0*(-a + y)" in source, source
     got = grad(scaled_loss)(0.7, 0.2)
     assert got == pytest.approx((5.0 * 0.5 + 0.1 * 3, -5.0 * 0.5), rel=1e-15)
+
+
+def shared_calls(x, y):
+    a = math.sin(x) * y
+    b = math.sin(x) + a
+    return b * math.cos(x)
+
+
+def test_a_call_held_in_a_temp_is_not_computed_again():
+    source = grad(shared_calls).source
+    assert source.count("math.sin(x)") == 1 and source.count("math.cos(x)") == 1, source
+    want = (math.cos(0.4) * (1.3 + 1) * math.cos(0.4) - (math.sin(0.4) * 1.3 + math.sin(0.4)) * math.sin(0.4),
+            math.sin(0.4) * math.cos(0.4))
+    assert grad(shared_calls)(0.4, 1.3) == pytest.approx(want, rel=1e-12)
