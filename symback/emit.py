@@ -172,8 +172,8 @@ def _folded_template(stmt: ir.Assign, index: int | None, seed: bool = True) -> T
             {mathlib.placeholder(i): sp.Float(v) if isinstance(v, float) else sp.Integer(v) for i, v in consts}))
         if index is not None:  # a partial: r, not 1.0*r (a value keeps its float type: x*1.0 stays)
             folded = folded.xreplace({sp.Float(1.0): sp.S.One, sp.Float(-1.0): sp.S.NegativeOne})
-        before = len({abs(n) for n in expr.atoms(sp.Number)} - {1}) + len(consts)
-        after = len({abs(n) for n in folded.atoms(sp.Number)} - {1})
+        before = len({abs(float(n)) for n in expr.atoms(sp.Number) if n.is_real} - {1.0}) + len(consts)
+        after = len({abs(float(n)) for n in folded.atoms(sp.Number) if n.is_real} - {1.0})
         if after >= before:
             _FOLDED[key] = None
         elif index is None:
