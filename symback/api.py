@@ -9,6 +9,7 @@ runs only the generated Python.
 from __future__ import annotations
 
 import functools
+import inspect
 import types
 from typing import Callable
 
@@ -61,7 +62,7 @@ def _make(f: Callable, wrt, with_value: bool) -> types.FunctionType:
     compiled.__qualname__ = name
     compiled.__module__ = getattr(f, "__module__", None)
     if function.doc:
-        compiled.__doc__ = (compiled.__doc__ or "") + "\n" + function.doc
+        compiled.__doc__ = inspect.cleandoc(compiled.__doc__ or "") + "\n\n" + function.doc
     return compiled
 
 

@@ -95,8 +95,8 @@ def _generate(args) -> int:
         return 0
     if args.output:
         Path(args.output).write_text(text, encoding="utf-8")
-        print(f"symback: wrote {args.output} ({', '.join(f'grad_{t.name}' for t in targets)} and value_and_grad)",
-              file=sys.stderr)
+        defined = ", ".join(f"grad_{t.name}, value_and_grad_{t.name}" for t in targets)
+        print(f"symback: wrote {args.output} ({defined})", file=sys.stderr)
     else:
         sys.stdout.write(text)
     return 0

@@ -406,7 +406,9 @@ class _Emitter:
 
     def docstring(self) -> list[str]:
         fn = self.fn
-        params = ", ".join(p.value.ident for p in fn.params)
+        # as the function is called: keyword-only parameters by name
+        params = ", ".join(p.value.ident if p.kind != "keyword_only" else f"{p.value.ident}={p.value.ident}"
+                           for p in fn.params)
         wrt = ", ".join(v.ident for v in self.g.wrt)
         grads = ", ".join(f"d{fn.name}/d{v.ident}" for v in self.g.wrt)
         if len(self.g.wrt) > 1:

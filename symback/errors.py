@@ -12,9 +12,9 @@ A message names where (function, file, absolute line), shows the line with
 the construct underlined, says what is wrong and what to do instead:
 
     symback: cannot differentiate cost() at model.py:14
-        ys = [w * x for x in xs]
-             ^^^^^^^^^^^^^^^^^^^
-    list comprehensions are not supported; write a for loop that appends to ys.
+        total = sum(w * x for x in xs)
+                    ^^^^^^^^^^^^^^^^^
+    generator expressions are not supported; write a for loop that adds to a running total.
 """
 
 from __future__ import annotations

@@ -14,6 +14,7 @@ module only presents them. It runs parse and derive, never reverse or emit.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from typing import Callable
 
@@ -106,6 +107,7 @@ class Explanation:
                 self.rows.append(_Row(depth, stmt.loc.line, stmt.target, f"{stmt.seq}[{stmt.index}]",
                                       (_Edge(stmt.target, stmt.seq, sp.S.One),)))
             elif isinstance(stmt, ir.Length):
+                self.indices.add(stmt.target)  # a count: it steers, no gradient flows through it
                 self.rows.append(_Row(depth, stmt.loc.line, stmt.target, f"len({stmt.seq})"))
             elif isinstance(stmt, ir.If):
                 self.rows.append(_Row(depth, stmt.loc.line, heading=f"if {stmt.cond}:"))
@@ -140,8 +142,10 @@ class Explanation:
 
     # --- the chain rule -----------------------------------------------------
 
-    def paths(self, param: ir.Value) -> list[list[_Edge]]:
-        """Every path of edges from `param` to the output, input side first."""
+    def paths(self, param: ir.Value | str) -> list[list[_Edge]]:
+        """Every path of edges from `param` (a parameter or its name) to the
+        output, input side first; [] for code that branches or loops."""
+        param = self._param(param)
         if not self.straight or self.output is None:
             return []
         into: dict[ir.Value, list[_Edge]] = {}
@@ -161,6 +165,16 @@ class Explanation:
         walk(self.output, [])
         return out
 
+    def _param(self, param: ir.Value | str) -> ir.Value:
+        if isinstance(param, ir.Value):
+            return param
+        found = [p.value for p in self.function.params if p.value.ident == param]
+        if not found:
+            listed = ", ".join(p.value.ident for p in self.function.params)
+            raise UsageError(f"{param!r} is not a parameter of {self.function.name}",
+                             function=self.function.name, hint=f"the parameters are: {listed}")
+        return found[0]
+
     def _count_paths(self, param: ir.Value) -> int:
         count = {param: 1}
         for edge in self.edges:  # edges are in program order: operands before targets
@@ -169,7 +183,8 @@ class Explanation:
 
     def gradient(self) -> dict[str, sp.Expr]:
         """d output / d param for each differentiated param, every intermediate
-        substituted: SymPy expressions over the parameters. Straight-line code only."""
+        substituted: SymPy expressions over the parameters (plain symbols named
+        as the parameters). Straight-line code only."""
         if not self.straight:
             raise UsageError(f"{self.function.name} branches or loops, so its gradient is not one formula",
                              function=self.function.name,
@@ -185,14 +200,16 @@ class Explanation:
             if edge.target in adjoint:
                 term = adjoint[edge.target] * edge.partial.xreplace(definition)
                 adjoint[edge.operand] = adjoint.get(edge.operand, sp.S.Zero) + term
-        return {p.ident: adjoint.get(p, sp.S.Zero) for p in self.wrt}
+        # over plain symbols, so that expr.subs({"w": 0.5}) works as SymPy users expect
+        plain = {p.value.symbol: sp.Symbol(p.value.ident) for p in self.function.params}
+        return {p.ident: adjoint.get(p, sp.S.Zero).xreplace(plain) for p in self.wrt}
 
     # --- text ---------------------------------------------------------------
 
     def __str__(self) -> str:
         fn = self.function
         out = self.name(self.output) if self.output is not None else "the result"
-        lines = [f"{fn.name}({', '.join(p.value.ident for p in fn.params)}) at {fn.file}:{fn.line}",
+        lines = [f"{fn.name}({', '.join(p.value.ident for p in fn.params)}) at {_shown_path(fn.file)}:{fn.line}",
                  "", "SSA graph: each value, its definition, the local partial on each incoming edge", ""]
         table = [("line", "value", "definition", "edge", "local partial")]
         for row in self.rows:
@@ -241,7 +258,7 @@ class Explanation:
             values = " · ".join(self._factor(e.partial) for e in path)
             lead = f"{head} = " if k == 0 else " " * len(head) + " + "
             lines.append(f"{lead}{symbolic}")
-            lines.append(f"{' ' * len(head)} = {values}" if len(path) > 1 or k == 0 else "")
+            lines.append(f"{' ' * len(head)} = {values}")
         total = self._count_paths(param)
         if total > _MAX_PATHS:
             lines.append(f"{' ' * len(head)} + ... and {total - _MAX_PATHS} more paths")
@@ -325,6 +342,15 @@ class Explanation:
                              f'[label="{_quote(sp.sstr(self._shown(edge.partial)))}"];')
         lines.append("}")
         return "\n".join(lines) + "\n"
+
+
+def _shown_path(file: str) -> str:
+    """A file as a person would name it from here: relative if under the current directory."""
+    try:
+        relative = os.path.relpath(file)
+    except ValueError:  # another drive
+        return file
+    return file if relative.startswith("..") else relative.replace(os.sep, "/")
 
 
 def _quote(text: str) -> str:

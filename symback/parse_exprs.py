@@ -234,6 +234,10 @@ class Expressions:
         """The list parameter `node` names."""
         if isinstance(node, ast.Name) and self.env.get(node.id) in self.sequences:
             return self.env[node.id]
+        if isinstance(node, (ast.GeneratorExp, ast.ListComp)):  # sum(x * x for x in xs)
+            kind = "generator expressions" if isinstance(node, ast.GeneratorExp) else "list comprehensions"
+            self.fail(UnsupportedSyntax, node, f"{kind} are not supported",
+                      "write a for loop that adds to a running total")
         self.fail(UnsupportedSyntax, where, f"{ast.unparse(node)} is not a list parameter",
                   "index, loop over, len() or sum() a parameter that is a list of floats")
 

@@ -149,7 +149,7 @@ def _namespace(tree: ast.Module, text: str, file: str, module: str) -> dict[str,
                                             "is not assigned a number computable without running the file")
         elif isinstance(stmt, ast.FunctionDef):
             namespace[stmt.name] = _define(stmt, namespace, file) or Unresolved(
-                stmt.name, loc(stmt), "a default value is not a number")
+                stmt.name, loc(stmt), "a default value is neither a number nor a literal")
         else:  # class, if, for, try, with, an expression...: bindings inside are not known
             kind = _KINDS.get(type(stmt), "a top-level statement")
             unresolved(_bound_names(stmt), stmt, f"it is bound inside {kind}")
@@ -159,10 +159,9 @@ def _namespace(tree: ast.Module, text: str, file: str, module: str) -> dict[str,
 def _define(node: ast.FunctionDef, namespace: dict, file: str) -> types.FunctionType | None:
     """The function object for `node`, made without running any user code."""
     args = node.args
-    defaults = [_number(d, namespace) for d in args.defaults]
-    kw_defaults = [None if d is None else _number(d, namespace) for d in args.kw_defaults]
-    if any(d is None for d in defaults) or any(d is None for d, k in zip(kw_defaults, args.kw_defaults)
-                                               if k is not None):
+    defaults = [_default(d, namespace) for d in args.defaults]
+    kw_defaults = [None if d is None else _default(d, namespace) for d in args.kw_defaults]
+    if any(d is _UNKNOWN for d in defaults + kw_defaults):
         return None
     bare = ast.FunctionDef(
         name=node.name,
@@ -171,7 +170,7 @@ def _define(node: ast.FunctionDef, namespace: dict, file: str) -> types.Function
             args=[ast.arg(a.arg) for a in args.args],
             vararg=args.vararg and ast.arg(args.vararg.arg),
             kwonlyargs=[ast.arg(a.arg) for a in args.kwonlyargs],
-            kw_defaults=[None if d is None else ast.Constant(d) for d in kw_defaults],
+            kw_defaults=[None if k is None else ast.Constant(d) for d, k in zip(kw_defaults, args.kw_defaults)],
             kwarg=args.kwarg and ast.arg(args.kwarg.arg),
             defaults=[ast.Constant(d) for d in defaults]),
         body=node.body, decorator_list=[], returns=None, type_comment=None)
@@ -183,6 +182,21 @@ def _define(node: ast.FunctionDef, namespace: dict, file: str) -> types.Function
     # defining a def with constant defaults and no decorators runs none of its body
     exec(compile(module, file, "exec"), namespace, scope)  # noqa: S102
     return scope[node.name]
+
+
+_UNKNOWN = object()
+
+
+def _default(node: ast.AST, namespace: dict) -> object:
+    """A parameter's default: a number computable here, or a literal (None, a string...)."""
+    number = _number(node, namespace)
+    if number is not None:
+        return number
+    try:
+        value = ast.literal_eval(node)
+    except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+        return _UNKNOWN
+    return value if isinstance(value, (str, bytes, bool, complex, type(None))) else _UNKNOWN
 
 
 _OPERATORS = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul, ast.Div: operator.truediv,

@@ -143,3 +143,15 @@ def test_real_ipython_cell():
     finally:
         interactiveshell.InteractiveShell.clear_instance()
     assert out == pytest.approx((2.0 * (1 - math.tanh(0.6) ** 2), 0.3 * (1 - math.tanh(0.6) ** 2)))
+
+
+def soft_threshold(x, *, t=0.5):
+    """Shrink x towards 0 by t."""
+    return x * x * t
+
+
+def test_docstring_calls_keyword_only_parameters_by_name():
+    g = grad(soft_threshold)
+    assert "Gradient of soft_threshold(x, t=t) with respect to x, t." in g.__doc__
+    assert g.__doc__.endswith("\n\nShrink x towards 0 by t."), repr(g.__doc__)
+    assert "\n    \n" not in g.__doc__ and "\n \n" not in g.__doc__

@@ -251,3 +251,15 @@ def test_a_bug_of_ours_is_an_internal_error_not_a_bare_exception(monkeypatch):
     with pytest.raises(symback.InternalError, match=r"KeyError in the emit stage.*please report") as info:
         grad(fine)
     assert "out = x**2" in str(info.value)  # the IR is shown
+
+
+def sum_of_generator(xs):
+    return sum(x * x for x in xs)
+
+
+def test_sum_over_a_generator_says_what_to_write_instead():
+    with pytest.raises(symback.UnsupportedSyntax) as info:
+        grad(sum_of_generator)
+    message = str(info.value)
+    assert "generator expressions are not supported" in message and "for loop" in message, message
+    assert f":{sum_of_generator.__code__.co_firstlineno + 1}" in message

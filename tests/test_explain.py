@@ -92,7 +92,7 @@ def test_substituted_gradient_matches_central_differences(fn):
     params = [p for p in fn.__code__.co_varnames[:fn.__code__.co_argcount]]
     assert list(gradient) == params
     args = _args(fn, 2)
-    symbols = [sp.Symbol(p, real=True) for p in params]
+    symbols = [sp.Symbol(p) for p in params]  # gradient() is over plain symbols
     want = central_differences(fn, args)
     for name, expr, expected in zip(params, gradient.values(), want):
         got = mathlib.evaluate(expr, dict(zip(symbols, map(float, args))))
@@ -177,3 +177,26 @@ def test_cli_explain_bad_target_is_one_line(capsys):
 
 if __name__ == "__main__":
     sys.exit(pytest.main([__file__]))
+
+
+def test_paths_take_a_parameter_name_and_refuse_an_unknown_one():
+    explanation = explain(fan)
+    assert len(explanation.paths("x")) == 2
+    with pytest.raises(UsageError, match="'q' is not a parameter of fan"):
+        explanation.paths("q")
+
+
+def test_gradient_is_over_plain_symbols_so_subs_by_name_works():
+    dw = explain(cost).gradient()["w"]
+    got = float(dw.subs({"w": 0.5, "b": 0.1, "a0": 1.0, "y": 0.0}))
+    assert got == pytest.approx(central_differences(lambda w: cost(w, 0.1, 1.0, 0.0), (0.5,))[0], rel=1e-6)
+
+
+def twice(x):
+    u = x * x
+    return u + x
+
+
+def test_every_path_shows_its_values():
+    text = str(explain(twice))
+    assert "dtwice/dx = ∂u/∂x · ∂twice/∂u\n          = 2*x · 1\n          + ∂twice/∂x\n          = 1" in text, text
