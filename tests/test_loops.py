@@ -7,7 +7,7 @@ import math
 import pytest
 
 from reference import assert_grads_close, central_differences
-from symback import UnsupportedSyntax, grad, value_and_grad
+from symback import grad, value_and_grad
 
 
 def power_series(x, n):

@@ -150,7 +150,9 @@ def _smooth_here(fn, args, scale, h=1e-5):
         up, down = list(args), list(args)
         up[i] += h
         down[i] -= h
-        if abs((fn(*up) - at) - (at - fn(*down))) > 1e-3 * h * scale:
+        # threshold: curvature alone gives h*h*f'' = 1e-10*f''; a kink in a flat spot
+        # (a max tie scaled by 5e-4 later) gives h*5e-4 = 5e-9, which 1e-3*h missed
+        if abs((fn(*up) - at) - (at - fn(*down))) > 1e-4 * h * scale:
             return False
     return True
 
