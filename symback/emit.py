@@ -272,6 +272,7 @@ def _merge_aliases(gradient: ir.Gradient) -> dict[ir.Value, ir.Value]:
 
 
 _ASSIGNED = re.compile(r"^\s*(?:for\s+)?([\w\s,]+?)\s*(?:[-+*/]?=|\bin\b)")
+_WORD = re.compile(r"[A-Za-z_]\w*")
 
 
 def _reuse_calls(lines: list[str], math_name: str) -> list[str]:
@@ -283,45 +284,74 @@ def _reuse_calls(lines: list[str], math_name: str) -> list[str]:
     the function's own block count (not in a branch or loop, where they may
     not run), only lines outside loops are rewritten (a loop rebinds names
     each iteration), and a temp is forgotten once any name in its call is
-    assigned again anywhere (a tape pop or a loop rebinds it).
+    assigned again anywhere (a tape pop or a loop rebinds it). Linear in the
+    number of lines: calls are found by scanning, forgotten through an index.
     """
-    temp_line = re.compile(rf"^    (_t\d+) = ({re.escape(math_name)}\.\w+\(.*\))$")
-    known: dict[str, str] = {}   # call text -> temp
-    loops: list[int] = []        # indents of the loops the current line is in
+    prefix = math_name + "."
+    temp_line = re.compile(rf"^    (_t\d+) = ({re.escape(prefix)}\w+\(.*\))$")
+    known: dict[str, str] = {}             # call text -> temp
+    by_name: dict[str, set[str]] = {}      # a name (or temp) -> the calls that mention it
+    loops: list[int] = []                  # indents of the loops the current line is in
     out = []
     for line in lines:
         indent = len(line) - len(line.lstrip())
         while loops and indent <= loops[-1]:
             loops.pop()
-        if known and not loops:
-            for call, temp in known.items():
-                if call in line:
-                    line = re.sub(r"(?<![\w.])" + re.escape(call), temp, line)
+        if known and not loops and prefix in line:
+            line = _replace_calls(line, prefix, known)
         out.append(line)
         assigned = _ASSIGNED.match(line)
-        if assigned:
-            names = {name.strip() for name in assigned.group(1).split(",")}
-            known = {call: temp for call, temp in known.items() if temp not in names
-                     and not any(re.search(rf"\b{re.escape(name)}\b", call) for name in names if name)}
+        if assigned and by_name:
+            for name in assigned.group(1).split(","):
+                for call in by_name.pop(name.strip(), ()):
+                    known.pop(call, None)
         match = temp_line.match(line)
-        if match and not loops and _one_call(match.group(2)):
-            known.setdefault(match.group(2), match.group(1))
+        if match and not loops and _call_end(match.group(2), 0) == len(match.group(2)):
+            call, temp = match.group(2), match.group(1)
+            if call not in known:
+                known[call] = temp
+                for name in set(_WORD.findall(call)) | {temp}:
+                    by_name.setdefault(name, set()).add(call)
         if line.rstrip().endswith(":") and line.lstrip().startswith(("for ", "while ")):
             loops.append(indent)
     return out
 
 
-def _one_call(text: str) -> bool:
-    """True if `text` is a single call: its first '(' closes at the very end."""
+def _replace_calls(line: str, prefix: str, known: dict[str, str]) -> str:
+    """`line` with every outermost call that `known` holds replaced by its temp."""
+    out, k = [], 0
+    while True:
+        start = line.find(prefix, k)
+        if start < 0:
+            out.append(line[k:])
+            return "".join(out)
+        if start > 0 and (line[start - 1].isalnum() or line[start - 1] in "_."):
+            out.append(line[k:start + len(prefix)])  # part of a longer name, e.g. notmath.sin
+            k = start + len(prefix)
+            continue
+        end = _call_end(line, start)
+        if end and line[start:end] in known:
+            out.append(line[k:start] + known[line[start:end]])
+            k = end
+        else:
+            out.append(line[k:start + len(prefix)])
+            k = start + len(prefix)
+
+
+def _call_end(text: str, start: int) -> int:
+    """The index just past the call that starts at `start` (0 if there is none)."""
+    open_at = text.find("(", start)
+    if open_at < 0 or not re.fullmatch(r"[\w.]+", text[start:open_at]):
+        return 0
     depth = 0
-    for k, char in enumerate(text):
-        if char == "(":
+    for k in range(open_at, len(text)):
+        if text[k] == "(":
             depth += 1
-        elif char == ")":
+        elif text[k] == ")":
             depth -= 1
             if depth == 0:
-                return k == len(text) - 1
-    return False
+                return k + 1
+    return 0
 
 
 def _loops(stmts):
