@@ -97,9 +97,14 @@ class _RealAbs(sp.Function):
 
 
 def _diff(expr: sp.Expr, symbol: sp.Symbol) -> sp.Expr:
-    if not expr.has(sp.Abs):
-        return expr.diff(symbol)
-    return expr.replace(sp.Abs, _RealAbs).diff(symbol).replace(_RealAbs, sp.Abs)
+    try:
+        if not expr.has(sp.Abs):
+            return expr.diff(symbol)
+        return expr.replace(sp.Abs, _RealAbs).diff(symbol).replace(_RealAbs, sp.Abs)
+    except RecursionError:  # SymPy rebuilding nested Piecewise conditions can go round in circles
+        raise NotDifferentiable("SymPy could not differentiate this expression (its conditional "
+                                "expressions simplify in circles)",
+                                hint="write the conditional expression as an if/else statement") from None
 
 
 def _real(expr: sp.Expr) -> sp.Expr:

@@ -272,7 +272,10 @@ def to_sympy(tree: tuple, symbols: list[sp.Symbol]) -> sp.Expr:
         return builder(*(to_sympy(arg, symbols) for arg in tree[2:]))
     if kind == "if":
         cond, then, orelse = (to_sympy(part, symbols) for part in tree[1:])
-        return sp.Piecewise((then, cond), (orelse, True))
+        try:
+            return sp.Piecewise((then, cond), (orelse, True))
+        except RecursionError:  # SymPy's collapsing of nested conditions can go round in circles
+            return sp.Piecewise((then, cond), (orelse, True), evaluate=False)
     if kind == "cmp":
         return _COMPARE[tree[1]](to_sympy(tree[2], symbols), to_sympy(tree[3], symbols))
     if kind in _BOOLEAN:

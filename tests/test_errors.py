@@ -263,3 +263,23 @@ def test_sum_over_a_generator_says_what_to_write_instead():
     message = str(info.value)
     assert "generator expressions are not supported" in message and "for loop" in message, message
     assert f":{sum_of_generator.__code__.co_firstlineno + 1}" in message
+
+
+def circular_conditions(x, w):
+    """Found by the property test: SymPy's Piecewise simplification recurses
+    forever on this derivative. A clear refusal, not a RecursionError."""
+    t = x
+    b = -1.25 / (2.0 + math.cos(t * t / (1.5 + math.sin(1.5))))
+    return ((t / (1.5 + math.sin(b))) - w) if ((t / (1.5 + math.sin(b))) - w) > ((-0.75 / (1.0 + w ** 2)) - x) \
+        else 0.5 * ((-0.75 / (1.0 + w ** 2)) - x)
+
+
+def test_an_expression_sympy_cannot_differentiate_is_refused_clearly():
+    try:
+        g = grad(circular_conditions)
+    except NotDifferentiable as err:
+        assert "write the conditional expression as an if/else statement" in str(err)
+        assert f":{circular_conditions.__code__.co_firstlineno + 5}" in str(err)
+    else:  # a SymPy that no longer recurses: then the gradient must be right
+        from reference import central_differences
+        assert g(0.3, 0.2) == pytest.approx(central_differences(circular_conditions, (0.3, 0.2)), rel=1e-6)

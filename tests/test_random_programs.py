@@ -19,7 +19,7 @@ from hypothesis import assume, given, note, settings
 from hypothesis import strategies as st
 
 from reference import assert_grads_close, central_differences
-from symback import grad
+from symback import NotDifferentiable, grad
 
 PARAMS = ("x", "y", "z", "w")
 # Fresh local names, some shaped like the names symback generates itself.
@@ -180,7 +180,12 @@ def test_random_program_gradient(program, point, tmp_path_factory):
     assume(_consistent(want, central_differences(fn, args, h=1e-4), scale))
     assume(_smooth_here(fn, args, scale))
     try:
-        got = grad(fn)(*args)
+        gradient = grad(fn)
+    except NotDifferentiable as err:  # a refusal, never a wrong number; only this SymPy limit is expected
+        assert "simplify in circles" in str(err), str(err)
+        assume(False)
+    try:
+        got = gradient(*args)
     except (ZeroDivisionError, ValueError):
         # an infinite or undefined partial (atan2 at (0, 0), sqrt at 0): the
         # generated code raises, as documented, at a point f is not smooth
