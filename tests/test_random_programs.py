@@ -141,18 +141,24 @@ def load_function(source, directory):
     return module.f
 
 
-def _smooth_here(fn, args, scale, h=1e-5):
-    """Whether fn has no kink at args: its one-sided slopes agree in every
-    direction. At a tie of max(x, y) both central differences say 0.5, but
-    the slopes from the left and the right differ by 1."""
+def _smooth_here(fn, args, scale, h=1e-4):
+    """Whether fn has no kink or jump at args. The asymmetry of the one-sided
+    differences, (f(x+h) - f(x)) - (f(x) - f(x-h)), is f''*h*h where f is
+    smooth, but shrinks only like h at a kink (and not at all at a jump): so
+    quartering h divides it by 16 where f is smooth, by about 4 at a kink.
+    A fixed threshold missed kinks in flat spots (a max tie, or a jump of
+    x % 1.5 multiplied by a value near 0, where the slopes differ by 4e-5)."""
     at = fn(*args)
-    for i in range(len(args)):
+
+    def asymmetry(i, step):
         up, down = list(args), list(args)
-        up[i] += h
-        down[i] -= h
-        # threshold: curvature alone gives h*h*f'' = 1e-10*f''; a kink in a flat spot
-        # (a max tie scaled by 5e-4 later) gives h*5e-4 = 5e-9, which 1e-3*h missed
-        if abs((fn(*up) - at) - (at - fn(*down))) > 1e-4 * h * scale:
+        up[i] += step
+        down[i] -= step
+        return abs((fn(*up) - at) - (at - fn(*down)))
+
+    for i in range(len(args)):
+        big, small = asymmetry(i, h), asymmetry(i, h / 4)
+        if big > 1e-12 * scale and small * 8 > big:
             return False
     return True
 
