@@ -306,20 +306,40 @@ def _recompute(stmt: ir.Loop, tape: tuple) -> tuple[tuple, tuple]:
     if stmt.cond is None and stmt.exit is None and stmt.index is not None:
         available.add(stmt.index)  # the reversed range gives it back
     wanted = {item if isinstance(item, ir.Value) else item[0] for item in tape}
-    recompute = []
+    redoable: dict[ir.Value, tuple] = {}  # target -> (statement, what it reads) for cheap statements
     for inner in stmt.body:
-        if inner.__class__ not in (ir.Assign, ir.Item) or inner.target not in wanted or inner.target in updates:
+        if inner.__class__ not in (ir.Assign, ir.Item) or inner.target in updates:
             continue
         if isinstance(inner, ir.Item):  # x = xs[i]: read the list again
             cheap, reads = True, (inner.seq, inner.index)
         else:
             cheap, reads = _cheap(inner.rule), inner.args
-        if cheap and all(arg in available or arg not in made for arg in reads if isinstance(arg, ir.Value)):
-            recompute.append(inner)
-            available.add(inner.target)
+        if cheap and all(arg in available or arg not in made or arg in redoable
+                         for arg in reads if isinstance(arg, ir.Value)):
+            redoable[inner.target] = (inner, reads)
+    chosen: set[ir.Value] = set()
+    for inner in stmt.body:  # each wanted value, with the few unwanted ones it is made from
+        if getattr(inner, "target", None) not in wanted or inner.target not in redoable:
+            continue
+        chain, todo = set(), [inner.target]
+        while todo:
+            value = todo.pop()
+            if value in chain or value in chosen:
+                continue
+            chain.add(value)
+            todo += [arg for arg in redoable[value][1] if arg in redoable and arg not in available]
+        if len(chain - wanted) <= _EXTRA_REDONE:
+            chosen |= chain
+        else:
+            available.add(inner.target)  # stays on the tape
+    recompute = [inner for inner in stmt.body if getattr(inner, "target", None) in chosen
+                 and inner.__class__ in (ir.Assign, ir.Item)]
     again = {inner.target for inner in recompute}
     kept = tuple(item for item in tape if (item if isinstance(item, ir.Value) else item[0]) not in again)
     return kept, tuple(recompute)
+
+
+_EXTRA_REDONE = 2  # statements the sweep may redo only to recompute a wanted value
 
 
 _ARITHMETIC = (sp.Add, sp.Mul, sp.Abs, sp.Symbol, sp.Number,
