@@ -16,7 +16,7 @@ from typing import Callable
 from . import ir
 from .compile import compile_source
 from .derive import derive
-from .emit import emit_parts
+from .emit import emit_parts, module_text
 from .errors import InternalError, SymbackError, UsageError
 from .parse import parse
 from .reverse import reverse
@@ -51,7 +51,7 @@ def gradient_ir(f: Callable, wrt=None, with_value: bool = False) -> ir.Gradient:
 def _make(f: Callable, wrt, with_value: bool) -> types.FunctionType:
     gradient, name, imports, body = generate_parts(f, wrt, with_value)
     function = gradient.function
-    source = "\n".join(imports) + "\n\n\n" + body if imports else body
+    source = module_text(imports, body)
     try:
         compiled = compile_source(source, name, f"{function.file}:{function.line}")
     except Exception as err:  # the generated code does not compile: our bug

@@ -14,7 +14,11 @@ import sys
 import traceback
 from pathlib import Path
 
+from . import __version__
 from .errors import SymbackError, UsageError
+from .explain import explain
+from .generate import generate_module, parse_target, staleness
+from .static import load_function
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -30,7 +34,6 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _parser() -> argparse.ArgumentParser:
-    from . import __version__
     parser = argparse.ArgumentParser(
         prog="symback", description="Reverse-mode gradients of plain Python functions, as Python source.")
     parser.add_argument("--version", action="version", version=f"symback {__version__}")
@@ -77,15 +80,15 @@ def _wrt(args) -> tuple[str, ...] | None:
 
 
 def _generate(args) -> int:
-    from .generate import generate_module, parse_target, staleness
     targets = [parse_target(spec) for spec in args.targets]
+    wrt = _wrt(args)
     command = " ".join(["symback generate", *map(str, targets)]
                        + (["-o", Path(args.output).as_posix()] if args.output else [])
-                       + (["--wrt", ",".join(_wrt(args))] if args.wrt else [])
+                       + (["--wrt", ",".join(wrt)] if wrt else [])
                        + (["--import"] if args.run_module else []))
     if args.check and not args.output:
         raise UsageError("--check needs -o OUT.py, the file to check", hint="add -o with the generated file")
-    text = generate_module(targets, _wrt(args), run_module=args.run_module, command=command)
+    text = generate_module(targets, wrt, run_module=args.run_module, command=command)
     if args.check:
         reason = staleness(Path(args.output), text)
         if reason:
@@ -103,9 +106,6 @@ def _generate(args) -> int:
 
 
 def _explain(args) -> int:
-    from .explain import explain
-    from .generate import parse_target
-    from .static import load_function
     target = parse_target(args.target)
     explanation = explain(load_function(target.path, target.name, run_module=args.run_module), wrt=_wrt(args))
     if args.png:

@@ -188,7 +188,11 @@ _FOLDED: dict[tuple, Template | None] = {}
 
 def emit(gradient: ir.Gradient, name: str | None = None) -> str:
     """The source of a module defining the gradient function."""
-    imports, body = emit_parts(gradient, name)
+    return module_text(*emit_parts(gradient, name))
+
+
+def module_text(imports: list[str], body: str) -> str:
+    """A module of the import lines and one function's def."""
     return "\n".join(imports) + "\n\n\n" + body if imports else body
 
 

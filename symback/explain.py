@@ -287,10 +287,8 @@ class Explanation:
 
     def latex(self) -> str:
         """The table and the chain rule as a LaTeX `aligned` block."""
-        rename = {v.symbol: sp.Symbol(n, real=True) for v, n in self.names.items()}
-
         def tex(expr) -> str:
-            return sp.latex(expr.xreplace(rename)) if isinstance(expr, sp.Basic) else r"\text{" + str(expr) + "}"
+            return sp.latex(self._shown(expr)) if isinstance(expr, sp.Basic) else r"\text{" + str(expr) + "}"
 
         def sym(value: ir.Value) -> str:
             return sp.latex(sp.Symbol(self.name(value)))
