@@ -70,9 +70,9 @@ def is_condition(expr: sp.Basic) -> bool:
 
 def rule_for(shape: ir.Shape) -> ir.Rule:
     """The value, temps and partials of one shape, over its placeholders."""
+    if shape.tree[0] in mathlib.CONDITIONS:  # a branch condition: steers, carries no gradient
+        return ir.Rule((), shape.tree, (sp.S.Zero,) * shape.arity)
     expr = shape.expr
-    if is_condition(expr):  # a branch condition: steers, carries no gradient
-        return ir.Rule((), expr, (sp.S.Zero,) * shape.arity)
     symbols = [mathlib.placeholder(i) for i in range(shape.arity)]
     # factor_terms: 2*(a - y), not 2*a - 2*y; exact, and cheap on one shape
     plain = [_same_calls(sp.factor_terms(_real(_diff(expr, symbol))), expr) for symbol in symbols]
@@ -83,8 +83,8 @@ def rule_for(shape: ir.Shape) -> ir.Rule:
     points = _sample_points(symbols)
     partials = [_reuse_value(p, expr, points) for p in plain]
     partials = _solve_for_inner(partials, plain, expr, points)
-    value, temps, partials = _share_temps(expr, partials)
-    return ir.Rule(tuple(temps), value, tuple(partials))
+    temps, value, partials = _hoist(shape.tree, partials, symbols)
+    return ir.Rule(temps, value, tuple(partials))
 
 
 class _RealAbs(sp.Function):
@@ -153,7 +153,7 @@ def _reuse_value(partial: sp.Expr, expr: sp.Expr, points: list[dict]) -> sp.Expr
 def _solve_for_inner(partials: list[sp.Expr], plain: list[sp.Expr], expr: sp.Expr,
                      points: list[dict]) -> list[sp.Expr]:
     """If the partials need one costly inner term c of the value, try c = g(RESULT)."""
-    needed = [c for c in _costly(expr) if any(p.has(c) for p in partials)]
+    needed = [c for c in _inner_calls(expr) if any(p.has(c) for p in partials)]
     if len(needed) != 1 or sp.count_ops(expr) > 12 or expr.has(sp.Piecewise):
         return partials
     inner = needed[0]
@@ -161,13 +161,16 @@ def _solve_for_inner(partials: list[sp.Expr], plain: list[sp.Expr], expr: sp.Exp
     if solution is None:
         return partials
     out = []
-    allowed = list(expr.free_symbols) + [ir.RESULT]
     for partial, original in zip(partials, plain):
         if not partial.has(inner):
             out.append(partial)
             continue
         candidate = sp.simplify(partial.subs(inner, solution))
-        if candidate.is_polynomial(*allowed) and _agrees(candidate, original, expr, points):
+        # Only a form in the value alone: a*(1 - a). One that also reads an
+        # operand recovers the inner term by cancellation (exp(x) as s - c for
+        # s = c + exp(x)), which loses all precision when c is large.
+        if candidate.free_symbols <= {ir.RESULT} and candidate.is_polynomial(ir.RESULT) \
+                and _agrees(candidate, original, expr, points):
             out.append(candidate)
         else:
             out.append(partial)
@@ -197,38 +200,113 @@ def _invert_mobius(expr: sp.Expr, inner: sp.Expr) -> sp.Expr | None:
     return (q - ir.RESULT * s) / (ir.RESULT * r - p)
 
 
-def _share_temps(expr: sp.Expr, partials: list[sp.Expr]):
-    """Pull costly subexpressions the partials need out as temps of the value."""
-    temps: list[tuple[sp.Symbol, sp.Expr]] = []
-    mapping: dict[sp.Expr, sp.Symbol] = {}
-    value = expr
-    for node in _costly(expr):
-        node_now = node.xreplace(mapping)  # inner temps already replaced
-        if not any(p.has(node_now) for p in partials):
+def _hoist(tree: tuple, partials: list[sp.Expr], symbols: list[sp.Symbol]):
+    """Pull the costly subexpressions the partials need out of the value as
+    temps, computed once, before the statement; returns (temps, value tree,
+    partials in terms of the temps).
+
+    Only subexpressions Python always evaluates are hoisted (never one side
+    of `a if c else b` or the right of `and`), and the temps keep Python's
+    order of evaluation: whatever could raise before a temp in the
+    statement is hoisted ahead of it, so the gradient fails where f fails,
+    with the same exception.
+    """
+    nodes = list(_evaluated(tree))  # (path, subtree), innermost first, in evaluation order
+    forms: dict[tuple, sp.Dummy] = {}  # chosen path -> the symbol the partials use for it
+    mapping: dict[sp.Expr, sp.Dummy] = {}  # SymPy form of a chosen subtree -> that symbol
+    chosen: list[tuple] = []
+    for path, sub in nodes:
+        if sub[0] in mathlib.LEAVES or not path:
             continue
-        temp = sp.Symbol(f"__t{len(temps)}", real=True)
-        temps.append((temp, node_now))
-        mapping[node] = temp
-        value = value.xreplace({node_now: temp})
-        partials = [p.xreplace({node_now: temp}) for p in partials]
-    return value, temps, partials
+        original = mathlib.to_sympy(sub, symbols)
+        form = original.xreplace(mapping)  # as the partials have it: inner temps put in
+        if not _costly(form, partials) or not any(p.has(form) for p in partials):
+            continue
+        symbol = sp.Dummy()  # renamed to temp_symbol(j) once the order is known
+        forms[path] = symbol
+        mapping[original] = symbol
+        partials = [p.xreplace({form: symbol}) for p in partials]
+        chosen.append(path)
+    if not chosen:
+        return (), tree, partials
+    # Whatever may raise and finishes before a temp starts is hoisted ahead of
+    # it (the topmost such subtrees: can_raise holds for every ancestor too).
+    order = {path: k for k, (path, _) in enumerate(nodes)}
+    first = _first_positions(nodes)
+    earlier = {other for path in chosen for other, sub in nodes
+               if order[other] < first[path] and mathlib.can_raise(sub)}
+    extra = {p for p in earlier if not any(p[:d] in earlier for d in range(len(p)))}
+    paths = sorted(set(chosen) | extra, key=order.__getitem__)
+    temps, renames = [], {}
+    for j, path in enumerate(paths):
+        sub = _replace(_at(tree, path), {p[len(path):]: ("temp", k) for k, p in enumerate(paths[:j])
+                                         if p[:len(path)] == path and p != path})
+        symbol = mathlib.temp_symbol(j)
+        expr = mathlib.to_sympy(sub, symbols)
+        temps.append(ir.Temp(symbol, sub, expr))
+        if path in chosen:
+            renames[forms[path]] = symbol
+    value = _replace(tree, {p: ("temp", j) for j, p in enumerate(paths)})
+    partials = [p.xreplace(renames) for p in partials]
+    return tuple(temps), value, partials
 
 
-def _costly(expr: sp.Expr) -> list[sp.Expr]:
-    """Function calls, roots and denominators in `expr`, innermost first, each
-    once; not expr itself. Worth computing once if a partial needs them too."""
-    denominators = {p.base for p in expr.atoms(sp.Pow) if p.exp.is_negative and p.base.is_Add}
-    # Never hoist out of a branch of `a if c else b`: Python evaluates one side only.
-    guarded = {node for piecewise in expr.atoms(sp.Piecewise) for node in sp.preorder_traversal(piecewise)}
-    seen: list[sp.Expr] = []
-    for node in sp.postorder_traversal(expr):
-        if node is expr or node == expr or node in seen or node in guarded:
-            continue
-        if isinstance(node, (mathlib.Step, mathlib.StrictStep)):
-            continue
-        if isinstance(node, sp.Function) or (node.is_Pow and not node.exp.is_Integer) or node in denominators:
-            seen.append(node)
-    return seen
+def _evaluated(tree: tuple, path: tuple = ()):
+    """(path, subtree) of every subtree Python always evaluates when it
+    evaluates `tree`, in the order it finishes them (children first)."""
+    for k, child in enumerate(mathlib.children(tree)[:mathlib.unguarded(tree)]):
+        yield from _evaluated(child, path + (k,))
+    yield path, tree
+
+
+def _first_positions(nodes: list) -> dict[tuple, int]:
+    """path -> the position in `nodes` where evaluating that subtree starts."""
+    first: dict[tuple, int] = {}
+    for k, (path, _) in enumerate(nodes):
+        for depth in range(len(path) + 1):
+            first.setdefault(path[:depth], k)
+    return first
+
+
+def _at(tree: tuple, path: tuple) -> tuple:
+    for k in path:
+        tree = mathlib.children(tree)[k]
+    return tree
+
+
+def _replace(tree: tuple, at: dict[tuple, tuple]) -> tuple:
+    """`tree` with the subtree at each path of `at` replaced (paths relative to tree)."""
+    if () in at:
+        return at[()]
+    if not at:
+        return tree
+    kids = mathlib.children(tree)
+    offset = len(tree) - len(kids)
+    out = list(tree)
+    for k, child in enumerate(kids):
+        inner = {path[1:]: sub for path, sub in at.items() if path[0] == k}
+        if inner:
+            out[offset + k] = _replace(child, inner)
+    return tuple(out)
+
+
+def _costly(form: sp.Expr, partials: list[sp.Expr]) -> bool:
+    """Worth computing once if a partial needs it too: a function call, a
+    root or other non-integer power, or a sum the partials divide by."""
+    if isinstance(form, (mathlib.Step, mathlib.StrictStep)):
+        return False
+    if isinstance(form, sp.Function) or (form.is_Pow and not form.exp.is_Integer):
+        return True
+    if form.is_Add:
+        return any(p.base == form and p.exp.is_negative for partial in partials for p in partial.atoms(sp.Pow))
+    return False
+
+
+def _inner_calls(expr: sp.Expr) -> list[sp.Expr]:
+    """Function calls and non-integer powers inside `expr` (not expr itself)."""
+    return [node for node in sp.postorder_traversal(expr)
+            if node != expr and (isinstance(node, sp.Function) or (node.is_Pow and not node.exp.is_Integer))
+            and not isinstance(node, (mathlib.Step, mathlib.StrictStep))]
 
 
 def _sample_points(symbols: list[sp.Symbol]) -> list[dict]:

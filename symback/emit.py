@@ -20,6 +20,7 @@ from sympy.printing.pycode import PythonCodePrinter
 
 from . import ir, mathlib
 from .names import Namer
+from .pyprint import builtin, python_text
 
 
 class Printer(PythonCodePrinter):
@@ -47,10 +48,16 @@ class Printer(PythonCodePrinter):
         return f"({left} {op} {right})"
 
     def _print_Max(self, expr):
-        return f"max({self._print(expr.args[0])}, {self._print(expr.args[1])})"
+        return f"{builtin('max')}({self._print(expr.args[0])}, {self._print(expr.args[1])})"
 
     def _print_Min(self, expr):
-        return f"min({self._print(expr.args[0])}, {self._print(expr.args[1])})"
+        return f"{builtin('min')}({self._print(expr.args[0])}, {self._print(expr.args[1])})"
+
+    def _print_Abs(self, expr):
+        return f"{builtin('abs')}({self._print(expr.args[0])})"
+
+    def _print_PyPow(self, expr):
+        return self._print(sp.Pow(*expr.args, evaluate=False))
 
     def _print_Step(self, expr):
         return f"(1.0 if {self._print(expr.args[0])} >= {self._print(expr.args[1])} else 0.0)"
@@ -115,7 +122,7 @@ def _squares(expr: sp.Expr) -> sp.Expr:
 class Template:
     """A printed expression over placeholders, and the modules it uses."""
 
-    _PLACEHOLDER = re.compile(r"__(a\d+|t\d+|r|zbar)\b")
+    _PLACEHOLDER = re.compile(r"__(a\d+|t\d+|r|zbar|b_[a-z]+)\b")
 
     def __init__(self, text: str, modules: frozenset[str]):
         self.text = text
@@ -141,12 +148,21 @@ def _template(key: tuple, build) -> Template:
     return template
 
 
+def _source_template(tree: tuple) -> Template:
+    """A statement, temp or test as the user wrote it (see pyprint)."""
+    template = _TEMPLATES.get(tree)
+    if template is None:
+        text, modules = python_text(tree)
+        template = _TEMPLATES[tree] = Template(text, modules)
+    return template
+
+
 def _value_template(rule: ir.Rule) -> Template:
-    return _template((rule, "value"), lambda p: p.expression(rule.value))
+    return _source_template(rule.value)
 
 
 def _temp_template(rule: ir.Rule, index: int) -> Template:
-    return _template((rule, "temp", index), lambda p: p.expression(rule.temps[index][1]))
+    return _source_template(rule.temps[index].tree)
 
 
 def _contribution_template(rule: ir.Rule, index: int, seed: bool) -> Template:
@@ -155,13 +171,15 @@ def _contribution_template(rule: ir.Rule, index: int, seed: bool) -> Template:
     return _template((rule, seed, index), lambda p: p.product(partial, adjoint))
 
 
-def _folded_template(stmt: ir.Assign, index: int | None, seed: bool = True) -> Template | None:
-    """The statement's value (index None) or a contribution with its constants
-    put in, where they fold into the expression's own numbers: 4.39*(a - y),
-    not 2*2.197*(a - y). Shapes keep constants as operands so that
-    `u*v + 0.3` and `w*a0 + b` share one derivation; only here, for
-    printing, are they numbers again. None where nothing folds."""
-    expr = stmt.rule.value if index is None else stmt.rule.partials[index]
+def _folded_template(stmt: ir.Assign, index: int, seed: bool = True) -> Template | None:
+    """A contribution with its constants put in, where they fold into the
+    partial's own numbers: 4.39*(a - y), not 2*2.197*(a - y). Shapes keep
+    constants as operands so that `u*v + 0.3` and `w*a0 + b` share one
+    derivation; only here, for printing, are they numbers again. None where
+    nothing folds, or where folding would not give a finite number (x / c
+    with c = 0.0 divides by zero where f does, at run time). The forward
+    pass never folds: it prints the user's expression."""
+    expr = stmt.rule.partials[index]
     consts = tuple((i, arg.value) for i, arg in enumerate(stmt.args)
                    if isinstance(arg, ir.Const) and mathlib.placeholder(i) in expr.free_symbols)
     if not consts:
@@ -170,14 +188,11 @@ def _folded_template(stmt: ir.Assign, index: int | None, seed: bool = True) -> T
     if key not in _FOLDED:
         folded = sp.factor_terms(expr.xreplace(  # a float coefficient distributes over a sum: undo that
             {mathlib.placeholder(i): sp.Float(v) if isinstance(v, float) else sp.Integer(v) for i, v in consts}))
-        if index is not None:  # a partial: r, not 1.0*r (a value keeps its float type: x*1.0 stays)
-            folded = folded.xreplace({sp.Float(1.0): sp.S.One, sp.Float(-1.0): sp.S.NegativeOne})
+        folded = folded.xreplace({sp.Float(1.0): sp.S.One, sp.Float(-1.0): sp.S.NegativeOne})  # r, not 1.0*r
         before = len({abs(float(n)) for n in expr.atoms(sp.Number) if n.is_real} - {1.0}) + len(consts)
         after = len({abs(float(n)) for n in folded.atoms(sp.Number) if n.is_real} - {1.0})
-        if after >= before:
+        if after >= before or folded.has(sp.zoo, sp.oo, sp.nan, sp.I):
             _FOLDED[key] = None
-        elif index is None:
-            _FOLDED[key] = _template(key, lambda p: p.expression(folded))
         else:
             _FOLDED[key] = _template(key, lambda p: p.product(folded, None if seed else ir.ADJOINT))
     return _FOLDED[key]
@@ -388,6 +403,7 @@ class _Emitter:
         self.used = {source for item in ir.walk(fn.body) for source in ir.reads(item)} | {fn.result} | \
             {bound for loop in _loops(fn.body) for bound in loop.bounds}
         self.alias = _merge_aliases(gradient)
+        self.builtins = {f"b_{name}": name for name in mathlib.BUILTINS}
         for adj in ir.walk_adjoints(gradient.backward):
             if isinstance(adj, ir.BackLoop) and adj.tape:
                 self.tapes[id(adj.loop)] = (self.namer.fresh("_tape_", first=1), adj.tape)
@@ -459,7 +475,8 @@ class _Emitter:
     # --- statements ---------------------------------------------------------
 
     def names_for(self, stmt: ir.Assign) -> dict[str, str]:
-        names = {f"a{i}": self.operand(arg) for i, arg in enumerate(stmt.args)}
+        names = dict(self.builtins)
+        names.update((f"a{i}", self.operand(arg)) for i, arg in enumerate(stmt.args))
         names["r"] = self.operand(stmt.target)
         return names
 
@@ -592,14 +609,15 @@ class _Emitter:
         names = self.names_for(stmt)
         lines = []
         named = self.temps.get(stmt.target, {})  # named already if a loop tapes them
-        for index, (symbol, _) in enumerate(rule.temps):
-            temp = named.get(f"t{index}") or self.namer.temp()
-            lines.append(f"{temp} = {self.render(_temp_template(rule, index), names)}")
-            names[symbol.name[2:]] = temp
+        for index, temp in enumerate(rule.temps):
+            name = named.get(f"t{index}") or self.namer.temp()
+            lines.append(f"{name} = {self.render(_temp_template(rule, index), names)}")
+            names[temp.symbol.name[2:]] = name
         self.temps[stmt.target] = {k: v for k, v in names.items() if k.startswith("t")}
         if stmt.target not in self.g.unused:
-            template = _folded_template(stmt, None) or _value_template(rule)
-            lines.append(f"{self.operand(stmt.target)} = {self.render(template, names)}")
+            lines.append(f"{self.operand(stmt.target)} = {self.render(_value_template(rule), names)}")
+        elif mathlib.can_raise(rule.value):  # nothing reads it, but f fails here for some inputs: so must we
+            lines.append(f"{self.render(_value_template(rule), names)}  # may raise, as in {self.fn.name}")
         return lines
 
     def accumulate(self, acc: ir.Accumulate) -> str:

@@ -84,18 +84,30 @@ class Shape:
 
 
 @dataclass(frozen=True, eq=False)
+class Temp:
+    """A subexpression of a statement computed once, before it, because its
+    partials need it too (exp(-z) in a sigmoid's), or because it must run
+    before one that does (so the statement still fails where f fails)."""
+
+    symbol: sp.Symbol  # mathlib.temp_symbol(j)
+    tree: tuple        # as the user wrote it, over placeholders and earlier temps
+    expr: sp.Expr      # its SymPy form, over the same
+
+
+@dataclass(frozen=True, eq=False)
 class Rule:
     """How to compute a shape and its local partials, over placeholders.
 
-    temps     shared subexpressions, computed before the value and reused by
-              the partials (e.g. exp(-z) in a product), as (symbol, expr);
-    value     the shape's expression in terms of the temps;
+    temps     subexpressions hoisted out of the value, in the order Python
+              evaluates them;
+    value     the shape's tree with the temps put in: what the forward pass
+              prints (the user's expression, never SymPy's rewrite of it);
     partials  d value / d placeholder i, in terms of the placeholders, the
               temps and RESULT (the statement's own value), for every i.
     """
 
-    temps: tuple[tuple[sp.Symbol, sp.Expr], ...]
-    value: sp.Expr
+    temps: tuple[Temp, ...]
+    value: tuple
     partials: tuple[sp.Expr, ...]
 
     @cached_property
@@ -103,7 +115,7 @@ class Rule:
         """Per partial: which operands it reads, and whether it reads the
         statement's own value or temps (so the statement must run first)."""
         from .mathlib import placeholder
-        temps = {symbol for symbol, _ in self.temps}
+        temps = {temp.symbol for temp in self.temps}
         out = []
         for partial in self.partials:
             free = partial.free_symbols
@@ -126,14 +138,6 @@ class Rule:
                 continue  # a constant partial costs nothing to print again
             found = tuple((j, sign) for j, q in enumerate(self.partials[:i]) for sign in (1, -1)
                           if normal[j] is not None and sp.factor_terms(sign * q) == p)
-            if found:
-                out[i] = found
-        return out
-        for i, p in enumerate(self.partials):
-            if p.is_Number:
-                continue  # a constant partial costs nothing to print again
-            found = tuple((j, sign) for j, q in enumerate(self.partials[:i]) for sign in (1, -1)
-                          if not q.is_Number and sp.expand(p - sign * q) == 0)
             if found:
                 out[i] = found
         return out
@@ -165,8 +169,8 @@ class Assign:
     def partial(self, index: int) -> sp.Expr:
         """d target / d args[index] over the user's variables; needs a rule."""
         partial = self.rule.partials[index]
-        for symbol, temp in reversed(self.rule.temps):  # temps may use earlier temps
-            partial = partial.xreplace({symbol: temp})
+        for temp in reversed(self.rule.temps):  # temps may use earlier temps
+            partial = partial.xreplace({temp.symbol: temp.expr})
         return partial.xreplace({**self._mapping(), RESULT: self.target.symbol})
 
     def _mapping(self) -> dict:

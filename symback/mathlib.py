@@ -13,8 +13,14 @@ table of supported functions; parse, derive and emit all read it.
            | ('call', name, tree, ...)    name in FUNCTIONS
            | ('if', cond, tree, tree)     a if cond else b: a Piecewise, so the
                                           printed code evaluates one side only
+           | ('temp', j)                  a subexpression hoisted out by derive
     cond ::= ('cmp', op, tree, tree)      op in < <= > >= == !=
-           | ('and' | 'or', cond, cond) | ('not', cond)
+           | ('chain', ops, tree, tree, tree, ...)   a < b <= c, as written
+           | ('and' | 'or', cond, cond, ...) | ('not', cond)
+           | ('bool', True | False)
+
+A tree is the user's expression as written (emit prints it back as Python,
+operation for operation); its SymPy form is only for derivatives.
 
 Python semantics that SymPy does not share get a SymPy function of their
 own, so that printing gives back exactly the Python operation:
@@ -24,6 +30,9 @@ own, so that printing gives back exactly the Python operation:
     max(a,b) Max        Python returns a on a tie; the subgradient goes to a
     min(a,b) Min        likewise: on a tie all of it goes to the first argument
     abs(a)   Abs        d/da = sign(a), which is 0 at a == 0
+    a ** b   PyPow      when b is not a number: d/da = b*a**(b - 1), but 0
+                        where b == 0 (SymPy's b*a**b/a divides by a = 0);
+                        d/db = a**b*log(a), but 0 where a == 0
 """
 
 from __future__ import annotations
@@ -124,6 +133,34 @@ class Hypot(_PythonFunction):
         return self.args[argindex - 1] / self
 
 
+class PyPow(_PythonFunction):
+    """a ** b with an exponent that is not a number (x**k, 2.0**x).
+
+    SymPy's own Pow differentiates x**k into k*x**k/x, which divides by zero
+    at x = 0 where the slope is finite (k*x**(k - 1)); and 0.0**y into
+    0**y*log(0). These partials are written so that they exist wherever the
+    derivative does.
+    """
+
+    python = staticmethod(lambda a, b: a ** b)
+
+    def _eval_is_real(self):
+        return None  # (-8.0) ** (1/3) is complex in Python
+
+    def fdiff(self, argindex=1):
+        a, b = self.args
+        if argindex == 1:
+            return sp.Piecewise((sp.S.Zero, sp.Eq(b, 0)), (b * power(a, b - 1), True))
+        return sp.Piecewise((sp.S.Zero, sp.Eq(a, 0)), (self * sp.log(a), True))
+
+
+def power(a: sp.Expr, b: sp.Expr) -> sp.Expr:
+    """a ** b: SymPy's Pow for a numeric exponent, else PyPow (see there)."""
+    if b.is_Number:
+        return a ** b
+    return PyPow(a, b)
+
+
 def _fold(fn: Callable) -> Callable:
     """max(a, b, c) is max(max(a, b), c): the same first-on-tie rule."""
     def build(*args):
@@ -148,11 +185,14 @@ FUNCTIONS: dict[str, tuple[int, int | None, Callable]] = {
     "asinh": (1, 1, sp.asinh), "acosh": (1, 1, sp.acosh), "atanh": (1, 1, sp.atanh),
     "exp": (1, 1, sp.exp), "expm1": (1, 1, expm1),
     "log": (1, 2, _log), "log1p": (1, 1, log1p), "log2": (1, 1, log2), "log10": (1, 1, log10),
-    "sqrt": (1, 1, sp.sqrt), "pow": (2, 2, sp.Pow), "hypot": (2, 2, Hypot),
+    "sqrt": (1, 1, sp.sqrt), "pow": (2, 2, power), "hypot": (2, 2, Hypot),
     "fabs": (1, 1, sp.Abs), "erf": (1, 1, sp.erf), "erfc": (1, 1, sp.erfc),
     "abs": (1, 1, sp.Abs), "min": (2, None, _fold(Min)), "max": (2, None, _fold(Max)),
     "float": (1, 1, lambda x: x),
 }
+
+# Called by their own name in Python (the rest are math.<name>).
+BUILTINS = frozenset({"abs", "min", "max", "float"})
 
 # The math functions above, and the builtins, by the object a name resolves to.
 MATH_OBJECTS = {id(getattr(math, name)): name for name in FUNCTIONS if hasattr(math, name)}
@@ -166,7 +206,7 @@ _BINARY = {
     "-": lambda a, b: a - b,
     "*": lambda a, b: a * b,
     "/": lambda a, b: a / b,
-    "**": lambda a, b: a ** b,
+    "**": power,
     "//": FloorDiv,
     "%": Mod,
 }
@@ -278,6 +318,61 @@ def to_sympy(tree: tuple, symbols: list[sp.Symbol]) -> sp.Expr:
             return sp.Piecewise((then, cond), (orelse, True), evaluate=False)
     if kind == "cmp":
         return _COMPARE[tree[1]](to_sympy(tree[2], symbols), to_sympy(tree[3], symbols))
+    if kind == "chain":
+        parts = [to_sympy(part, symbols) for part in tree[2:]]
+        return sp.And(*(_COMPARE[op](a, b) for op, a, b in zip(tree[1], parts, parts[1:])))
+    if kind == "bool":
+        return sp.true if tree[1] else sp.false
+    if kind == "temp":
+        return temp_symbol(tree[1])
     if kind in _BOOLEAN:
         return _BOOLEAN[kind](*(to_sympy(part, symbols) for part in tree[1:]))
     raise AssertionError(f"unknown shape node {kind!r}")
+
+
+def temp_symbol(j: int) -> sp.Symbol:
+    """The symbol standing for hoisted subexpression j of a statement."""
+    return sp.Symbol(f"__t{j}", real=True)
+
+
+LEAVES = frozenset({"arg", "num", "const", "bool", "temp"})
+CONDITIONS = frozenset({"cmp", "chain", "and", "or", "not", "bool"})
+
+# Operations on floats that never raise; everything else may (ZeroDivisionError,
+# OverflowError, ValueError: math domain error), so it must run where f runs it.
+_SAFE_BINARY = frozenset({"+", "-", "*"})
+_SAFE_CALLS = frozenset({"abs", "min", "max", "float", "fabs"})
+
+
+def can_raise(tree: tuple) -> bool:
+    """Whether evaluating `tree` on floats may raise an exception."""
+    kind = tree[0]
+    if kind in LEAVES:
+        return False
+    if kind == "bin" and tree[1] not in _SAFE_BINARY:
+        return True
+    if kind == "call" and tree[1] not in _SAFE_CALLS:
+        return True
+    return any(can_raise(child) for child in children(tree))
+
+
+def children(tree: tuple) -> tuple:
+    """The subtrees of a node, in the order Python evaluates them."""
+    kind = tree[0]
+    if kind in LEAVES:
+        return ()
+    if kind in ("bin", "call", "cmp", "chain"):
+        return tree[2:]
+    return tree[1:]  # neg, pos, not, and, or, if (test first, then the sides)
+
+
+def unguarded(tree: tuple) -> int:
+    """How many of a node's children Python always evaluates when it
+    evaluates the node: the rest depend on a test (the sides of `a if c else
+    b`, the right of `and`/`or`, the third and later terms of `a < b < c`)."""
+    kind = tree[0]
+    if kind in ("and", "or", "if"):
+        return 1
+    if kind == "chain":
+        return 2
+    return len(children(tree))

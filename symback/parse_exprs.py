@@ -46,6 +46,14 @@ def _arity(tree: tuple) -> int:
     return max((_arity(child) for child in tree[1:] if isinstance(child, tuple)), default=0)
 
 
+def _is_literal(node: ast.expr) -> bool:
+    """A number written in the source, possibly negated."""
+    while isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
+        node = node.operand
+    return isinstance(node, ast.Constant) and isinstance(node.value, (int, float)) \
+        and not isinstance(node.value, bool)
+
+
 class Expressions:
     """Expression lowering for parse._Lower (which holds env, namer, body, ...)."""
 
@@ -78,7 +86,9 @@ class Expressions:
                 what = "matrix multiplication (@)" if isinstance(node.op, ast.MatMult) else \
                     f"the operator {type(node.op).__name__}"
                 self.fail(UnsupportedSyntax, node, f"{what} is not supported", "use + - * / ** // %")
-            left = self.expr(node.left, args, exponent)
+            # a number raised to a power stays literal too: 2.0 ** x differentiates to r*log(2)
+            base_literal = op == "**" and _is_literal(node.left)
+            left = self.expr(node.left, args, exponent or base_literal)
             right = self.expr(node.right, args, exponent or op == "**")
             return ("bin", op, left, right)
         if isinstance(node, ast.UnaryOp):
@@ -105,8 +115,6 @@ class Expressions:
 
     _COMPARE = {ast.Lt: "<", ast.LtE: "<=", ast.Gt: ">", ast.GtE: ">=", ast.Eq: "==", ast.NotEq: "!="}
 
-    _COMPARE = {ast.Lt: "<", ast.LtE: "<=", ast.Gt: ">", ast.GtE: ">=", ast.Eq: "==", ast.NotEq: "!="}
-
     def condition(self, node: ast.expr, args: list[ir.Operand]) -> _Tree:
         """The test of `a if test else b`: comparisons joined by and/or/not."""
         if isinstance(node, ast.BoolOp):
@@ -115,14 +123,17 @@ class Expressions:
         if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not):
             return ("not", self.condition(node.operand, args))
         if isinstance(node, ast.Compare):
-            trees = [self.expr(part, args, False) for part in (node.left, *node.comparators)]
-            tests = []
-            for op, left, right in zip(node.ops, trees, trees[1:]):  # a < b < c is a < b and b < c
+            for op in node.ops:
                 if type(op) not in self._COMPARE:
                     self.fail(UnsupportedSyntax, node, f"the comparison {type(op).__name__} is not supported",
                               "compare numbers with < <= > >= == !=")
-                tests.append(("cmp", self._COMPARE[type(op)], left, right))
-            return tests[0] if len(tests) == 1 else ("and", *tests)
+            trees = [self.expr(part, args, False) for part in (node.left, *node.comparators)]
+            ops = tuple(self._COMPARE[type(op)] for op in node.ops)
+            if len(ops) == 1:
+                return ("cmp", ops[0], *trees)
+            return ("chain", ops, *trees)  # a < b < c, printed as written: b evaluated once
+        if isinstance(node, ast.Constant) and isinstance(node.value, bool):
+            return ("bool", node.value)  # while True:
         self.fail(UnsupportedSyntax, node, "this condition is not a comparison",
                   "write a comparison, e.g. x > 0 (the truth value of a number is not supported)")
 
@@ -130,6 +141,7 @@ class Expressions:
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             self.fail(UnsupportedSyntax, node, f"the constant {value!r:.40} ({type(value).__name__}) "
                       "is not supported", "use int or float numbers")
+        value = int(value) if isinstance(value, int) else float(value)  # np.float64(2.0) is 2.0
         if isinstance(value, int) or exponent:
             return ("num", value)
         return self.operand(ir.Const(value), args)

@@ -22,9 +22,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-import sympy as sp
-
-from . import ir
+from . import ir, mathlib
 
 
 def reverse(function: ir.Function, wrt: tuple[ir.Value, ...], with_value: bool) -> ir.Gradient:
@@ -313,7 +311,7 @@ def _recompute(stmt: ir.Loop, tape: tuple) -> tuple[tuple, tuple]:
         if isinstance(inner, ir.Item):  # x = xs[i]: read the list again
             cheap, reads = True, (inner.seq, inner.index)
         else:
-            cheap, reads = _cheap(inner.rule), inner.args
+            cheap, reads = _cheap(inner.shape.tree), inner.args
         if cheap and all(arg in available or arg not in made or arg in redoable
                          for arg in reads if isinstance(arg, ir.Value)):
             redoable[inner.target] = (inner, reads)
@@ -342,21 +340,25 @@ def _recompute(stmt: ir.Loop, tape: tuple) -> tuple[tuple, tuple]:
 _EXTRA_REDONE = 2  # statements the sweep may redo only to recompute a wanted value
 
 
-_ARITHMETIC = (sp.Add, sp.Mul, sp.Abs, sp.Symbol, sp.Number,
-               sp.core.relational.Relational, sp.And, sp.Or, sp.Not)  # a branch's condition too
-
-
-def _cheap(rule: ir.Rule) -> bool:
-    """A few additions, multiplications, abs or comparisons: cheaper to redo than to store."""
-    exprs = [rule.value] + [expr for _, expr in rule.temps]
-    for expr in exprs:
-        for node in sp.preorder_traversal(expr):
-            if isinstance(node, sp.Pow):
-                if not (node.exp.is_Integer and 1 < node.exp <= 3):
-                    return False
-            elif not isinstance(node, _ARITHMETIC):
+def _cheap(tree: tuple) -> bool:
+    """A few additions, multiplications, abs, small integer powers or
+    comparisons: cheaper to redo than to store."""
+    operations = 0
+    todo = [tree]
+    while todo:
+        node = todo.pop()
+        kind = node[0]
+        if kind in mathlib.LEAVES:
+            continue
+        if kind == "bin" and node[1] == "**":
+            if not (node[3][0] == "num" and node[3][1] in (2, 3)):
                 return False
-    return sum(sp.count_ops(expr) for expr in exprs) <= _CHEAP_OPS
+        elif not (kind in ("neg", "pos", "cmp", "chain", "and", "or", "not")
+                  or (kind == "bin" and node[1] in ("+", "-", "*")) or (kind == "call" and node[1] == "abs")):
+            return False
+        operations += 1
+        todo += mathlib.children(node)
+    return operations <= _CHEAP_OPS
 
 
 _CHEAP_OPS = 6
@@ -428,13 +430,23 @@ def _forward(function: ir.Function, backward: list, with_value: bool):
     return kept, unused
 
 
+def _may_raise(stmt) -> bool:
+    """Whether a statement may raise where f runs it (a division, a math
+    function's domain, an index): such a statement always runs, so that the
+    gradient fails where f fails, even if nothing reads its value."""
+    if isinstance(stmt, ir.Assign):
+        return mathlib.can_raise(stmt.shape.tree)
+    return isinstance(stmt, ir.Item)
+
+
 def _prune(stmts, read: set[ir.Value], run: set[ir.Value]) -> tuple[ir.Stmt, ...]:
     kept = []
     for stmt in reversed(stmts):
         if isinstance(stmt, ir.Loop):
             # a loop runs whole if anything about it is needed: its body feeds itself
             if any(carry.head in read for carry in stmt.carried) or any(
-                    item.target in read or item.target in run for item in ir.walk(stmt.body)):
+                    item.target in read or item.target in run or _may_raise(item) for item in ir.walk(stmt.body)) \
+                    or (stmt.cond is not None and _may_raise(stmt.cond)):
                 kept.append(stmt)
                 for item in ir.walk((stmt,)):
                     read.add(item.target)
@@ -448,7 +460,7 @@ def _prune(stmts, read: set[ir.Value], run: set[ir.Value]) -> tuple[ir.Stmt, ...
             if merges or then or orelse or stmt.cond in read:
                 kept.append(ir.If(stmt.cond, then, orelse, merges, stmt.loc))
                 read.add(stmt.cond)
-        elif stmt.target in read or stmt.target in run:
+        elif stmt.target in read or stmt.target in run or _may_raise(stmt):
             kept.append(stmt)
             read.update(arg for arg in ir.reads(stmt) if isinstance(arg, ir.Value))
     kept.reverse()

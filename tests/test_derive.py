@@ -35,10 +35,10 @@ def test_tanh_and_sqrt_reuse_the_value():
 
 def test_shared_costly_subexpressions_become_temps():
     r = rule(("bin", "*", ("call", "sin", X), ("call", "cos", X)))
-    names = [str(symbol) for symbol, _ in r.temps]
-    exprs = [temp for _, temp in r.temps]
-    assert set(exprs) == {sp.sin(x), sp.cos(x)}
-    assert r.value.free_symbols == {sp.Symbol(n, real=True) for n in names}
+    assert [temp.expr for temp in r.temps] == [sp.sin(x), sp.cos(x)]  # in the order Python evaluates them
+    # the value is the user's product, of the temps
+    assert r.value == ("bin", "*", ("temp", 0), ("temp", 1))
+    assert [temp.tree for temp in r.temps] == [("call", "sin", X), ("call", "cos", X)]
     assert not r.partials[0].has(sp.sin, sp.cos)
 
 
@@ -47,8 +47,8 @@ def test_no_rewrite_that_would_add_a_division():
     r = rule(("bin", "*", Y, ("call", "sin", X)))
     partial_y = r.partials[1]
     assert not partial_y.has(R)
-    (temp, expr), = [(s, e) for s, e in r.temps if e == sp.sin(x)]
-    assert partial_y == temp
+    temp, = [t for t in r.temps if t.expr == sp.sin(x)]
+    assert partial_y == temp.symbol
 
 
 def test_python_floor_division_and_modulo():

@@ -156,7 +156,7 @@ def test_forward_without_value_computes_only_what_the_sweep_reads():
     # dt/ds and ds/dx need t, x, y; the final product itself is never computed
     assert "out =" not in source
     vsource = value_and_grad(tail).source
-    assert "out = t*t" in vsource
+    assert "out = t * t" in vsource  # the user's own expression
 
 
 def test_printer_parenthesizes_python_operators_and_divisions():

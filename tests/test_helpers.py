@@ -108,9 +108,9 @@ def test_gradient_through_helpers(fn, args):
 def test_inlined_helper_reads_like_the_source():
     source = grad(two_layers).source
     # `a1 = dense(...)` names the helper's result a1, with no extra copy
-    assert "a1 = 1/(1 + math.exp(-z))" in source
-    assert "a2 = 1/(1 + math.exp(-z_1))" in source
-    assert "z_1 = w2*a1 + b2" in source
+    assert "a1 = 1 / (1 + math.exp(-z))" in source
+    assert "a2 = 1 / (1 + math.exp(-z_1))" in source
+    assert "z_1 = w2 * a1 + b2" in source
     assert "math.exp" not in source.split("_bar", 1)[1]  # sigmoid' is a*(1 - a) in the sweep
 
 

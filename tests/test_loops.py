@@ -123,7 +123,7 @@ def test_a_runtime_bounded_loop_stays_a_loop():
     loops = [node for node in ast.walk(tree) if isinstance(node, ast.For)]
     assert len(loops) == 2, source                # the forward loop and the reversed one
     assert "reversed(range(n))" in source
-    assert source.count("p_1*x") == 1             # the body is written once, not unrolled
+    assert source.count("p_1 * x") == 1           # the body is written once, not unrolled
 
 
 def test_the_tape_records_only_what_the_sweep_reads():
@@ -139,9 +139,9 @@ def test_cheap_values_are_recomputed_in_the_sweep_not_taped():
     # a and |v| are a few operations on v: the sweep redoes them from v alone
     assert "_tape_1.append(v_1)" in forward, source
     assert "v_1 = _tape_1.pop()" in sweep, source
-    assert sweep.count("abs(v_1)") == 1 and "a = -9.81 - drag*v_1*" in sweep, source
+    assert sweep.count("abs(v_1)") == 1 and "a = -9.81 - drag * v_1 *" in sweep, source
     # v is pushed before its update, so the update overwrites it in place
-    assert "v_1 = v_1 + a*dt" in forward, source
+    assert "v_1 = v_1 + a * dt" in forward, source
 
 
 def test_the_returned_sum_needs_no_adjoint_variable():
