@@ -210,10 +210,14 @@ class _Lower(Expressions, ControlFlow):
         name = self.target_name(target)
         value = ir.Value(name, self.new_ident(name))
         last = self.body[-1] if self.body else None
-        if (tree == ("arg", 0) and isinstance(last, (ir.Assign, ir.Item)) and args[0] in self.helper_results
-                and last.target == args[0]):
+        made = args[0] if tree == ("arg", 0) and args[0] in self.helper_results else None
+        if isinstance(last, (ir.Assign, ir.Item)) and made is not None and last.target == made:
             # `a = helper(...)`, `x = xs[i]`: name the new value `a` rather than copying it
             self.body[-1] = dataclasses.replace(last, target=value)
+        elif isinstance(last, ir.If) and made is not None and made in [m.target for m in last.merges]:
+            # `a = b if c else d`, or a helper returning from a branch: the merge is `a`
+            merges = tuple(dataclasses.replace(m, target=value) if m.target == made else m for m in last.merges)
+            self.body[-1] = dataclasses.replace(last, merges=merges)
         else:
             self.body.append(ir.Assign(value, self.shape(tree, where), tuple(args), self.src.loc(where)))
         self.env[name] = value
@@ -259,12 +263,17 @@ class _Lower(Expressions, ControlFlow):
 
     def result_operand(self, node: ast.expr) -> ir.Operand:
         """A returned expression as an operand: a new value unless it is one already."""
+        return self.operand_of(node, self.result_value)
+
+    def operand_of(self, node: ast.expr, new_value) -> ir.Operand:
+        """An expression as an operand: itself if it is a value or a number
+        (`return z`), else a new value from new_value() that computes it."""
         tree, args = self.expression(node)
         if tree == ("arg", 0):
-            return args[0]  # `return z`: the result is z itself
+            return args[0]
         if tree[0] == "num":
             return ir.Const(tree[1])
-        value = self.result_value()
+        value = new_value()
         self.body.append(ir.Assign(value, self.shape(tree, node), tuple(args), self.src.loc(node)))
         return value
 

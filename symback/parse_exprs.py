@@ -106,8 +106,7 @@ class Expressions:
         if isinstance(node, ast.Subscript):
             return self.operand(self.element(node), args)
         if isinstance(node, ast.IfExp):
-            return ("if", self.condition(node.test, args),
-                    self.expr(node.body, args, exponent), self.expr(node.orelse, args, exponent))
+            return self.operand(self.conditional(node), args)
         if isinstance(node, (ast.Compare, ast.BoolOp)):
             self.fail(UnsupportedSyntax, node, "a comparison used as a number is not supported",
                       "use comparisons as conditions, e.g. a if x > 0 else b")
@@ -118,6 +117,8 @@ class Expressions:
     def condition(self, node: ast.expr, args: list[ir.Operand]) -> _Tree:
         """The test of `a if test else b`: comparisons joined by and/or/not."""
         if isinstance(node, ast.BoolOp):
+            if any(self.needs_statements(value) for value in node.values[1:]):
+                return self.operand(self.guarded(node), args)
             kind = "and" if isinstance(node.op, ast.And) else "or"
             return (kind, *(self.condition(value, args) for value in node.values))
         if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not):
@@ -136,6 +137,23 @@ class Expressions:
             return ("bool", node.value)  # while True:
         self.fail(UnsupportedSyntax, node, "this condition is not a comparison",
                   "write a comparison, e.g. x > 0 (the truth value of a number is not supported)")
+
+    def needs_statements(self, node: ast.expr) -> bool:
+        """Whether lowering `node` adds statements before the one it is in: a
+        call to a Python function (inlined), an element xs[i], a conditional
+        expression (a branch). Where Python may skip `node` (the right of
+        `and`), those statements must go in a branch of their own."""
+        for sub in ast.walk(node):
+            if isinstance(sub, (ast.IfExp, ast.Subscript)):
+                return True
+            if isinstance(sub, ast.Call):
+                try:
+                    obj = self.callee(sub)
+                except SymbackError:
+                    continue  # refused with its own message when it is lowered
+                if obj is sum or inspect.isfunction(obj):
+                    return True
+        return False
 
     def number(self, node: ast.AST, value: object, args: list[ir.Operand], exponent: bool) -> _Tree:
         if isinstance(value, bool) or not isinstance(value, (int, float)):

@@ -50,12 +50,57 @@ class ControlFlow:
             self.statement(stmt)
         return None
 
+    def test_value(self, node: ast.expr) -> ir.Value:
+        """A condition as a boolean value, `_cond_1 = x > 0`, computed as written."""
+        args: list[ir.Operand] = []
+        tree = self.condition(node, args)
+        if tree == ("arg", 0) and isinstance(args[0], ir.Value):
+            return args[0]  # a boolean value already (an `and` whose right side needed statements)
+        cond = ir.Value("_cond", self.namer.fresh("_cond_", first=1))
+        self.body.append(ir.Assign(cond, self.shape(tree, node), tuple(args), self.src.loc(node)))
+        return cond
+
+    def conditional(self, node: ast.IfExp) -> ir.Value:
+        """`a if c else b`: a branch whose sides each compute their expression,
+        merged into one value. Only the side taken runs, as in Python, helper
+        calls and all; and the partials need no SymPy Piecewise."""
+        cond = self.test_value(node.test)
+        before, outer = dict(self.env), self.body
+        sides = []
+        for side in (node.body, node.orelse):
+            self.env, self.body = dict(before), []
+            sides.append((self.operand_of(side, lambda: ir.Value("_v", self.namer.fresh("_v", first=1))),
+                          tuple(self.body)))
+        self.env, self.body = before, outer
+        (then, then_block), (orelse, else_block) = sides
+        value = ir.Value("_v", self.namer.fresh("_v", first=1))
+        self.body.append(ir.If(cond, then_block, else_block, (ir.Merge(value, then, orelse),), self.src.loc(node)))
+        self.helper_results.add(value)  # `y = a if c else b` names the merge y
+        return value
+
+    def guarded(self, node: ast.BoolOp) -> ir.Value:
+        """`a and b` where b needs statements of its own (a helper call, xs[i]):
+        Python evaluates b only if a is true (for `or`, false), so b's
+        statements go in a branch on a, and the two tests merge."""
+        first = self.test_value(node.values[0])
+        rest = node.values[1:]
+        right = rest[0] if len(rest) == 1 else ast.copy_location(ast.BoolOp(node.op, rest), rest[0])
+        before, outer = dict(self.env), self.body
+        self.body = []
+        second = self.test_value(right)
+        block = tuple(self.body)
+        self.env, self.body = before, outer
+        value = ir.Value("_cond", self.namer.fresh("_cond_", first=1))
+        if isinstance(node.op, ast.And):
+            branch = ir.If(first, block, (), (ir.Merge(value, second, first),), self.src.loc(node))
+        else:
+            branch = ir.If(first, (), block, (ir.Merge(value, first, second),), self.src.loc(node))
+        self.body.append(branch)
+        return value
+
     def if_statement(self, node: ast.If, rest: list[ast.stmt] | None) -> ir.Operand | None:
         """if/elif/else: a condition value, two blocks, and merges of what they assign."""
-        cond_args: list[ir.Operand] = []
-        tree = self.condition(node.test, cond_args)
-        cond = ir.Value("_cond", self.namer.fresh("_cond_", first=1))
-        self.body.append(ir.Assign(cond, self.shape(tree, node.test), tuple(cond_args), self.src.loc(node.test)))
+        cond = self.test_value(node.test)
         before, outer = dict(self.env), self.body
         results, envs, blocks = [], [], []
         for branch in (node.body, node.orelse):
@@ -191,9 +236,17 @@ class ControlFlow:
 
     def stmt_While(self, node: ast.While) -> None:
         """while cond: a Loop that tests cond on the carried values before each
-        iteration; the forward pass counts iterations, the reverse runs as many."""
+        iteration; the forward pass counts iterations, the reverse runs as many.
+        A test that needs statements of its own (a helper call) becomes
+        `while True: if not cond: break`, so they run before every test."""
         if node.orelse:
             self.fail(UnsupportedSyntax, node, "while ... else is not supported", "move the else part after the loop")
+        if self.needs_statements(node.test):
+            test = node.test
+            stop = ast.copy_location(ast.If(ast.copy_location(ast.UnaryOp(ast.Not(), test), test),
+                                            [ast.copy_location(ast.Break(), test)], []), test)
+            node = ast.copy_location(ast.While(ast.copy_location(ast.Constant(True), test),
+                                               [stop, *node.body], []), node)
         self.loop(node, None, ())
 
     def loop(self, node: ast.For | ast.While, index_name: str | None, bounds: tuple,
@@ -220,6 +273,7 @@ class ControlFlow:
         if isinstance(node, ast.While):  # tested on the carried values, before every iteration
             cond_args: list[ir.Operand] = []
             tree = self.condition(node.test, cond_args)
+            assert not self.body, "a while test that needs statements is rewritten by stmt_While"
             cond = ir.Assign(ir.Value("_cond", self.namer.fresh("_cond_", first=1)),
                              self.shape(tree, node.test), tuple(cond_args), self.src.loc(node.test))
         in_loop, self.in_loop = getattr(self, "in_loop", False), True
