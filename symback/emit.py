@@ -224,8 +224,10 @@ def _push_at(loop: ir.Loop, tape: tuple) -> int:
     for k, stmt in enumerate(loop.body):
         for item in ir.walk((stmt,)):
             made_at[item.target] = k
-        if isinstance(stmt, ir.Loop):
-            made_at.update((carry.head, k) for carry in stmt.carried)
+        for inner in ir.loops((stmt,)):
+            made_at.update((carry.head, k) for carry in inner.carried)
+            if inner.count is not None:
+                made_at[inner.count] = k
     own = {carry.head for carry in loop.carried} | {loop.index}
     return max((made_at[item if isinstance(item, ir.Value) else item[0]] + 1 for item in tape
                 if (item if isinstance(item, ir.Value) else item[0]) not in own), default=0)
@@ -373,16 +375,6 @@ def _call_end(text: str, start: int) -> int:
     return 0
 
 
-def _loops(stmts):
-    for stmt in stmts:
-        if isinstance(stmt, ir.Loop):
-            yield stmt
-            yield from _loops(stmt.body)
-        elif isinstance(stmt, ir.If):
-            yield from _loops(stmt.then)
-            yield from _loops(stmt.orelse)
-
-
 class _Emitter:
     def __init__(self, gradient: ir.Gradient, name: str | None):
         self.g = gradient
@@ -390,7 +382,8 @@ class _Emitter:
         self.fn = fn
         prefix = "value_and_grad" if gradient.with_value else "grad"
         self.name = name or f"{prefix}_{fn.name}"
-        idents = {p.value.ident for p in fn.params} | {item.target.ident for item in ir.walk(fn.body)}
+        idents = {p.value.ident for p in fn.params} | {item.target.ident for item in ir.walk(fn.body)} | \
+            {loop.count.ident for loop in ir.loops(fn.body) if loop.count is not None}
         self.namer = Namer(fn.reserved | idents | {self.name})
         # `math` in the output is the module, unless the source uses it as a variable.
         self.math = "math" if "math" not in idents else self.namer.fresh("math")
@@ -398,17 +391,17 @@ class _Emitter:
         self.bars: dict[ir.Value, str] = {}
         self.temps: dict[ir.Value, dict[str, str]] = {}  # statement -> its temps' names
         self.tapes: dict[int, tuple[str, tuple]] = {}  # id(loop) -> (tape name, what it holds)
-        self.counters: dict[int, str] = {}  # id(while loop) -> its iteration counter
+        self.counted: set[ir.Value] = set()  # iteration counts the sweep reads
         self.in_place: dict[ir.Value, str] = {}  # loop updates written straight into their head
         self.used = {source for item in ir.walk(fn.body) for source in ir.reads(item)} | {fn.result} | \
-            {bound for loop in _loops(fn.body) for bound in loop.bounds}
+            {bound for loop in ir.loops(fn.body) for bound in loop.bounds}
         self.alias = _merge_aliases(gradient)
         self.builtins = {f"b_{name}": name for name in mathlib.BUILTINS}
         for adj in ir.walk_adjoints(gradient.backward):
             if isinstance(adj, ir.BackLoop) and adj.tape:
                 self.tapes[id(adj.loop)] = (self.namer.fresh("_tape_", first=1), adj.tape)
-            if isinstance(adj, ir.BackLoop) and (adj.loop.cond is not None or adj.loop.exit is not None):
-                self.counters[id(adj.loop)] = self.namer.fresh("_count_", first=1)
+            if isinstance(adj, ir.BackLoop) and adj.loop.count is not None:
+                self.counted.add(adj.loop.count)
 
     def parts(self) -> tuple[list[str], str]:
         body = self.body()
@@ -509,12 +502,13 @@ class _Emitter:
         inner = indent + "    "
         lines = [f"{indent}{carry.head.ident} = {self.operand(carry.init)}" for carry in loop.carried]
         tape = self.tapes.get(id(loop))
-        counter = self.counters.get(id(loop))
+        counter = loop.count.ident if loop.count in self.counted else None
         if tape:  # a taped value made in a branch is pushed on every iteration, taken or not
             top = {stmt.target for stmt in loop.body if not isinstance(stmt, (ir.If, ir.Loop))} | \
                 {carry.head for carry in loop.carried} | {loop.index} | \
                 {m.target for stmt in loop.body if isinstance(stmt, ir.If) for m in stmt.merges} | \
-                {carry.head for stmt in loop.body if isinstance(stmt, ir.Loop) for carry in stmt.carried}
+                {carry.head for stmt in loop.body if isinstance(stmt, ir.Loop) for carry in stmt.carried} | \
+                {stmt.count for stmt in loop.body if isinstance(stmt, ir.Loop)}
             lines += [f"{indent}{self.operand(item)} = None" for item in tape[1]
                       if isinstance(item, ir.Value) and item not in top]
             lines += [f"{indent}{self.temps_of_branch(item)} = None" for item in tape[1]
@@ -573,11 +567,11 @@ class _Emitter:
                 for update, head in adj.aliases:
                     self.bars[update] = self.bar(head)
                 inner = indent + "    "
-                if adj.loop.cond is None and adj.loop.exit is None:
+                if adj.loop.count is None:
                     bounds = ", ".join(self.operand(b) for b in adj.loop.bounds)
                     lines.append(f"{indent}for {adj.loop.index.ident} in reversed(range({bounds})):")
                 else:  # as many iterations as the forward loop ran (while, or left by break)
-                    lines.append(f"{indent}for _ in range({self.counters[id(adj.loop)]}):")
+                    lines.append(f"{indent}for {self.namer.fresh('_k')} in range({adj.loop.count.ident}):")
                 tape = self.tapes.get(id(adj.loop))
                 if tape:
                     lines.append(f"{inner}{', '.join(self.tape_items(tape[1]))} = {tape[0]}.pop()")

@@ -275,6 +275,7 @@ class Loop:
     loc: Loc
     cond: Assign | None = None
     exit: Operand | None = None   # true at the end of an iteration that hit `break`
+    count: Value | None = None    # iterations run, where the range does not say (while, break)
 
 
 Stmt = Assign | Item | Length | If | Loop
@@ -294,6 +295,17 @@ def walk(stmts: tuple[Stmt, ...]):
             yield from walk(stmt.body)
         else:
             yield stmt
+
+
+def loops(stmts: tuple[Stmt, ...]):
+    """Every Loop in `stmts`, nested ones included, outer first."""
+    for stmt in stmts:
+        if isinstance(stmt, Loop):
+            yield stmt
+            yield from loops(stmt.body)
+        elif isinstance(stmt, If):
+            yield from loops(stmt.then)
+            yield from loops(stmt.orelse)
 
 
 def reads(item) -> tuple:
@@ -318,7 +330,8 @@ def format_block(stmts: tuple[Stmt, ...], indent: str = "    ") -> list[str]:
         elif isinstance(stmt, Loop):
             bounds = ", ".join(map(str, stmt.bounds))
             head = f"while {stmt.cond}" if stmt.cond else f"for {stmt.index} in range({bounds})"
-            lines.append(f"{indent}{head}:".ljust(40) + f"  # line {stmt.loc.line}")
+            counted = f", counted in {stmt.count}" if stmt.count else ""
+            lines.append(f"{indent}{head}:".ljust(40) + f"  # line {stmt.loc.line}{counted}")
             lines += [f"{indent}    carry {carry}" for carry in stmt.carried]
             lines += format_block(stmt.body, indent + "    ") or [f"{indent}    pass"]
         else:
@@ -384,6 +397,10 @@ def _verify_block(stmts, visible: set, everywhere: set) -> None:
             for carry in stmt.carried:
                 assert carry.update in inner, f"update {carry.update} of {carry.head} not made in the loop"
             visible.update(carry.head for carry in stmt.carried)
+            if stmt.count is not None:
+                assert stmt.count not in everywhere, f"{stmt.count} defined twice"
+                everywhere.add(stmt.count)
+                visible.add(stmt.count)
             continue
         if isinstance(stmt, If):
             check(stmt.cond, "an if")
@@ -524,8 +541,8 @@ def format_adjoints(stmts, indent: str = "    ") -> list[str]:
     for stmt in stmts:
         if isinstance(stmt, BackLoop):
             bounds = ", ".join(map(str, stmt.loop.bounds))
-            lines.append(f"{indent}for {stmt.loop.index} in reversed(range({bounds})):" if stmt.loop.cond is None
-                         else f"{indent}for each iteration of the while, last first:")
+            lines.append(f"{indent}for {stmt.loop.index} in reversed(range({bounds})):" if stmt.loop.count is None
+                         else f"{indent}for each of the {stmt.loop.count} iterations, last first:")
             lines.append(f"{indent}    pop {', '.join(map(str, stmt.tape))}")
             lines += [f"{indent}    recompute {again}" for again in stmt.recompute]
             lines += format_adjoints(stmt.body, indent + "    ")

@@ -291,7 +291,10 @@ class ControlFlow:
             carries.append(ir.Carry(heads[name], before[name], update))
         body = tuple(self.body)
         self.body, self.env = outer, {**before, **heads}
-        self.body.append(ir.Loop(index, bounds, tuple(carries), body, self.src.loc(node), cond, exit_flag))
+        count = None
+        if cond is not None or exit_flag is not None:  # the sweep runs as many iterations as this counts
+            count = ir.Value("_count", self.namer.fresh("_count_", first=1))
+        self.body.append(ir.Loop(index, bounds, tuple(carries), body, self.src.loc(node), cond, exit_flag, count))
 
     def bound(self, node: ast.expr) -> ir.Operand:
         """An argument of range(), as an operand."""

@@ -274,9 +274,9 @@ def _tape(stmt: ir.Loop, body: list) -> tuple:
         own.append(stmt.index)
     for inner in stmt.body:  # values made directly in this body, not in a nested loop's
         if isinstance(inner, ir.Loop):
-            own += [carry.head for carry in inner.carried]
+            own += [carry.head for carry in inner.carried] + ([inner.count] if inner.count else [])
         elif isinstance(inner, ir.If):
-            own += [item.target for item in ir.walk((inner,))]
+            own += [item.target for item in ir.walk((inner,))] + _counts((inner,))
         else:
             own.append(inner.target)
     read = _reads(body)
@@ -290,6 +290,17 @@ def _tape(stmt: ir.Loop, body: list) -> tuple:
     return tuple(tape)
 
 
+def _counts(stmts) -> list[ir.Value]:
+    """The iteration counts of the loops in `stmts`, in branches too, not in loop bodies."""
+    out = []
+    for stmt in stmts:
+        if isinstance(stmt, ir.If):
+            out += _counts(stmt.then) + _counts(stmt.orelse)
+        elif isinstance(stmt, ir.Loop) and stmt.count is not None:
+            out.append(stmt.count)
+    return out
+
+
 def _recompute(stmt: ir.Loop, tape: tuple) -> tuple[tuple, tuple]:
     """Split what the sweep needs into what the forward loop stores and what the
     sweep recomputes: a statement of the body made of a few arithmetic operations
@@ -301,7 +312,7 @@ def _recompute(stmt: ir.Loop, tape: tuple) -> tuple[tuple, tuple]:
     made |= {carry.head for inner in ir.walk(stmt.body) if isinstance(inner, ir.Loop) for carry in inner.carried}
     updates = {carry.update for carry in stmt.carried}
     available = {item for item in tape if isinstance(item, ir.Value)}
-    if stmt.cond is None and stmt.exit is None and stmt.index is not None:
+    if stmt.count is None and stmt.index is not None:
         available.add(stmt.index)  # the reversed range gives it back
     wanted = {item if isinstance(item, ir.Value) else item[0] for item in tape}
     redoable: dict[ir.Value, tuple] = {}  # target -> (statement, what it reads) for cheap statements
@@ -372,6 +383,8 @@ def _reads(adjoints) -> set[ir.Value]:
             read.add(adj.cond)
         elif isinstance(adj, ir.BackLoop):
             read.update(b for b in adj.loop.bounds if isinstance(b, ir.Value))
+            if adj.loop.count is not None:
+                read.add(adj.loop.count)
             read.update(arg for stmt in adj.recompute for arg in ir.reads(stmt) if isinstance(arg, ir.Value))
         elif isinstance(adj, ir.ItemAccumulate) and isinstance(adj.index, ir.Value):
             read.add(adj.index)
@@ -444,8 +457,9 @@ def _prune(stmts, read: set[ir.Value], run: set[ir.Value]) -> tuple[ir.Stmt, ...
     for stmt in reversed(stmts):
         if isinstance(stmt, ir.Loop):
             # a loop runs whole if anything about it is needed: its body feeds itself
-            if any(carry.head in read for carry in stmt.carried) or any(
+            if any(carry.head in read for carry in stmt.carried) or stmt.count in read or any(
                     item.target in read or item.target in run or _may_raise(item) for item in ir.walk(stmt.body)) \
+                    or any(loop.count in read for loop in ir.loops(stmt.body)) \
                     or (stmt.cond is not None and _may_raise(stmt.cond)):
                 kept.append(stmt)
                 for item in ir.walk((stmt,)):
