@@ -236,13 +236,28 @@ def _push_at(loop: ir.Loop, tape: tuple) -> int:
 def _updates_in_place(loop: ir.Loop, carry: ir.Carry, tape: tuple) -> bool:
     """Whether `h_1 = h_1 + ...` can replace `h_2 = h_1 + ...; ...; h_1 = h_2`:
     the update is made by a top-level statement after the push, nothing after it
-    in the body reads the head's old value, and the sweep does not need the update."""
+    in the body reads the head's old value, and the sweep does not need the update.
+
+    The maker may be an if whose merge is the update (`if c: t = ...`, the
+    other side keeping t): then the side that keeps the head copies nothing,
+    which is also what lets a variable with no value before the loop stay
+    unbound until assigned, as in Python. Inside that if, only the statements
+    making the merged values may read the head (they read it before writing)."""
     if carry.update in tape:
         return False
     body = list(loop.body)
-    makers = [k for k, stmt in enumerate(body) if isinstance(stmt, ir.Assign) and stmt.target == carry.update]
+    makers = [k for k, stmt in enumerate(body) if (isinstance(stmt, ir.Assign) and stmt.target == carry.update)
+              or (isinstance(stmt, ir.If) and carry.update in [m.target for m in stmt.merges])]
     if len(makers) != 1 or any(c.update == carry.head or c.init == carry.update for c in loop.carried):
         return False
+    maker = body[makers[0]]
+    if isinstance(maker, ir.If):
+        merge = next(m for m in maker.merges if m.target == carry.update)
+        sides = {merge.then, merge.orelse}
+        if any(carry.head in ir.reads(item) for item in ir.walk((maker,))
+               if item is not merge and getattr(item, "target", None) not in sides) \
+                or any(loop.count is not None or carry.head in loop.bounds for loop in ir.loops((maker,))):
+            return False
     if carry.head in tape and makers[0] < _push_at(loop, tape):
         return False
     later = body[makers[0] + 1:]
@@ -419,6 +434,8 @@ class _Emitter:
         lines += [f"    {name} = []" for name, _ in self.tapes.values()]
         lines += self.forward_block(self.g.forward, "    ")
         value = self.operand(fn.result)
+        if not self.g.with_value and fn.result in self.g.unbound:  # f returns a variable it may never assign
+            lines.append(f"    {value}  # may raise, as in {fn.name}")
         taped = {item for _, items in self.tapes.values() for item in items}
         if self.g.with_value and fn.result in taped:
             # the sweep restores this iteration by iteration: keep the final value first
@@ -491,16 +508,18 @@ class _Emitter:
             inner = indent + "    "
             then = self.forward_block(stmt.then, inner)
             then += [f"{inner}{self.operand(m.target)} = {self.operand(m.then)}" for m in stmt.merges
-                     if self.operand(m.target) != self.operand(m.then)]  # not if the branch made it so named
+                     if m.then is not ir.UNBOUND  # unbound on this side: as in Python, not assigned
+                     and self.operand(m.target) != self.operand(m.then)]  # not if the branch made it so named
             orelse = self.forward_block(stmt.orelse, inner)
             orelse += [f"{inner}{self.operand(m.target)} = {self.operand(m.orelse)}" for m in stmt.merges
-                       if self.operand(m.target) != self.operand(m.orelse)]
+                       if m.orelse is not ir.UNBOUND and self.operand(m.target) != self.operand(m.orelse)]
             lines += self.branch(stmt.cond, then, orelse, indent)
         return lines
 
     def forward_loop(self, loop: ir.Loop, indent: str) -> list[str]:
         inner = indent + "    "
-        lines = [f"{indent}{carry.head.ident} = {self.operand(carry.init)}" for carry in loop.carried]
+        lines = [f"{indent}{carry.head.ident} = {self.operand(carry.init)}" for carry in loop.carried
+                 if carry.init is not ir.UNBOUND]
         tape = self.tapes.get(id(loop))
         counter = loop.count.ident if loop.count in self.counted else None
         if tape:  # a taped value made in a branch is pushed on every iteration, taken or not
@@ -524,6 +543,13 @@ class _Emitter:
         for carry in loop.carried:
             if _updates_in_place(loop, carry, tape[1] if tape else ()):
                 self.in_place[carry.update] = carry.head.ident
+                if carry.init is ir.UNBOUND and not (tape and carry.head in tape[1]):
+                    continue  # unbound until the body assigns it, as in Python
+            if carry.init is ir.UNBOUND:
+                # No value before the loop, but copied or pushed on every iteration,
+                # assigned or not: None until it is (only code that f itself fails
+                # on, reading it unassigned, can tell the difference).
+                lines.insert(len(lines) - 1, f"{indent}{carry.head.ident} = None")
         push_at = _push_at(loop, tape[1]) if tape else len(loop.body)
         body = self.forward_block(loop.body[:push_at], inner)
         if tape:
@@ -610,7 +636,8 @@ class _Emitter:
         self.temps[stmt.target] = {k: v for k, v in names.items() if k.startswith("t")}
         if stmt.target not in self.g.unused:
             lines.append(f"{self.operand(stmt.target)} = {self.render(_value_template(rule), names)}")
-        elif mathlib.can_raise(rule.value):  # nothing reads it, but f fails here for some inputs: so must we
+        elif mathlib.can_raise(rule.value) or any(arg in self.g.unbound for arg in stmt.args):
+            # nothing reads it, but f fails here for some inputs: so must we
             lines.append(f"{self.render(_value_template(rule), names)}  # may raise, as in {self.fn.name}")
         return lines
 

@@ -59,7 +59,21 @@ class Const:
         return repr(self.value)
 
 
-Operand = Value | Const
+class Unbound:
+    """No value: a variable not assigned on this path (before a loop that
+    assigns it, or on the side of an if that does not). Reading it raises
+    UnboundLocalError in the generated code exactly where it does in f."""
+
+    def __str__(self) -> str:
+        return "<unbound>"
+
+    def __repr__(self) -> str:
+        return "UNBOUND"
+
+
+UNBOUND = Unbound()
+
+Operand = Value | Const | Unbound
 
 
 @dataclass(frozen=True, eq=False)
@@ -248,8 +262,8 @@ class Carry:
     at the end of each iteration; after the loop, head is the last value."""
 
     head: Value
-    init: Operand
-    update: Value   # always a value made in the body (parse adds a copy if needed)
+    init: Operand   # UNBOUND if the variable has no value before the loop
+    update: Value   # made in the body (parse adds a copy if needed), or the loop's index
 
     @property
     def target(self) -> Value:
@@ -567,7 +581,9 @@ class Gradient:
               itself nobody reads;
     wrt       the differentiated parameters, in parameter order;
     zero      those of wrt whose gradient is identically 0;
-    unit      the one of wrt that is itself the result, if any (gradient 1).
+    unit      the one of wrt that is itself the result, if any (gradient 1);
+    unbound   values that may have no value where read (a variable assigned
+              on some paths only): reading one raises, in f and here.
     """
 
     function: Function
@@ -578,6 +594,7 @@ class Gradient:
     zero: frozenset[Value]
     unit: Value | None
     with_value: bool
+    unbound: frozenset[Value] = frozenset()  # values that may be unbound where read: reading them may raise
 
     def __str__(self) -> str:
         lines = [str(self.function), "  reverse:"]

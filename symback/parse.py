@@ -97,6 +97,7 @@ class _Lower(Expressions, ControlFlow):
         doc = ast.get_docstring(self.node, clean=True)
         result = self.returning_block(self.statements())
         body = tuple(self.lengths.values()) + tuple(self.body)  # lists do not change: one len() each, first
+        body = _drop_unread_carries(body, result)
         fn = ir.Function(self.name, self.src.file, self.src.loc().line, params, body,
                          result, doc, self.reserved, frozenset(self.sequences), tuple(self.sources))
         fn.verify()
@@ -116,6 +117,7 @@ class _Lower(Expressions, ControlFlow):
         for kind, group in groups:
             for arg in group:
                 value = ir.Value(arg.arg, self.namer.claim(arg.arg))
+                self.idents.add(value.ident)
                 self.env[arg.arg] = value
                 if arg.arg in listed:
                     self.sequences.add(value)
@@ -225,7 +227,7 @@ class _Lower(Expressions, ControlFlow):
 
     def new_ident(self, name: str) -> str:
         """The SSA name for a new value of variable `name` in this function."""
-        if name in self.env or name in self.idents:
+        if name in self.idents:  # the plain name is some value's already
             ident = self.namer.version(name)
         elif self.caller is None:
             ident = self.namer.claim(name)  # the function's own variable: its own name
@@ -292,6 +294,50 @@ class _Lower(Expressions, ControlFlow):
 
 
     # --- expressions --------------------------------------------------------
+
+
+def _drop_unread_carries(body: tuple, result) -> tuple:
+    """The body without the loop carries whose head nothing reads: a loop
+    carries every variable it assigns (see ControlFlow.loop), most of which
+    are only read inside one iteration, after being assigned."""
+    while True:
+        read = {result} if isinstance(result, ir.Value) else set()
+        for item in ir.walk(body):
+            if isinstance(item, ir.Carry):
+                read.add(item.init)  # the update is made in the body: not a read of the head
+            else:
+                read.update(ir.reads(item))
+        for stmt in ir.loops(body):
+            read.update(stmt.bounds)
+            read.add(stmt.exit)
+        read.update(_conds(body))
+        unread = {carry.head for loop in ir.loops(body) for carry in loop.carried if carry.head not in read}
+        if not unread:
+            return body
+        body = _without_carries(body, unread)
+
+
+def _conds(stmts) -> set:
+    out = set()
+    for stmt in stmts:
+        if isinstance(stmt, ir.If):
+            out |= {stmt.cond} | _conds(stmt.then) | _conds(stmt.orelse)
+        elif isinstance(stmt, ir.Loop):
+            out |= _conds(stmt.body)
+    return out
+
+
+def _without_carries(stmts: tuple, heads: set) -> tuple:
+    out = []
+    for stmt in stmts:
+        if isinstance(stmt, ir.Loop):
+            stmt = dataclasses.replace(stmt, carried=tuple(c for c in stmt.carried if c.head not in heads),
+                                       body=_without_carries(stmt.body, heads))
+        elif isinstance(stmt, ir.If):
+            stmt = dataclasses.replace(stmt, then=_without_carries(stmt.then, heads),
+                                       orelse=_without_carries(stmt.orelse, heads))
+        out.append(stmt)
+    return tuple(out)
 
 
 def _used_as_lists(node: ast.FunctionDef) -> set[str]:

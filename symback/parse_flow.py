@@ -114,10 +114,9 @@ class ControlFlow:
         self.body, self.env = outer, dict(before)
         merges = []
         for name in dict.fromkeys([*envs[0], *envs[1]]):  # in order of first assignment
-            then, orelse = envs[0].get(name), envs[1].get(name)
-            if then is None or orelse is None:
-                self.env.pop(name, None)  # assigned on one path only: unbound after the if
-            elif then == orelse:
+            # assigned on one path only: unbound after the if on the other, as in Python
+            then, orelse = envs[0].get(name, ir.UNBOUND), envs[1].get(name, ir.UNBOUND)
+            if then == orelse:
                 self.env[name] = then
             else:
                 target = ir.Value(name, self.namer.version(name))
@@ -256,19 +255,26 @@ class ControlFlow:
         elements = elements or []
         stored = [sub.id for stmt in node.body for sub in ast.walk(stmt)
                   if isinstance(sub, ast.Name) and isinstance(sub.ctx, ast.Store)]
-        skip = {index_name, *(name for name, _ in elements)}
-        carried = [name for name in dict.fromkeys(stored) if name in self.env and name not in skip]
+        targets = [name for name in (index_name, *(name for name, _ in elements)) if name is not None]
+        # Every variable the body assigns is carried from one iteration to the
+        # next and out of the loop, as Python does, bound before the loop or
+        # not (then its head is UNBOUND until assigned); parse drops the
+        # carries nothing reads (see _drop_unread_carries).
+        carried = [name for name in dict.fromkeys(stored) if name not in targets]
         before, outer = dict(self.env), self.body
-        heads = {name: ir.Value(name, self.new_ident(name)) for name in carried}
+        heads = {name: ir.Value(name, self.new_ident(name) if name in self.env else self.head_ident(name))
+                 for name in carried}
         if index_name is None and elements:  # for x in xs: an index of our own
             index_name = self.namer.fresh("_i", first=1)
         index = ir.Value(index_name, self.new_ident(index_name)) if index_name else None
         self.env = {**before, **heads, **({index_name: index} if index else {})}
         self.body = []
+        made_targets = {index_name: index} if index is not None and index_name in targets else {}
         for name, seq in elements:
             element = ir.Value(name, self.new_ident(name))
             self.body.append(ir.Item(element, seq, index, self.src.loc(node.target)))
             self.env[name] = element
+            made_targets[name] = element
         cond = None
         if isinstance(node, ast.While):  # tested on the carried values, before every iteration
             cond_args: list[ir.Operand] = []
@@ -288,13 +294,23 @@ class ControlFlow:
                 copy = ir.Value(name, self.new_ident(name))
                 self.body.append(ir.Assign(copy, shape_of(("arg", 0)), (update,), self.src.loc(node)))
                 update = copy
-            carries.append(ir.Carry(heads[name], before[name], update))
+            carries.append(ir.Carry(heads[name], before.get(name, ir.UNBOUND), update))
+        for name, made in made_targets.items():  # after the loop, `i` is its last value (or as before, if none)
+            heads[name] = ir.Value(name, self.new_ident(name))
+            carries.append(ir.Carry(heads[name], before.get(name, ir.UNBOUND), made))
         body = tuple(self.body)
         self.body, self.env = outer, {**before, **heads}
         count = None
         if cond is not None or exit_flag is not None:  # the sweep runs as many iterations as this counts
             count = ir.Value("_count", self.namer.fresh("_count_", first=1))
         self.body.append(ir.Loop(index, bounds, tuple(carries), body, self.src.loc(node), cond, exit_flag, count))
+
+    def head_ident(self, name: str) -> str:
+        """The name of a loop's head for a variable with no value before the
+        loop: a version, leaving the plain name to the value the body assigns."""
+        ident = self.namer.version(name)
+        self.idents.add(ident)
+        return ident
 
     def bound(self, node: ast.expr) -> ir.Operand:
         """An argument of range(), as an operand."""

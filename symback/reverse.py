@@ -35,8 +35,9 @@ def reverse(function: ir.Function, wrt: tuple[ir.Value, ...], with_value: bool) 
     backward = _without(lists + sweep.block(function.body, top=True), sweep.folded)
     unit = result if result in wrt else None
     zero = frozenset(p for p in wrt if p not in sweep.contributions and p != unit)
-    forward, unused = _forward(function, backward, with_value)
-    return ir.Gradient(function, forward, unused, tuple(backward), wrt, zero, unit, with_value)
+    unbound = _maybe_unbound(function)
+    forward, unused = _forward(function, backward, with_value, unbound)
+    return ir.Gradient(function, forward, unused, tuple(backward), wrt, zero, unit, with_value, unbound)
 
 
 def _without(stmts, folded: set[int]) -> list:
@@ -422,7 +423,27 @@ def _useful(function: ir.Function) -> set[ir.Value]:
             return useful
 
 
-def _forward(function: ir.Function, backward: list, with_value: bool):
+def _maybe_unbound(function: ir.Function) -> frozenset[ir.Value]:
+    """Values that may have no value: a loop head with nothing before the loop,
+    a merge of a side that assigned nothing, and what copies them on."""
+    out: set[ir.Value] = set()
+    items = list(ir.walk(function.body))
+    while True:
+        size = len(out)
+        for item in items:
+            if isinstance(item, ir.Carry):
+                if item.init is ir.UNBOUND or item.init in out or item.update in out:
+                    out.add(item.head)
+            elif isinstance(item, ir.Merge):
+                if any(side is ir.UNBOUND or side in out for side in (item.then, item.orelse)):
+                    out.add(item.target)
+            elif isinstance(item, ir.Assign) and item.shape.tree == ("arg", 0) and item.args[0] in out:
+                out.add(item.target)  # a copy
+        if len(out) == size:
+            return frozenset(out)
+
+
+def _forward(function: ir.Function, backward: list, with_value: bool, unbound: frozenset = frozenset()):
     """The statements to run before the sweep, and those run only for temps.
 
     A statement runs if its value is read (by the sweep, by a later statement
@@ -431,36 +452,38 @@ def _forward(function: ir.Function, backward: list, with_value: bool):
     """
     read: set[ir.Value] = set()     # values whose own value someone reads
     run: set[ir.Value] = set()      # statements (by target) that must run
-    if with_value and isinstance(function.result, ir.Value):
-        read.add(function.result)
+    if (with_value or function.result in unbound) and isinstance(function.result, ir.Value):
+        read.add(function.result)  # returning a variable that was never assigned raises
     read |= _reads(backward)
     for adj in ir.walk_adjoints(backward):
         if isinstance(adj, ir.Accumulate) and adj.site.rule.needs[adj.index][1]:
             run.add(adj.site.target)
-    kept = _prune(function.body, read, run)
+    kept = _prune(function.body, read, run, unbound)
     unused = frozenset(stmt.target for stmt in ir.walk(kept)
                        if isinstance(stmt, ir.Assign) and stmt.target not in read)
     return kept, unused
 
 
-def _may_raise(stmt) -> bool:
+def _may_raise(stmt, unbound: frozenset = frozenset()) -> bool:
     """Whether a statement may raise where f runs it (a division, a math
-    function's domain, an index): such a statement always runs, so that the
-    gradient fails where f fails, even if nothing reads its value."""
+    function's domain, an index, a variable with no value): such a statement
+    always runs, so that the gradient fails where f fails, even if nothing
+    reads its value."""
     if isinstance(stmt, ir.Assign):
-        return mathlib.can_raise(stmt.shape.tree)
+        return mathlib.can_raise(stmt.shape.tree) or any(arg in unbound for arg in stmt.args) \
+            and stmt.shape.tree != ("arg", 0)  # a copy of an unbound value is unbound, not an error
     return isinstance(stmt, ir.Item)
 
 
-def _prune(stmts, read: set[ir.Value], run: set[ir.Value]) -> tuple[ir.Stmt, ...]:
+def _prune(stmts, read: set[ir.Value], run: set[ir.Value], unbound: frozenset) -> tuple[ir.Stmt, ...]:
     kept = []
     for stmt in reversed(stmts):
         if isinstance(stmt, ir.Loop):
             # a loop runs whole if anything about it is needed: its body feeds itself
             if any(carry.head in read for carry in stmt.carried) or stmt.count in read or any(
-                    item.target in read or item.target in run or _may_raise(item) for item in ir.walk(stmt.body)) \
+                    item.target in read or item.target in run or _may_raise(item, unbound) for item in ir.walk(stmt.body)) \
                     or any(loop.count in read for loop in ir.loops(stmt.body)) \
-                    or (stmt.cond is not None and _may_raise(stmt.cond)):
+                    or (stmt.cond is not None and _may_raise(stmt.cond, unbound)):
                 kept.append(stmt)
                 for item in ir.walk((stmt,)):
                     read.add(item.target)
@@ -470,11 +493,11 @@ def _prune(stmts, read: set[ir.Value], run: set[ir.Value]) -> tuple[ir.Stmt, ...
         if isinstance(stmt, ir.If):
             merges = tuple(m for m in stmt.merges if m.target in read)
             read.update(side for m in merges for side in (m.then, m.orelse) if isinstance(side, ir.Value))
-            then, orelse = _prune(stmt.then, read, run), _prune(stmt.orelse, read, run)
+            then, orelse = _prune(stmt.then, read, run, unbound), _prune(stmt.orelse, read, run, unbound)
             if merges or then or orelse or stmt.cond in read:
                 kept.append(ir.If(stmt.cond, then, orelse, merges, stmt.loc))
                 read.add(stmt.cond)
-        elif stmt.target in read or stmt.target in run or _may_raise(stmt):
+        elif stmt.target in read or stmt.target in run or _may_raise(stmt, unbound):
             kept.append(stmt)
             read.update(arg for arg in ir.reads(stmt) if isinstance(arg, ir.Value))
     kept.reverse()
