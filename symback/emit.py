@@ -540,12 +540,14 @@ class _Emitter:
         else:
             test = self.render(_value_template(loop.cond.rule), self.names_for(loop.cond))
             lines.append(f"{indent}while {test}:")
+        read_inside = {source for item in ir.walk(loop.body) for source in ir.reads(item)} | \
+            {carry.update for carry in loop.carried} | set(tape[1] if tape else ())
         for carry in loop.carried:
-            if _updates_in_place(loop, carry, tape[1] if tape else ()):
+            in_place = _updates_in_place(loop, carry, tape[1] if tape else ())
+            if in_place:
                 self.in_place[carry.update] = carry.head.ident
-                if carry.init is ir.UNBOUND and not (tape and carry.head in tape[1]):
-                    continue  # unbound until the body assigns it, as in Python
-            if carry.init is ir.UNBOUND:
+            if carry.init is ir.UNBOUND and carry.head in read_inside and not (
+                    in_place and carry.head not in (tape[1] if tape else ())):
                 # No value before the loop, but copied or pushed on every iteration,
                 # assigned or not: None until it is (only code that f itself fails
                 # on, reading it unassigned, can tell the difference).

@@ -229,9 +229,18 @@ class Expressions:
     def call(self, node: ast.Call, args: list[ir.Operand], exponent: bool) -> _Tree:
         func = node.func
         obj = self.callee(node)
-        if obj is len or obj is sum:
+        if obj is len:
             seq = self.sequence(node.args[0] if len(node.args) == 1 and not node.keywords else node, node)
-            return self.operand(self.length(seq, node) if obj is len else self.total(seq, node), args)
+            return self.operand(self.length(seq, node), args)
+        if obj is sum:  # sum(xs), sum(xs, start), sum(xs, start=...)
+            if not node.args or len(node.args) + len(node.keywords) > 2 or \
+                    any(keyword.arg != "start" for keyword in node.keywords):
+                self.fail(UnsupportedCall, node, "sum takes a list and an optional start here",
+                          "write sum(xs) or sum(xs, start)")
+            start = node.args[1] if len(node.args) == 2 else node.keywords[0].value if node.keywords else None
+            seq = self.sequence(node.args[0], node)
+            return self.operand(self.total(seq, node, self.bound(start) if start is not None else ir.Const(0.0)),
+                                args)
         fname = mathlib.MATH_OBJECTS.get(id(obj)) or mathlib.BUILTIN_OBJECTS.get(id(obj))
         shown = ast.unparse(func)
         if fname is None:
@@ -290,8 +299,8 @@ class Expressions:
             self.lengths[seq] = ir.Length(value, seq, self.src.loc(node))
         return self.lengths[seq].target
 
-    def total(self, seq: ir.Value, node: ast.AST) -> ir.Value:
-        """sum(xs): a loop that adds the elements, written as the user would."""
+    def total(self, seq: ir.Value, node: ast.AST, start: ir.Operand) -> ir.Value:
+        """sum(xs, start): a loop that adds the elements, written as the user would."""
         loc = self.src.loc(node)
         count = self.length(seq, node)
         index = ir.Value("_i", self.namer.fresh("_i", first=1))
@@ -300,7 +309,7 @@ class Expressions:
         update = ir.Value(head.name, self.namer.version(head.ident))
         body = (ir.Item(item, seq, index, loc),
                 ir.Assign(update, shape_of(("bin", "+", ("arg", 0), ("arg", 1))), (head, item), loc))
-        self.body.append(ir.Loop(index, (count,), (ir.Carry(head, ir.Const(0.0), update),), body, loc))
+        self.body.append(ir.Loop(index, (count,), (ir.Carry(head, start, update),), body, loc))
         return head
 
     def callee(self, node: ast.Call) -> object:

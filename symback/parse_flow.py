@@ -216,10 +216,15 @@ class ControlFlow:
             self.loop(node, names[0], bounds)
             return
         # over list parameters: for x in xs, for i, x in enumerate(xs), for x, y in zip(xs, ys)
+        counter = None  # enumerate(xs, start): (name, start), counting from start
         if isinstance(it, ast.Name) and len(names) == 1:
             index_name, seqs = None, [self.sequence(it, it)]
-        elif call is enumerate and len(it.args) == 1 and len(names) == 2:
+        elif call is enumerate and len(names) == 2 and 1 <= len(it.args) + len(it.keywords) <= 2 \
+                and len(it.args) >= 1 and all(keyword.arg == "start" for keyword in it.keywords):
+            start = it.args[1] if len(it.args) == 2 else it.keywords[0].value if it.keywords else None
             index_name, seqs = names.pop(0), [self.sequence(it.args[0], it)]
+            if start is not None:
+                counter, index_name = (index_name, self.bound(start)), None
         elif call is zip and len(it.args) == len(names) and not it.keywords:
             index_name, seqs = None, [self.sequence(arg, it) for arg in it.args]
         else:
@@ -231,7 +236,7 @@ class ControlFlow:
             shortest = ir.Value("n", self.namer.fresh("n_zip"))
             self.body.append(ir.Assign(shortest, self.shape(tree, it), tuple(counts), self.src.loc(it)))
             counts = [shortest]
-        self.loop(node, index_name, (counts[0],), list(zip(names, seqs)))
+        self.loop(node, index_name, (counts[0],), list(zip(names, seqs)), counter)
 
     def stmt_While(self, node: ast.While) -> None:
         """while cond: a Loop that tests cond on the carried values before each
@@ -249,13 +254,15 @@ class ControlFlow:
         self.loop(node, None, ())
 
     def loop(self, node: ast.For | ast.While, index_name: str | None, bounds: tuple,
-             elements: list | None = None) -> None:
+             elements: list | None = None, counter: tuple | None = None) -> None:
         """Lower a loop; `elements` are (name, list) pairs bound to list[index]
-        at the start of each iteration (for x in xs)."""
+        at the start of each iteration (for x in xs); `counter` = (name, start)
+        is bound to index + start (enumerate(xs, start))."""
         elements = elements or []
         stored = [sub.id for stmt in node.body for sub in ast.walk(stmt)
                   if isinstance(sub, ast.Name) and isinstance(sub.ctx, ast.Store)]
-        targets = [name for name in (index_name, *(name for name, _ in elements)) if name is not None]
+        targets = [name for name in (index_name, *(name for name, _ in elements), counter and counter[0])
+                   if name is not None]
         # Every variable the body assigns is carried from one iteration to the
         # next and out of the loop, as Python does, bound before the loop or
         # not (then its head is UNBOUND until assigned); parse drops the
@@ -275,6 +282,12 @@ class ControlFlow:
             self.body.append(ir.Item(element, seq, index, self.src.loc(node.target)))
             self.env[name] = element
             made_targets[name] = element
+        if counter is not None:
+            name, start = counter
+            count = ir.Value(name, self.new_ident(name))
+            self.body.append(ir.Assign(count, shape_of(("bin", "+", ("arg", 0), ("arg", 1))), (index, start),
+                                       self.src.loc(node.target)))
+            self.env[name] = made_targets[name] = count
         cond = None
         if isinstance(node, ast.While):  # tested on the carried values, before every iteration
             cond_args: list[ir.Operand] = []
