@@ -390,6 +390,9 @@ def _call_end(text: str, start: int) -> int:
     return 0
 
 
+_BUILTINS_USED = frozenset(mathlib.BUILTINS | {"range", "reversed", "len", "isinstance", "list", "tuple"})
+
+
 class _Emitter:
     def __init__(self, gradient: ir.Gradient, name: str | None):
         self.g = gradient
@@ -411,7 +414,10 @@ class _Emitter:
         self.used = {source for item in ir.walk(fn.body) for source in ir.reads(item)} | {fn.result} | \
             {bound for loop in ir.loops(fn.body) for bound in loop.bounds}
         self.alias = _merge_aliases(gradient)
-        self.builtins = {f"b_{name}": name for name in mathlib.BUILTINS}
+        # The builtins the output calls, under their own names unless the function
+        # has a variable of that name: then under an alias made at module level.
+        self.shadowed = {name: self.namer.fresh(f"_{name}") for name in sorted(_BUILTINS_USED & idents)}
+        self.builtins = {f"b_{name}": self.shadowed.get(name, name) for name in mathlib.BUILTINS}
         for adj in ir.walk_adjoints(gradient.backward):
             if isinstance(adj, ir.BackLoop) and adj.tape:
                 self.tapes[id(adj.loop)] = (self.namer.fresh("_tape_", first=1), adj.tape)
@@ -451,7 +457,10 @@ class _Emitter:
         else:
             lines.append(f"    return {grads_text}")
         lines[head:] = _reuse_calls(lines[head:], self.math)
-        return "\n".join(lines) + "\n"
+        text = "\n".join(lines)
+        aliases = [f"{alias} = {name}  # {fn.name} has a variable named {name}"
+                   for name, alias in self.shadowed.items() if re.search(rf"\b{alias}\b", text)]
+        return "\n".join(aliases + ["", "", ""] if aliases else []) + text + "\n"
 
     def signature(self) -> str:
         parts = []
@@ -500,7 +509,7 @@ class _Emitter:
                 lines.append(f"{indent}{self.operand(stmt.target)} = {stmt.seq.ident}[{self.operand(stmt.index)}]")
                 continue
             if isinstance(stmt, ir.Length):
-                lines.append(f"{indent}{self.operand(stmt.target)} = len({stmt.seq.ident})")
+                lines.append(f"{indent}{self.operand(stmt.target)} = {self.builtin('len')}({stmt.seq.ident})")
                 continue
             if not isinstance(stmt, ir.If):
                 lines += [indent + line for line in self.forward(stmt)]
@@ -536,7 +545,7 @@ class _Emitter:
             lines.append(f"{indent}{counter} = 0")
         if loop.cond is None:
             bounds = ", ".join(self.operand(b) for b in loop.bounds)
-            lines.append(f"{indent}for {loop.index.ident} in range({bounds}):")
+            lines.append(f"{indent}for {loop.index.ident} in {self.builtin('range')}({bounds}):")
         else:
             test = self.render(_value_template(loop.cond.rule), self.names_for(loop.cond))
             lines.append(f"{indent}while {test}:")
@@ -597,9 +606,10 @@ class _Emitter:
                 inner = indent + "    "
                 if adj.loop.count is None:
                     bounds = ", ".join(self.operand(b) for b in adj.loop.bounds)
-                    lines.append(f"{indent}for {adj.loop.index.ident} in reversed(range({bounds})):")
+                    lines.append(f"{indent}for {adj.loop.index.ident} in "
+                                 f"{self.builtin('reversed')}({self.builtin('range')}({bounds})):")
                 else:  # as many iterations as the forward loop ran (while, or left by break)
-                    lines.append(f"{indent}for {self.namer.fresh('_k')} in range({adj.loop.count.ident}):")
+                    lines.append(f"{indent}for {self.namer.fresh('_k')} in {self.builtin('range')}({adj.loop.count.ident}):")
                 tape = self.tapes.get(id(adj.loop))
                 if tape:
                     lines.append(f"{inner}{', '.join(self.tape_items(tape[1]))} = {tape[0]}.pop()")
@@ -619,7 +629,7 @@ class _Emitter:
             elif isinstance(adj, ir.Zero):
                 lines.append(f"{indent}{self.bar(adj.operand)} = 0.0")
             elif isinstance(adj, ir.ZeroList):
-                lines.append(f"{indent}{self.bar(adj.seq)} = [0.0] * len({adj.seq.ident})")
+                lines.append(f"{indent}{self.bar(adj.seq)} = [0.0] * {self.builtin('len')}({adj.seq.ident})")
             elif isinstance(adj, ir.ItemAccumulate):
                 lines.append(f"{indent}{self.bar(adj.seq)}[{self.operand(adj.index)}] += {self.bar(adj.source)}")
             else:
@@ -669,6 +679,10 @@ class _Emitter:
             text = re.sub(r"\bmath\.", f"{self.math}.", text)
         return text
 
+    def builtin(self, name: str) -> str:
+        """How the output calls builtin `name`: by name, or by its alias if shadowed."""
+        return self.shadowed.get(name, name)
+
     def bar(self, value: ir.Value) -> str:
         value = self.alias.get(value, value)
         name = self.bars.get(value)
@@ -680,9 +694,10 @@ class _Emitter:
     def gradient_of(self, param: ir.Value) -> str:
         if param in self.g.zero:
             if param in self.fn.sequences:
-                return f"[0.0] * len({param.ident})"
+                return f"[0.0] * {self.builtin('len')}({param.ident})"
             if param not in self.used:  # never used: it may be a list or a number
-                return f"([0.0] * len({param.ident}) if isinstance({param.ident}, (list, tuple)) else 0.0)"
+                return (f"([0.0] * {self.builtin('len')}({param.ident}) if {self.builtin('isinstance')}"
+                        f"({param.ident}, ({self.builtin('list')}, {self.builtin('tuple')})) else 0.0)")
             return "0.0"
         if param == self.g.unit:
             return "1.0"
@@ -694,6 +709,6 @@ class _Emitter:
             return self.in_place.get(operand, operand.ident)
         value = operand.value
         if isinstance(value, float) and not math.isfinite(value):
-            return f"float('{value}')"
+            return f"{self.builtin('float')}('{value}')"
         text = repr(value)
         return f"({text})" if value < 0 else text
