@@ -59,6 +59,7 @@ def _make(f: Callable, wrt, with_value: bool) -> types.FunctionType:
                             function=function.name, ir=f"{gradient}\n\n{source}") from err
     compiled.source = source
     compiled.__wrapped__ = f
+    compiled.__symback_gradient__ = True  # grad(grad(f)) is refused, not silently grad(f)
     compiled.__qualname__ = name
     compiled.__module__ = getattr(f, "__module__", None)
     if function.doc:

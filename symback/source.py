@@ -45,7 +45,8 @@ def read_source(fn: object) -> Source:
     if not callable(fn):
         raise UsageError(f"expected a Python function, got {type(fn).__name__} {fn!r:.60}",
                          hint="pass the function itself, e.g. grad(cost), not cost(...)")
-    fn = inspect.unwrap(fn)
+    # Never inspect.unwrap: a decorator's wrapper (2 * fn(x)) computes something
+    # else than the function it wraps. We differentiate the function given.
     if isinstance(fn, types.MethodType):
         raise UsageError(f"{fn.__qualname__} is a bound method",
                          hint="differentiate a plain function; pass the object's fields as arguments")
@@ -53,14 +54,19 @@ def read_source(fn: object) -> Source:
         name = getattr(fn, "__name__", type(fn).__name__)
         raise NoSource(f"{name} is a {type(fn).__name__}, not a Python function, so it has no source to read",
                        function=name, hint="differentiate a function written with def in a .py file or notebook")
-    name = fn.__name__
+    if getattr(fn, "__symback_gradient__", False):
+        raise UsageError(f"{fn.__name__} is a gradient symback generated; higher derivatives "
+                         "(the gradient of a gradient) are not supported yet",
+                         function=fn.__name__, hint="differentiate the original function, "
+                         f"{getattr(fn.__wrapped__, '__name__', 'f')}, once")
+    name = fn.__code__.co_name  # the def's own name (functools.wraps may have changed __name__)
     file = fn.__code__.co_filename
     if name == "<lambda>":
         raise UnsupportedSyntax("lambda functions are not supported", function=name,
                                 loc=Loc(file, fn.__code__.co_firstlineno),
                                 hint="write the function with def")
     try:
-        lines, first_line = inspect.getsourcelines(fn)
+        lines, first_line = inspect.getsourcelines(fn.__code__)
     except (OSError, TypeError) as err:
         raise NoSource(f"no source code is available ({err})", function=name,
                        loc=Loc(file, fn.__code__.co_firstlineno),
@@ -80,6 +86,11 @@ def read_source(fn: object) -> Source:
         raise NoSource("its source text does not start with its def", function=name, loc=Loc(file, first_line),
                        hint="define the function with def in a .py file or notebook cell")
     node = defs[0]
+    if not _same_code(fn.__code__, dedented):
+        raise NoSource(f"the source in {file} no longer matches the function that runs (the file was "
+                       "edited after it was imported)", function=name, loc=Loc(file, first_line),
+                       hint="reload the module (importlib.reload) or restart Python, so that the "
+                            "function runs the code symback reads")
     source = Source(fn, node, file, first_line, indent, tuple(lines))
     if isinstance(node, ast.AsyncFunctionDef):
         raise UnsupportedSyntax("async functions are not supported", function=name, loc=source.loc(node),
@@ -92,3 +103,49 @@ def _indent_of(text: str) -> int:
         if line.strip():
             return len(line) - len(line.lstrip())
     return 0
+
+
+# Bytecode that differs between compiling a def alone and inside its module
+# (3.11 calls `math.sin(...)` with LOAD_ATTR when `math` is imported in the
+# same file, else LOAD_METHOD), or that names no source construct.
+_SAME_AS = {"LOAD_METHOD": "LOAD_ATTR"}
+_KEPT = ("LOAD_", "STORE_", "BINARY_", "UNARY_", "COMPARE_OP", "IS_OP", "CONTAINS_OP", "RETURN_")
+
+
+def _same_code(code: types.CodeType, text: str) -> bool:
+    """Whether `text` (a def) compiles to what `code` runs: the same names,
+    constants and operations in the same order. False when the file was
+    edited after the module was imported; True when we cannot tell."""
+    scope = f"def __symback_scope__():\n    {' = '.join(code.co_freevars)} = None\n" if code.co_freevars else ""
+    source = scope + (textwrap.indent(text, "    ") if scope else text)
+    try:
+        module = compile(source, code.co_filename, "exec", dont_inherit=True)
+    except (SyntaxError, ValueError):
+        return True
+    found = _find_code(module, code.co_name)
+    return found is None or _fingerprint(found) == _fingerprint(code)
+
+
+def _find_code(code: types.CodeType, name: str) -> types.CodeType | None:
+    for const in code.co_consts:
+        if isinstance(const, types.CodeType):
+            if const.co_name == name:
+                return const
+            inner = _find_code(const, name)
+            if inner is not None:
+                return inner
+    return None
+
+
+def _fingerprint(code: types.CodeType) -> tuple:
+    import dis
+    def argument(ins) -> str:
+        if isinstance(ins.argval, types.CodeType):
+            return ins.argval.co_name  # compared whole below; its repr has an address and a line
+        if isinstance(ins.argval, int) and not ins.opname.startswith(("LOAD_CONST", "BINARY_", "COMPARE_")):
+            return ""  # a jump target or a slot: depends on the code around, not on the source
+        return repr(ins.argval)
+    ops = tuple((_SAME_AS.get(ins.opname, ins.opname), argument(ins))
+                for ins in dis.get_instructions(code) if ins.opname.startswith(_KEPT))
+    inner = tuple(_fingerprint(const) for const in code.co_consts if isinstance(const, types.CodeType))
+    return (code.co_argcount, code.co_kwonlyargcount, code.co_varnames, ops, inner)
