@@ -1,0 +1,643 @@
+"""Regressions for issue 9, sections 1 to 4: the gradient runs f's own code.
+
+Each test is the minimal reproduction from the issue, checked by
+`faithful.check_faithful`: the value is f's value (or f's exception), grad
+agrees with value_and_grad, and the gradient matches central differences
+where f is smooth. Exact numbers appear only where they are plain calculus,
+stated beside them.
+"""
+
+import math
+import os
+
+import pytest
+
+from faithful import assert_clean_message, check_faithful, check_raises_like_f, deadline, same
+from symback import InternalError, NotDifferentiable, SymbackError, grad, value_and_grad
+
+try:
+    import numpy as np
+except ImportError:  # numpy is optional for symback
+    np = None
+
+INF = math.inf
+NAN = math.nan
+C64 = np.float64(2.0) if np is not None else None
+HERE = os.path.basename(__file__)
+
+
+# ---------------------------------------------------------------------------
+# Section 1: the forward pass is the user's code, not SymPy's rewrite of it
+# ---------------------------------------------------------------------------
+
+def and_guard(x):
+    if x != 0 and 1.0 / x > 2.0:
+        return x * x
+    return 3.0 * x
+
+
+def or_guard(x):
+    if x == 0 or 1.0 / x < 0.5:
+        return 2.0 * x
+    return x * x
+
+
+def while_guard(x):
+    while x != 0 and 1.0 / x < 1.0:
+        x = x * 0.5
+    return x * x
+
+
+def and_guard_expression(x):
+    y = (3.0 * x) if (x != 0 and 1.0 / x > 2.0) else (x * x)
+    return y + x
+
+
+def or_guard_expression(x):
+    y = (x * x) if (x == 0 or 1.0 / x > 2.0) else (3.0 * x)
+    return y + x
+
+
+def test_and_guard_short_circuits():
+    """issue 9, section 1: `if x != 0 and 1.0 / x > 2.0` was emitted as
+    `(1.0/x > 2.0) and (x != 0)`: ZeroDivisionError at 0 where f returns."""
+    grads = check_faithful(and_guard, 0.0, smooth=False)  # a jump at 0: x*x just right of it
+    assert grads == 3.0  # f runs `return 3.0 * x` at 0: d/dx 3x = 3
+    check_faithful(and_guard, 0.25)
+    check_faithful(and_guard, 1.0)
+
+
+def test_or_guard_short_circuits():
+    """issue 9, section 1: the same for an `or` guard."""
+    grads = check_faithful(or_guard, 0.0, smooth=False)  # a kink at 0
+    assert grads == 2.0  # f runs `return 2.0 * x` at 0: d/dx 2x = 2
+    check_faithful(or_guard, 4.0)
+    check_faithful(or_guard, 1.0)
+
+
+def test_while_test_guard_short_circuits():
+    """issue 9, section 1: an `and` guard in a while test."""
+    grads = check_faithful(while_guard, 0.0, smooth=False)  # x < 0 loops down towards 0
+    assert grads == 0.0  # the loop does not run: d/dx x*x = 2x = 0 at 0
+    check_faithful(while_guard, 5.0)  # 5 -> 2.5 -> 1.25 -> 0.625: (x/8)**2
+
+
+def test_guards_in_conditional_expressions_short_circuit():
+    """issue 9, section 1: `and`/`or` guards in conditional expressions."""
+    grads = check_faithful(and_guard_expression, 0.0, smooth=False)
+    assert grads == 1.0  # f takes x*x + x at 0: d/dx = 2x + 1 = 1
+    check_faithful(and_guard_expression, 0.25)
+    grads = check_faithful(or_guard_expression, 0.0, smooth=False)
+    assert grads == 1.0  # f takes x*x + x at 0: d/dx = 2x + 1 = 1
+    check_faithful(or_guard_expression, 2.0)
+
+
+def nan_check(x):
+    if x != x:
+        return 0.0
+    return x * x
+
+
+def test_nan_check_is_kept():
+    """issue 9, section 1: `if x != x` (a NaN check) became False."""
+    grads = check_faithful(nan_check, math.nan, smooth=False)
+    assert grads == 0.0  # f returns the constant 0.0 at NaN
+    check_faithful(nan_check, 3.0)
+
+
+def plus_one_is_bigger(x):
+    if x + 1 > x:
+        return 2.0 * x
+    return 3.0 * x
+
+
+def test_plus_one_comparison_uses_float_arithmetic():
+    """issue 9, section 1: `x + 1 > x` became True; at 1e16, x + 1 == x in floats."""
+    grads = check_faithful(plus_one_is_bigger, 1e16)
+    assert grads == 3.0  # f runs `return 3.0 * x`: d/dx 3x = 3
+    check_faithful(plus_one_is_bigger, 1.0)
+
+
+def round_trick(x):
+    return (x + 6755399441055744.0) - 6755399441055744.0
+
+
+@pytest.mark.parametrize("x", [2.3, 2.7, 2.5, -1.2])
+def test_rounding_trick_value_is_fs(x):
+    """issue 9, section 1: `(x + 6755399441055744.0) - 6755399441055744.0` rounds x to
+    an integer in floats; SymPy cancelled it to `x`. Only the value is pinned:
+    f is a step function, so its slope (0) and the slope of its operations (1) differ."""
+    assert round_trick(x) == round(x)  # what Python computes (round half to even)
+    check_faithful(round_trick, x, smooth=False)
+
+
+def times_y_over_y(x, y):
+    return x * y / y
+
+
+def exp_of_log(x):
+    return math.exp(math.log(x))
+
+
+def sqrt_squared(x):
+    return math.sqrt(x) ** 2
+
+
+@pytest.mark.parametrize("fn, args, error", [
+    (times_y_over_y, (2.0, 0.0), ZeroDivisionError),
+    (exp_of_log, (0.0,), ValueError),
+    (exp_of_log, (-1.0,), ValueError),
+    (sqrt_squared, (-1.0,), ValueError),
+], ids=["x*y/y at y=0", "exp(log(x)) at 0", "exp(log(x)) at -1", "sqrt(x)**2 at -1"])
+def test_cancelled_expressions_still_fail_where_f_fails(fn, args, error):
+    """issue 9, section 1: x*y/y, exp(log(x)), sqrt(x)**2 were simplified, so the
+    gradient returned numbers where f raises."""
+    assert check_raises_like_f(fn, *args) is error
+
+
+@pytest.mark.parametrize("fn, args", [(times_y_over_y, (2.0, 3.0)), (exp_of_log, (2.0,)),
+                                      (sqrt_squared, (2.0,))],
+                         ids=["times_y_over_y", "exp_of_log", "sqrt_squared"])
+def test_cancelled_expressions_where_f_returns(fn, args):
+    """issue 9, section 1: the same functions where f returns."""
+    check_faithful(fn, *args)
+
+
+def pow_half(x):
+    return math.pow(x, 0.5)
+
+
+def pow_of_params(x, p):
+    return math.pow(x, p)
+
+
+def pow_unused(x, p):
+    y = math.pow(x, p)  # noqa: F841 - unused, but it raises for x < 0 and fractional p
+    return x * 2.0
+
+
+def pow_of_negative_base(p):
+    return math.pow(-4.0, p)
+
+
+@pytest.mark.parametrize("fn, args", [(pow_half, (-4.0,)), (pow_of_params, (-4.0, 0.5)),
+                                      (pow_unused, (-4.0, 0.5))],
+                         ids=["pow_half", "pow_of_params", "pow_unused"])
+def test_math_pow_of_a_negative_base_raises_like_f(fn, args):
+    """issue 9, section 1: `math.pow(-4.0, 0.5)` returned a complex number (printed as
+    `x**0.5`); Python's math.pow raises ValueError."""
+    assert check_raises_like_f(fn, *args) is ValueError
+
+
+@pytest.mark.parametrize("fn, args", [(pow_half, (4.0,)), (pow_of_params, (2.0, 1.5)),
+                                      (pow_unused, (2.0, 1.5))],
+                         ids=["pow_half", "pow_of_params", "pow_unused"])
+def test_math_pow_where_f_returns(fn, args):
+    """issue 9, section 1: the same functions where f returns."""
+    check_faithful(fn, *args)
+
+
+def test_math_pow_of_a_constant_negative_base():
+    """issue 9, section 1: math.pow(-4.0, p). d/dp (-4)**p = (-4)**p * log(-4) is
+    never real, so refusing with NotDifferentiable is right; if it compiles, it must
+    raise where f raises (p = 0.5), and never return a complex number. At p = 2.0,
+    where f returns 16.0 but has no real slope in p, an exception is acceptable."""
+    with pytest.raises(ValueError):
+        pow_of_negative_base(0.5)
+    try:
+        g = grad(pow_of_negative_base)
+        vg = value_and_grad(pow_of_negative_base)
+    except NotDifferentiable:
+        return
+    with pytest.raises(ValueError):
+        g(0.5)
+    with pytest.raises(ValueError):
+        vg(0.5)
+    for call in (lambda: g(2.0), lambda: vg(2.0)[1]):
+        try:
+            result = call()
+        except (ValueError, SymbackError):
+            continue
+        assert isinstance(result, float), result
+
+
+def h_log(x):
+    return math.log(x)
+
+
+def untaken_helper(x):
+    return h_log(x) if x > 0 else 0.0
+
+
+def h_spin(x):
+    y = x
+    while y < 1.0:  # never ends for y <= 0
+        y = y * 2.0
+    return y
+
+
+def untaken_spinning_helper(x):
+    return h_spin(x) if x > 0 else 3.0 * x
+
+
+def test_helper_on_the_untaken_side_is_not_called():
+    """issue 9, section 1: `h_log(x) if x > 0 else 0.0` called h_log at x = -1 anyway."""
+    grads = check_faithful(untaken_helper, -1.0)
+    assert grads == 0.0  # f returns the constant 0.0 for x <= 0
+    check_faithful(untaken_helper, 2.0)
+
+
+def test_helper_with_an_endless_loop_on_the_untaken_side_is_not_called():
+    """issue 9, section 1: a helper whose loop would not end, on the untaken side."""
+    with deadline(5, "the gradient of untaken_spinning_helper at -1"):
+        grads = check_faithful(untaken_spinning_helper, -1.0)
+    assert grads == 3.0  # f runs 3.0 * x
+    with deadline(5, "the gradient of untaken_spinning_helper at 0.3"):
+        check_faithful(untaken_spinning_helper, 0.3)  # 0.3 -> 0.6 -> 1.2: 4x
+
+
+def clamp_to_inf(x):
+    y = min(x * 2.0, INF)
+    z = y if y > -INF else NAN
+    return z * x
+
+
+def below_inf(x):
+    if x < INF:
+        return x * x
+    return NAN
+
+
+def over_inf(x):
+    return x / INF + math.exp(-INF) * x + x
+
+
+def inf_minus_inf(x):
+    return x * x * (INF - INF) if x < 0 else x * 2.0
+
+
+@pytest.mark.parametrize("fn, x, smooth", [
+    (clamp_to_inf, 1.5, True), (below_inf, 3.0, True), (below_inf, math.inf, False),
+    (over_inf, 2.0, True), (inf_minus_inf, 2.0, True), (inf_minus_inf, -1.0, False),
+], ids=["clamp_to_inf", "below_inf(3)", "below_inf(inf)", "over_inf", "inf_minus_inf(2)",
+        "inf_minus_inf(-1)"])
+def test_inf_and_nan_constants_are_kept(fn, x, smooth):
+    """issue 9, section 1: folded inf/nan constants. The forward pass computes what f
+    computes, inf and nan included (SymPy folded `x < INF` to True and
+    `x*x*(INF - INF)` to 0.0). Not smooth: below_inf at inf, inf_minus_inf where it is nan."""
+    check_faithful(fn, x, smooth=smooth)
+
+
+def times_inf(x):
+    return x * INF
+
+
+def times_nan(x):
+    return x * NAN
+
+
+@pytest.mark.parametrize("fn", [times_inf, times_nan], ids=lambda f: f.__name__)
+def test_inf_and_nan_partials_are_never_bare_names(fn):
+    """issue 9, section 1: the partial of x * INF printed as a bare `inf` (NameError),
+    of x * NAN as `nan`. The partial is not finite: refusing with NotDifferentiable is
+    what the issue asks; if it compiles, the value must be f's and nothing may raise."""
+    try:
+        both, only = value_and_grad(fn), grad(fn)
+    except NotDifferentiable as err:
+        assert_clean_message(err, HERE, fn.__code__.co_firstlineno + 1)
+        return
+    value, grads = both(1.5)
+    assert same(value, fn(1.5))
+    assert same(only(1.5), grads)
+
+
+def numpy_constant(x):
+    return C64 * x * x
+
+
+def test_numpy_float64_constant():
+    """issue 9, section 1: `np.float64(2.0)` module constants printed as np.float64(...)
+    without numpy imported (NameError)."""
+    if np is None:
+        pytest.skip("numpy is not installed")
+    check_faithful(numpy_constant, 3.0)
+
+
+def zero_to_the_y(y):
+    return 0.0 ** y + y
+
+
+def test_zero_to_a_parameter_power():
+    """issue 9, section 1: `0.0 ** y` gave `math.nan*out`. For y > 0, 0.0 ** y is the
+    constant 0, so d/dy (0.0**y + y) = 1; y < 0 raises ZeroDivisionError in Python.
+    SymPy's partial 0**y*log(0) is not finite: refusing it with NotDifferentiable is
+    also allowed by the issue (never printed as nan). Ambiguous: a user would expect 1."""
+    try:
+        grad(zero_to_the_y)
+    except NotDifferentiable:
+        return
+    grads = check_faithful(zero_to_the_y, 2.0)
+    assert grads == 1.0
+    assert check_raises_like_f(zero_to_the_y, -1.0) is ZeroDivisionError
+
+
+# ---------------------------------------------------------------------------
+# Section 2: the gradient fails where f fails, and only there
+# ---------------------------------------------------------------------------
+
+def log_plus_sqrt(x, y):
+    return math.log(x) + math.sqrt(y)
+
+
+@pytest.mark.parametrize("args, wrt", [((-2.0, 4.0), None), ((4.0, -2.0), None),
+                                       ((-2.0, 4.0), "y"), ((4.0, -2.0), "x")],
+                         ids=["x=-2", "y=-2", "x=-2 wrt y", "y=-2 wrt x"])
+def test_a_raising_value_is_not_pruned(args, wrt):
+    """issue 9, section 2: `math.log(x) + math.sqrt(y)` at x = -2 returned a gradient
+    (d/dx = 1/x needs no log(x), so the call was pruned)."""
+    assert check_raises_like_f(log_plus_sqrt, *args, wrt=wrt) is ValueError
+
+
+def test_log_plus_sqrt_where_f_returns():
+    check_faithful(log_plus_sqrt, 2.0, 4.0)
+
+
+def dead_operations(x, y):
+    a = x / y  # noqa: F841 - unused, but it can raise
+    b = x // y  # noqa: F841
+    c = x % y  # noqa: F841
+    d = math.sqrt(y)  # noqa: F841
+    e = y ** 0.5 * math.log(y)  # noqa: F841
+    return x * 3.0
+
+
+def test_statements_that_can_raise_are_never_pruned():
+    """issue 9, section 2: statements that can raise (math calls, /, //, %, **) are
+    never pruned, even when their value is not used."""
+    assert check_raises_like_f(dead_operations, 1.0, 0.0) is ZeroDivisionError
+    assert check_raises_like_f(dead_operations, 1.0, -1.0) is ValueError  # sqrt(-1)
+    check_faithful(dead_operations, 1.0, 2.0)
+
+
+def powers_of_x(x):
+    s = 0.0
+    for k in range(3):
+        s += x ** k
+    return s
+
+
+def test_power_by_a_loop_index_at_zero():
+    """issue 9, section 2: `x**k` with a loop index was differentiated as k*x**k/x:
+    ZeroDivisionError at 0 where the slope is finite."""
+    grads = check_faithful(powers_of_x, 0.0)
+    assert grads == 1.0  # d/dx (1 + x + x**2) = 1 + 2x = 1 at 0 (slope of x**0 is 0, of x**1 is 1)
+    check_faithful(powers_of_x, 1.5)
+
+
+# ---------------------------------------------------------------------------
+# Section 3: loops reverse exactly
+# ---------------------------------------------------------------------------
+
+def while_in_for(x):
+    s = 0.0
+    for i in range(3):
+        y = x * (i + 1)
+        while y < 10:
+            y = y * 1.5
+        s += y
+    return s
+
+
+def nonlinear_while_in_for(x):
+    s = 0.0
+    for i in range(3):
+        y = x + i
+        while y < 30.0:
+            y = y * y + math.sin(y)
+        s += y
+    return s
+
+
+def break_in_for_in_for(x):
+    s = 0.0
+    for i in range(3):
+        y = x * (i + 1)
+        for j in range(20):
+            y = y * 1.5 + math.sin(y)
+            if y > 10.0:
+                break
+        s += y
+    return s
+
+
+def break_in_while_in_for(x):
+    s = 0.0
+    for i in range(4):
+        y = x + 0.5 * i
+        while y < 100.0:
+            y = y * y + 1.0
+            if y > 20.0:
+                break
+        s += y * x
+    return s
+
+
+@pytest.mark.parametrize("fn, x", [(while_in_for, 1.0), (while_in_for, 2.2),
+                                   (nonlinear_while_in_for, 1.3),
+                                   (break_in_for_in_for, 0.7), (break_in_while_in_for, 1.1)],
+                         ids=["while_in_for(1.0)", "while_in_for(2.2)", "nonlinear_while_in_for",
+                              "break_in_for_in_for", "break_in_while_in_for"])
+def test_inner_loops_count_per_outer_iteration(fn, x):
+    """issue 9, section 3: a while (or a loop with break) inside another loop shared one
+    counter for all outer iterations: wrong numbers or `pop from empty list`.
+    (The issue quotes 21.09375 for while_in_for; f itself gives 31.640625 at x = 1.0,
+    and no x reproduces 21.09375: the reference here is f, not the quoted number.)"""
+    check_faithful(fn, x)
+
+
+def while_without_tape(x):
+    while x < 10.0:
+        x = x * 1.5
+    return x
+
+
+def for_break_without_tape(x):
+    for i in range(10):
+        x = x * 2.0
+        if x > 100.0:
+            break
+    return x
+
+
+def test_grad_of_a_while_loop_that_tapes_nothing():
+    """issue 9, section 3: grad (not value_and_grad) deleted the forward while loop
+    but the sweep read its counter: NameError: _count_1."""
+    assert grad(while_without_tape)(1.0) == 1.5 ** 6  # x * 1.5**6 past 10: slope 1.5**6
+    check_faithful(while_without_tape, 1.0)
+    check_faithful(while_without_tape, 12.0)  # no iteration: slope 1
+
+
+def test_grad_of_a_for_loop_with_break_that_tapes_nothing():
+    """issue 9, section 3: the same for a `for` with `break`."""
+    assert grad(for_break_without_tape)(1.0) == 128.0  # breaks after 7 doublings: slope 2**7
+    check_faithful(for_break_without_tape, 1.0)
+    check_faithful(for_break_without_tape, 1e-3)  # no break: slope 2**10
+
+
+def loop_variable_after_loop(x):
+    i = 5.0
+    for i in range(3):
+        x = x * 2.0
+    return i * x
+
+
+def loop_variable_after_runtime_loop(x, n):
+    i = 5.0
+    for i in range(n):
+        x = x * 2.0
+    return i * x
+
+
+def test_loop_variable_read_after_the_loop():
+    """issue 9, section 3: the loop variable read after the loop had its value from
+    before the loop."""
+    grads = check_faithful(loop_variable_after_loop, 1.0)
+    assert grads == 16.0  # i = 2 after the loop: 2 * 8x, slope 16
+    grads = check_faithful(loop_variable_after_runtime_loop, 1.0, 3, wrt="x")
+    assert grads == 16.0  # as above
+    grads = check_faithful(loop_variable_after_runtime_loop, 1.0, 0, wrt="x")
+    assert grads == 5.0  # zero iterations: i keeps 5.0, 5x, slope 5
+
+
+def loop_shadows_parameter(x, xs):
+    s = 0.0
+    for x in xs:
+        s += x * x
+    return s + x
+
+
+def test_loop_over_a_list_rebinds_a_parameter():
+    """issue 9, section 3: `for x in xs` where x is also a parameter, read after the loop."""
+    grads = check_faithful(loop_shadows_parameter, 10.0, [1.0, 2.0, 3.0])
+    assert grads == (0.0, [2.0, 4.0, 7.0])  # x is xs[-1] after the loop: 2*xs[j], +1 for the last
+    grads = check_faithful(loop_shadows_parameter, 10.0, [])
+    assert grads == (1.0, [])  # an empty loop leaves the parameter x
+
+
+def enumerate_from_one(xs):
+    s = 0.0
+    for i, x in enumerate(xs, start=1):
+        s += i * x * x
+    return s
+
+
+def enumerate_from_one_positional(xs):
+    s = 0.0
+    for i, x in enumerate(xs, 1):
+        s += i * x * x
+    return s
+
+
+@pytest.mark.parametrize("fn", [enumerate_from_one, enumerate_from_one_positional],
+                         ids=lambda f: f.__name__)
+def test_enumerate_start_is_honoured(fn):
+    """issue 9, section 3: `enumerate(xs, start=1)` was accepted and start ignored.
+    The user expects it to work; a clear refusal naming enumerate is tolerated."""
+    try:
+        grad(fn)
+    except SymbackError as err:
+        assert "enumerate" in str(err) and not isinstance(err, InternalError), str(err)
+        return
+    grads = check_faithful(fn, [1.0, 2.0, 3.0])
+    assert grads == [2.0, 8.0, 18.0]  # d/dx_j (j+1) x_j**2 = 2 (j+1) x_j
+
+
+def underscore_parameter(x, _):
+    y = x * _
+    while y < 10.0:  # its sweep must not rebind `_` before x_bar = _ * y_bar reads it
+        y = y * 1.5 + math.sin(y)
+    for i in range(3):
+        y = y * math.sin(y) + _
+    return y
+
+
+def test_parameter_named_underscore():
+    """issue 9, section 3: a parameter named `_` was overwritten by the sweep's
+    `for _ in range(...)`."""
+    check_faithful(underscore_parameter, 1.3, 0.7)
+
+
+def builtin_names_as_locals(x, xs):
+    reversed = x * 2.0
+    len = 3.0
+    list = x + 1.0
+    float = 0.5
+    tuple = x * x
+    isinstance = 1.5
+    s = 0.0
+    for i in range(3):
+        s = s * float + math.sin(reversed * s + list)
+    for v in xs:
+        s += v * tuple * isinstance * math.cos(s)
+    k = 0
+    while s < 5.0 and k < 10:
+        s = s * 1.5 + math.sin(s)
+        k += 1
+    return s * len
+
+
+def test_locals_named_like_builtins():
+    """issue 9, section 3: locals named reversed, len, list, float, tuple, isinstance
+    broke the generated calls. Generated code must work whatever names the user picked."""
+    check_faithful(builtin_names_as_locals, 0.4, [0.5, -0.25, 1.5])
+
+
+def h2(y):
+    return y * y
+
+
+def helper_in_while_test(x):
+    y = x
+    while h2(y) < 20.0:
+        y = y + x
+    return y
+
+
+def test_helper_in_a_while_test():
+    """issue 9, section 3: `while h2(y) < 20.0:` was an InternalError."""
+    grads = check_faithful(helper_in_while_test, 1.0)
+    assert grads == 5.0  # y = 5x after the loop (1, 2, 3, 4, 5: 25 >= 20): slope 5
+    check_faithful(helper_in_while_test, 0.7)
+
+
+# ---------------------------------------------------------------------------
+# Section 4: numerically faithful partials
+# ---------------------------------------------------------------------------
+
+def big_plus_exp(c, x):
+    s = c + math.exp(x)
+    return s
+
+
+def test_exp_partial_is_not_recovered_by_cancellation():
+    """issue 9, section 4: `s = c + math.exp(x)` gave d/dx = 1.0 at c = 1e17, as s - c."""
+    for x in (0.5, 0.0, -3.0):
+        dc, dx = check_faithful(big_plus_exp, 1e17, x, smooth=False)  # differences lose it all at 1e17
+        assert dc == 1.0  # d/dc (c + e**x) = 1
+        assert dx == pytest.approx(math.exp(x), rel=1e-12)  # d/dx (c + e**x) = e**x
+    check_faithful(big_plus_exp, 2.0, 0.5)
+
+
+def sum_of_exps(xs):
+    s = 0.0
+    for x in xs:
+        s += math.exp(x)
+    return s
+
+
+def test_exp_partial_in_a_running_sum():
+    """issue 9, section 4: `s += math.exp(x)` over [40.0, 0.0, 1.0] gave [2.35e17, 0, 0]
+    for [e**40, 1, e], recovering exp(x) as s_new - s_old."""
+    grads = check_faithful(sum_of_exps, [40.0, 0.0, 1.0], smooth=False)  # differences lose 0 and 1 next to e**40
+    assert grads == pytest.approx([math.exp(40.0), 1.0, math.e], rel=1e-12)  # d/dx_j sum e**x = e**x_j
+    check_faithful(sum_of_exps, [0.5, 0.0, 1.0])
