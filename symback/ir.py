@@ -96,6 +96,14 @@ class Shape:
         """False for forms like x/0 or sqrt(-1), which Python would reject."""
         return not self.expr.has(sp.zoo, sp.nan, sp.oo, sp.I)
 
+    def why_not_real(self) -> str:
+        """What is wrong with a form that is not real, in the user's terms."""
+        if self.expr.has(sp.zoo):
+            return "it divides by zero"
+        if self.expr.has(sp.I):
+            return "it takes a root or logarithm of a negative number"
+        return "it is infinite or undefined"
+
 
 @dataclass(frozen=True, eq=False)
 class Temp:

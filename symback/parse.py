@@ -184,6 +184,10 @@ class _Lower(Expressions, ControlFlow):
         self.assign(node.target, combined)
 
     def unpack(self, target: ast.Tuple | ast.List, value: ast.expr) -> None:
+        starred = next((elt for elt in target.elts if isinstance(elt, ast.Starred)), None)
+        if starred is not None:
+            self.fail(UnsupportedSyntax, starred, f"starred assignment ({ast.unparse(starred)}) is not supported",
+                      "unpack into one name per value")
         if isinstance(value, ast.Call) and isinstance(self.callee(value), types.FunctionType):
             results = self.inline(value, self.callee(value), several=True)
             if not isinstance(results, tuple) or len(results) != len(target.elts):

@@ -58,12 +58,9 @@ class Expressions:
     """Expression lowering for parse._Lower (which holds env, namer, body, ...)."""
 
     def shape(self, tree: _Tree, where: ast.AST) -> ir.Shape:
-        shape = shape_of(tree)
-        if not shape.is_real:
-            self.fail(NotDifferentiable, where, f"this expression is not a finite real number "
-                      f"(SymPy reads it as {shape.expr})", "check for a division by zero or a root of a "
-                      "negative constant")
-        return shape
+        # `x / 0` is a shape too: f raises there, and so will the gradient; only
+        # a derivative reverse needs through it is refused (see reverse.assign).
+        return shape_of(tree)
 
     def expression(self, node: ast.expr) -> tuple[_Tree, list[ir.Operand]]:
         """A right-hand side -> (shape tree, operands in placeholder order)."""
@@ -107,7 +104,14 @@ class Expressions:
             return self.operand(self.element(node), args)
         if isinstance(node, ast.IfExp):
             return self.operand(self.conditional(node), args)
-        if isinstance(node, (ast.Compare, ast.BoolOp)):
+        if isinstance(node, ast.BoolOp):
+            word = "or" if isinstance(node.op, ast.Or) else "and"
+            first = ast.unparse(node.values[0])
+            instead = f"{first} if {first} != 0 else ..." if word == "or" else f"... if {first} != 0 else {first}"
+            self.fail(UnsupportedSyntax, node, f"`{word}` used as a number (it picks one of its operands by "
+                      "their truth value) is not supported",
+                      f"write the choice out as a conditional expression, e.g. {instead}")
+        if isinstance(node, ast.Compare):
             self.fail(UnsupportedSyntax, node, "a comparison used as a number is not supported",
                       "use comparisons as conditions, e.g. a if x > 0 else b")
         self.refuse(node)

@@ -22,11 +22,21 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+import sympy as sp
+
 from . import ir, mathlib
+from .errors import NotDifferentiable
 
 
 def reverse(function: ir.Function, wrt: tuple[ir.Value, ...], with_value: bool) -> ir.Gradient:
     """The forward statements and adjoint statements for `function`."""
+    try:
+        return _reverse(function, wrt, with_value)
+    except NotDifferentiable as err:
+        raise NotDifferentiable(err.what, function=function.name, loc=err.loc, hint=err.hint) from None
+
+
+def _reverse(function: ir.Function, wrt: tuple[ir.Value, ...], with_value: bool) -> ir.Gradient:
     result = function.result if isinstance(function.result, ir.Value) else None
     sweep = _Sweep(result, _varied(function, wrt) & _useful(function))
     lists = [ir.ZeroList(p) for p in wrt if p in function.sequences]  # element adjoints add into these
@@ -38,6 +48,13 @@ def reverse(function: ir.Function, wrt: tuple[ir.Value, ...], with_value: bool) 
     unbound = _maybe_unbound(function)
     forward, unused = _forward(function, backward, with_value, unbound)
     return ir.Gradient(function, forward, unused, tuple(backward), wrt, zero, unit, with_value, unbound)
+
+
+def _shown(loc) -> str:
+    """The source text a location points at, quoted: `x / 0`."""
+    if loc.text and loc.end_col is not None:
+        return f"`{loc.text[loc.col:loc.end_col]}`"
+    return f"line {loc.line}"
 
 
 def _without(stmts, folded: set[int]) -> list:
@@ -104,6 +121,12 @@ class _Sweep:
         for index, arg in enumerate(stmt.args):
             if not isinstance(arg, ir.Value) or arg not in self.active or stmt.rule.partials[index] == 0:
                 continue
+            if stmt.rule.partials[index].has(sp.zoo, sp.nan, sp.oo, sp.I) or not stmt.shape.is_real:
+                raise NotDifferentiable(f"the derivative of {_shown(stmt.loc)} is not a finite number: "
+                                        + (stmt.shape.why_not_real() if not stmt.shape.is_real else
+                                           "it is infinite or undefined for every input"),
+                                        loc=stmt.loc, hint="this line fails, or has no derivative, wherever "
+                                        "it runs: correct the expression")
             if (target, arg) in self.skip:
                 continue  # s_1 = s + ...: s_bar = s_1_bar, the same variable (see _accumulators)
             mirror = next(((assigned_here[j], sign) for j, sign in stmt.rule.mirrors.get(index, ())

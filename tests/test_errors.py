@@ -153,7 +153,7 @@ CASES = [
     (attribute_store, UnsupportedSyntax, r"assignment to an attribute", "p.value = x"),
     (star_args, UnsupportedSyntax, r"\*args and \*\*kwargs", "def star_args"),
     (keyword_call, UnsupportedCall, r"keyword arguments to math\.log", "math.log(x, base=2)"),
-    (divides_by_zero, NotDifferentiable, r"not a finite real number.*division by zero", "x / 0"),
+    (divides_by_zero, NotDifferentiable, r"derivative of `x / 0` is not a finite number: it divides by zero", "x / 0"),
     (truthiness, UnsupportedSyntax, r"this condition is not a comparison.*x > 0", "x if flag else -x"),
     (comparison_as_number, UnsupportedSyntax, r"a comparison used as a number", "(x > 0) * x"),
     (try_block, UnsupportedSyntax, r"try statements are not supported", "try:"),
