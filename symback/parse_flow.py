@@ -43,8 +43,11 @@ class ControlFlow:
             if isinstance(stmt, (ast.For, ast.While)) and _returns_inside(stmt):
                 return self.block(self.return_from_loop(stmt) + list(stmts[i + 1:]))
             if isinstance(stmt, ast.If):
+                rest = list(stmts[i + 1:])
+                if _copies_rest(stmt, rest):
+                    return self.block(self.return_flags(stmt) + rest)
                 if _leaves(stmt):
-                    return self.if_statement(stmt, list(stmts[i + 1:]))
+                    return self.if_statement(stmt, rest)
                 self.if_statement(stmt, None)
                 continue
             self.statement(stmt)
@@ -144,6 +147,43 @@ class ControlFlow:
             result = tuple(merged) if several[0] else merged[0]
         self.body.append(ir.If(cond, blocks[0], blocks[1], tuple(merges), self.src.loc(node)))
         return result
+
+    def return_flags(self, node: ast.If) -> list[ast.stmt]:
+        """An if that returns on some paths, with code after it that both of
+        its sides would fall through to, as Python code without a return:
+
+            _ret_1 = 0.0; _returned_1 = 0.0
+            if ...: ... _ret_1 = value; _returned_1 = 1.0 ...
+            if _returned_1 > 0.5: return _ret_1
+
+        (what follows a return inside it runs under `if _returned_1 < 0.5:`),
+        so that the code after it is lowered once, not into both sides: n
+        such ifs in a row would otherwise make 2**n copies."""
+        ret, flag = self.namer.fresh("_ret_", first=1), self.namer.fresh("_returned_", first=1)
+
+        def at(new: ast.AST) -> ast.AST:
+            return ast.fix_missing_locations(ast.copy_location(new, node))
+
+        def test(op: ast.cmpop) -> ast.expr:
+            return at(ast.Compare(at(ast.Name(flag, ast.Load())), [op], [at(ast.Constant(0.5))]))
+
+        def rewrite(stmts: list[ast.stmt]) -> list[ast.stmt]:
+            out = []
+            for i, stmt in enumerate(stmts):
+                if isinstance(stmt, ast.Return):
+                    return out + [ast.copy_location(ast.Assign([at(ast.Name(ret, ast.Store()))], stmt.value), stmt),
+                                  at(ast.Assign([at(ast.Name(flag, ast.Store()))], at(ast.Constant(1.0))))]
+                if isinstance(stmt, ast.If) and _returns_inside(stmt):
+                    out.append(ast.copy_location(ast.If(stmt.test, rewrite(stmt.body), rewrite(stmt.orelse)), stmt))
+                    if stmts[i + 1:]:
+                        out.append(at(ast.If(test(ast.Lt()), rewrite(stmts[i + 1:]), [])))
+                    return out
+                out.append(stmt)
+            return out
+
+        zero = [at(ast.Assign([at(ast.Name(name, ast.Store()))], at(ast.Constant(0.0)))) for name in (ret, flag)]
+        leave = at(ast.If(test(ast.Gt()), [at(ast.Return(at(ast.Name(ret, ast.Load()))))], []))
+        return zero + rewrite([node]) + [leave]
 
     def return_from_loop(self, loop: ast.For | ast.While) -> list[ast.stmt]:
         """A return inside a loop, as Python code without one:
@@ -345,6 +385,21 @@ def _ends_in_return(stmts: list[ast.stmt]) -> bool:
     if isinstance(last, ast.If):
         return _ends_in_return(last.body) and _ends_in_return(last.orelse)
     return isinstance(last, (ast.Return, ast.Break, ast.Continue))
+
+
+def _copies_rest(node: ast.If, rest: list[ast.stmt]) -> bool:
+    """Whether lowering `node` with its returns would copy `rest` into both of
+    its sides (neither side ends in a return) when rest is more than a return.
+    Not for returns in a loop inside it (return_from_loop rewrites those) or
+    of several values (a helper's tuple)."""
+    if not rest or (len(rest) == 1 and isinstance(rest[0], ast.Return)):
+        return False
+    if _ends_in_return(node.body) or _ends_in_return(node.orelse):
+        return False
+    returns = [sub for sub in ast.walk(node) if isinstance(sub, ast.Return)]
+    loops = [sub for sub in ast.walk(node) if isinstance(sub, (ast.For, ast.While))]
+    return bool(returns) and not any(_returns_inside(loop) for loop in loops) and \
+        not any(isinstance(r.value, (ast.Tuple, ast.List)) or r.value is None for r in returns)
 
 
 def _returns_inside(node: ast.AST) -> bool:
