@@ -229,14 +229,13 @@ def _hoist(tree: tuple, partials: list[sp.Expr], symbols: list[sp.Symbol]):
         chosen.append(path)
     if not chosen:
         return (), tree, partials
-    # Whatever may raise and finishes before a temp starts is hoisted ahead of
-    # it (the topmost such subtrees: can_raise holds for every ancestor too).
+    # Every operation that may raise and finishes before a temp starts is
+    # hoisted ahead of it, each on its own (1/x, math.log(y)), in order.
     order = {path: k for k, (path, _) in enumerate(nodes)}
     first = _first_positions(nodes)
     earlier = {other for path in chosen for other, sub in nodes
-               if order[other] < first[path] and mathlib.can_raise(sub)}
-    extra = {p for p in earlier if not any(p[:d] in earlier for d in range(len(p)))}
-    paths = sorted(set(chosen) | extra, key=order.__getitem__)
+               if order[other] < first[path] and mathlib.raises_itself(sub)}
+    paths = sorted(set(chosen) | earlier, key=order.__getitem__)
     temps, renames = [], {}
     for j, path in enumerate(paths):
         sub = _replace(_at(tree, path), {p[len(path):]: ("temp", k) for k, p in enumerate(paths[:j])

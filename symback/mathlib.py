@@ -344,16 +344,22 @@ _SAFE_BINARY = frozenset({"+", "-", "*"})
 _SAFE_CALLS = frozenset({"abs", "min", "max", "float", "fabs"})
 
 
+def raises_itself(tree: tuple) -> bool:
+    """Whether the operation at the root of `tree` may raise on floats
+    (ZeroDivisionError, OverflowError, ValueError: math domain error)."""
+    kind = tree[0]
+    return (kind == "bin" and tree[1] not in _SAFE_BINARY) or (kind == "call" and tree[1] not in _SAFE_CALLS)
+
+
 def can_raise(tree: tuple) -> bool:
     """Whether evaluating `tree` on floats may raise an exception."""
-    kind = tree[0]
-    if kind in LEAVES:
-        return False
-    if kind == "bin" and tree[1] not in _SAFE_BINARY:
-        return True
-    if kind == "call" and tree[1] not in _SAFE_CALLS:
-        return True
-    return any(can_raise(child) for child in children(tree))
+    todo = [tree]
+    while todo:
+        node = todo.pop()
+        if raises_itself(node):
+            return True
+        todo += children(node)
+    return False
 
 
 def children(tree: tuple) -> tuple:

@@ -54,6 +54,40 @@ def _is_literal(node: ast.expr) -> bool:
         and not isinstance(node.value, bool)
 
 
+# An expression larger than this (operations, levels of nesting) is split
+# into statements: the size of a derivative grows with the nesting (a Horner
+# polynomial's, quadratically), and SymPy's time with it.
+_MAX_SIZE, _MAX_DEPTH = 40, 10
+
+
+def _too_big(tree: _Tree) -> bool:
+    """Whether a tree has more operations or levels than one statement should."""
+    count, todo = 0, [(tree, 1)]
+    while todo:
+        node, depth = todo.pop()
+        kids = mathlib.children(node)
+        if kids:
+            count += 1
+            if count > _MAX_SIZE or depth > _MAX_DEPTH:
+                return True
+            todo += [(kid, depth + 1) for kid in kids]
+    return False
+
+
+def _compact(tree: _Tree, args: list[ir.Operand]) -> tuple[_Tree, list[ir.Operand]]:
+    """The tree over only the operands it reads, numbered in order of use."""
+    used: dict[int, int] = {}
+
+    def renumber(node: _Tree) -> _Tree:
+        if node[0] == "arg":
+            return ("arg", used.setdefault(node[1], len(used)))
+        kids = mathlib.children(node)
+        return node[:len(node) - len(kids)] + tuple(renumber(kid) for kid in kids)
+
+    tree = renumber(tree)
+    return tree, [args[i] for i in used]
+
+
 class Expressions:
     """Expression lowering for parse._Lower (which holds env, namer, body, ...)."""
 
@@ -66,7 +100,37 @@ class Expressions:
         """A right-hand side -> (shape tree, operands in placeholder order)."""
         args: list[ir.Operand] = []
         tree = self.expr(node, args, exponent=False)
+        if _too_big(tree):
+            tree = self.split(tree, args, node)
+            tree, args = _compact(tree, args)
         return tree, args
+
+    def split(self, tree: _Tree, args: list[ir.Operand], where: ast.AST) -> _Tree:
+        """A large expression as several statements, each within _MAX_SIZE
+        operations and _MAX_DEPTH levels, in the order Python evaluates them: before a part that
+        becomes a statement of its own, whatever could raise to its left does
+        too, so the gradient still fails where f fails, with f's exception.
+        (SymPy's work grows with the size of an expression, and parts of one
+        shape, like the levels of a Horner polynomial, share one derivation.)"""
+        def piece(node: _Tree) -> _Tree:
+            sub, sub_args = _compact(node, args)
+            value = ir.Value("_v", self.namer.fresh("_v", first=1))
+            self.body.append(ir.Assign(value, self.shape(sub, where), tuple(sub_args), self.src.loc(where)))
+            return self.operand(value, args)
+
+        def lower(node: _Tree, root: bool) -> _Tree:
+            kids = mathlib.children(node)
+            if not kids:
+                return node
+            done: list[_Tree] = []
+            for kid in kids:
+                if _too_big(kid):  # kid makes statements: what may raise before it goes first
+                    done = [piece(k) if k[0] not in mathlib.LEAVES and mathlib.can_raise(k) else k for k in done]
+                done.append(lower(kid, False))
+            node = node[:len(node) - len(kids)] + tuple(done)
+            return piece(node) if not root and _too_big(node) else node
+
+        return lower(tree, True)
 
     def expr(self, node: ast.expr, args: list[ir.Operand], exponent: bool) -> _Tree:
         """Lower one expression node. In an exponent, constants stay literal
