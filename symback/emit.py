@@ -307,7 +307,8 @@ def _merge_aliases(gradient: ir.Gradient) -> dict[ir.Value, ir.Value]:
     return alias
 
 
-_ASSIGNED = re.compile(r"^\s*(?:for\s+)?([\w\s,]+?)\s*(?:[-+*/]?=|\bin\b)")
+_ASSIGNED = re.compile(r"^\s*(?:for\s+)?(\w+(?:\s*,\s*\w+)*)\s*(?:[-+*/]?=|\bin\b)")  # no nested repeats:
+# an indented line must not make it backtrack
 _WORD = re.compile(r"[A-Za-z_]\w*")
 
 
@@ -414,6 +415,7 @@ class _Emitter:
         self.used = {source for item in ir.walk(fn.body) for source in ir.reads(item)} | {fn.result} | \
             {bound for loop in ir.loops(fn.body) for bound in loop.bounds}
         self.alias = _merge_aliases(gradient)
+        self.swept = {adj.cond for adj in ir.walk_adjoints(gradient.backward) if isinstance(adj, ir.BackIf)}
         # The builtins the output calls, under their own names unless the function
         # has a variable of that name: then under an alias made at module level.
         self.shadowed = {name: self.namer.fresh(f"_{name}") for name in sorted(_BUILTINS_USED & idents)}
@@ -514,16 +516,37 @@ class _Emitter:
             if not isinstance(stmt, ir.If):
                 lines += [indent + line for line in self.forward(stmt)]
                 continue
-            inner = indent + "    "
-            then = self.forward_block(stmt.then, inner)
-            then += [f"{inner}{self.operand(m.target)} = {self.operand(m.then)}" for m in stmt.merges
-                     if m.then is not ir.UNBOUND  # unbound on this side: as in Python, not assigned
-                     and self.operand(m.target) != self.operand(m.then)]  # not if the branch made it so named
-            orelse = self.forward_block(stmt.orelse, inner)
-            orelse += [f"{inner}{self.operand(m.target)} = {self.operand(m.orelse)}" for m in stmt.merges
-                       if m.orelse is not ir.UNBOUND and self.operand(m.target) != self.operand(m.orelse)]
-            lines += self.branch(stmt.cond, then, orelse, indent)
+            lines += self.forward_if(stmt, indent)
         return lines
+
+    def forward_if(self, stmt: ir.If, indent: str) -> list[str]:
+        """if/elif/else: an else that is only the next test and its if prints
+        as `elif` (a chain of 100 elifs must not nest 100 levels deep: Python
+        allows 100 at most). The test is recorded with := if the sweep needs it."""
+        inner = indent + "    "
+        arms, test = [], stmt.cond.ident
+        while True:
+            arms.append((test, self.forward_block(stmt.then, inner) + self.merge_copies(stmt, "then", inner)))
+            copies = self.merge_copies(stmt, "orelse", inner)
+            chained = stmt.orelse[1] if len(stmt.orelse) == 2 and not copies and isinstance(stmt.orelse[1], ir.If) \
+                and isinstance(stmt.orelse[0], ir.Assign) and stmt.orelse[0].target == stmt.orelse[1].cond \
+                and not stmt.orelse[0].rule.temps else None
+            if chained is None:
+                return self.arms(arms, self.forward_block(stmt.orelse, inner) + copies, indent)
+            test_stmt, stmt = stmt.orelse[0], chained
+            test = self.render(_value_template(test_stmt.rule), self.names_for(test_stmt))
+            if test_stmt.target in self.swept:
+                test = f"({test_stmt.target.ident} := {test})"
+
+    def merge_copies(self, stmt: ir.If, side: str, indent: str) -> list[str]:
+        """`target = value` at the end of one side, for each merge that needs it."""
+        out = []
+        for merge in stmt.merges:
+            value = getattr(merge, side)
+            # unbound on this side: not assigned, as in Python; or made under the merged name already
+            if value is not ir.UNBOUND and self.operand(merge.target) != self.operand(value):
+                out.append(f"{indent}{self.operand(merge.target)} = {self.operand(value)}")
+        return out
 
     def forward_loop(self, loop: ir.Loop, indent: str) -> list[str]:
         inner = indent + "    "
@@ -586,13 +609,15 @@ class _Emitter:
         return [self.operand(item) if isinstance(item, ir.Value) else self.temps[item[0]][f"t{item[1]}"]
                 for item in tape]
 
-    def branch(self, cond: ir.Value, then: list[str], orelse: list[str], indent: str) -> list[str]:
-        """if cond: then else: orelse, leaving out an empty side."""
-        if not then and not orelse:
+    def arms(self, arms: list[tuple[str, list[str]]], orelse: list[str], indent: str) -> list[str]:
+        """if test: ... elif test: ... else: ..., leaving out what is empty."""
+        if not orelse and not any(lines for _, lines in arms):
             return []
-        if not then:
-            return [f"{indent}if not {cond.ident}:", *orelse]
-        lines = [f"{indent}if {cond.ident}:", *then]
+        if len(arms) == 1 and not arms[0][1]:
+            return [f"{indent}if not {arms[0][0]}:", *orelse]
+        lines = []
+        for k, (test, body) in enumerate(arms):
+            lines += [f"{indent}{'elif' if k else 'if'} {test}:", *(body or [f"{indent}    pass"])]
         if orelse:
             lines += [f"{indent}else:", *orelse]
         return lines
@@ -618,11 +643,17 @@ class _Emitter:
                 lines += self.backward_block(adj.body, inner) or [f"{inner}pass"]
             elif isinstance(adj, ir.BackIf):
                 inner = indent + "    "
-                lines += self.branch(adj.cond, self.backward_block(adj.then, inner),
-                                     self.backward_block(adj.orelse, inner), indent)
+                arms = [(adj.cond.ident, self.backward_block(adj.then, inner))]
+                while True:  # an else that is only the next if: elif, as in the forward pass
+                    printed = [inner_adj for inner_adj in adj.orelse if not self.silent(inner_adj)]
+                    if len(printed) != 1 or not isinstance(printed[0], ir.BackIf):
+                        break
+                    adj = printed[0]
+                    arms.append((adj.cond.ident, self.backward_block(adj.then, inner)))
+                lines += self.arms(arms, self.backward_block(adj.orelse, inner), indent)
             elif isinstance(adj, ir.Flow):
                 op = "=" if adj.first else "+="
-                if not adj.seed and self.bar(adj.operand) == self.bar(adj.source):
+                if self.silent(adj):
                     assert adj.first, f"an aliased adjoint would be added to itself: {adj}"
                     continue  # s_2_bar = s_4_bar with one name for both (see _merge_aliases)
                 lines.append(f"{indent}{self.bar(adj.operand)} {op} {'1.0' if adj.seed else self.bar(adj.source)}")
@@ -635,6 +666,10 @@ class _Emitter:
             else:
                 lines.append(indent + self.accumulate(adj))
         return lines
+
+    def silent(self, adj) -> bool:
+        """An adjoint flow between two names for one variable: it prints nothing."""
+        return isinstance(adj, ir.Flow) and not adj.seed and self.bar(adj.operand) == self.bar(adj.source)
 
     def forward(self, stmt: ir.Assign) -> list[str]:
         rule = stmt.rule
