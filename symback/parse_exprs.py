@@ -102,8 +102,25 @@ class Expressions:
         tree = self.expr(node, args, exponent=False)
         if _too_big(tree):
             tree = self.split(tree, args, node)
-            tree, args = _compact(tree, args)
-        return tree, args
+        return _compact(tree, args)
+
+    def settle(self, done: list[_Tree], later: ast.expr, args: list[ir.Operand]) -> list[_Tree]:
+        """Operands already lowered, made statements of their own where they
+        may raise and `later` (the next operand) adds statements before the
+        one being built (a helper call, a branch): Python evaluates them
+        first, and if both fail, f fails with the first one's exception."""
+        if not any(tree[0] not in mathlib.LEAVES and mathlib.can_raise(tree) for tree in done) \
+                or not self.needs_statements(later):
+            return done
+        return [self.piece(tree, args, later) if tree[0] not in mathlib.LEAVES and mathlib.can_raise(tree)
+                else tree for tree in done]
+
+    def piece(self, tree: _Tree, args: list[ir.Operand], where: ast.AST) -> _Tree:
+        """`tree` computed by a statement of its own, `_v1 = ...`; its value as an operand."""
+        sub, sub_args = _compact(tree, args)
+        value = ir.Value("_v", self.namer.fresh("_v", first=1))
+        self.body.append(ir.Assign(value, self.shape(sub, where), tuple(sub_args), self.src.loc(where)))
+        return self.operand(value, args)
 
     def split(self, tree: _Tree, args: list[ir.Operand], where: ast.AST) -> _Tree:
         """A large expression as several statements, each within _MAX_SIZE
@@ -113,10 +130,7 @@ class Expressions:
         (SymPy's work grows with the size of an expression, and parts of one
         shape, like the levels of a Horner polynomial, share one derivation.)"""
         def piece(node: _Tree) -> _Tree:
-            sub, sub_args = _compact(node, args)
-            value = ir.Value("_v", self.namer.fresh("_v", first=1))
-            self.body.append(ir.Assign(value, self.shape(sub, where), tuple(sub_args), self.src.loc(where)))
-            return self.operand(value, args)
+            return self.piece(node, args, where)
 
         def lower(node: _Tree, root: bool) -> _Tree:
             kids = mathlib.children(node)
@@ -150,6 +164,7 @@ class Expressions:
             # a number raised to a power stays literal too: 2.0 ** x differentiates to r*log(2)
             base_literal = op == "**" and _is_literal(node.left)
             left = self.expr(node.left, args, exponent or base_literal)
+            left, = self.settle([left], node.right, args)
             right = self.expr(node.right, args, exponent or op == "**")
             return ("bin", op, left, right)
         if isinstance(node, ast.UnaryOp):
@@ -196,7 +211,10 @@ class Expressions:
                 if type(op) not in self._COMPARE:
                     self.fail(UnsupportedSyntax, node, f"the comparison {type(op).__name__} is not supported",
                               "compare numbers with < <= > >= == !=")
-            trees = [self.expr(part, args, False) for part in (node.left, *node.comparators)]
+            trees: list[_Tree] = []
+            for part in (node.left, *node.comparators):
+                trees = self.settle(trees, part, args)
+                trees.append(self.expr(part, args, False))
             ops = tuple(self._COMPARE[type(op)] for op in node.ops)
             if len(ops) == 1:
                 return ("cmp", ops[0], *trees)
@@ -332,6 +350,7 @@ class Expressions:
             if isinstance(arg, ast.Starred):
                 self.refuse(arg)
             # pow(x, y): like x ** y, keep a constant y literal
+            lowered = self.settle(lowered, arg, args)
             lowered.append(self.expr(arg, args, exponent or (fname == "pow" and i == 1)))
         return ("call", fname, *lowered)
 
