@@ -9,6 +9,7 @@ back into absolute lines and columns of the user's file.
 from __future__ import annotations
 
 import ast
+import dis
 import inspect
 import textwrap
 import types
@@ -105,11 +106,13 @@ def _indent_of(text: str) -> int:
     return 0
 
 
-# Bytecode that differs between compiling a def alone and inside its module
+# The operations a fingerprint compares (by opcode, from the raw bytecode):
+# the same in a def compiled alone and inside its module, unlike the loads
 # (3.11 calls `math.sin(...)` with LOAD_ATTR when `math` is imported in the
-# same file, else LOAD_METHOD), or that names no source construct.
-_SAME_AS = {"LOAD_METHOD": "LOAD_ATTR"}
-_KEPT = ("LOAD_", "STORE_", "BINARY_", "UNARY_", "COMPARE_OP", "IS_OP", "CONTAINS_OP", "RETURN_")
+# same file, else LOAD_METHOD) and the jumps that depend on them.
+_OPERATIONS = frozenset(code for name, code in dis.opmap.items()
+                        if name in ("BINARY_OP", "COMPARE_OP", "IS_OP", "CONTAINS_OP")
+                        or name.startswith(("UNARY_", "BINARY_")))
 
 
 def _same_code(code: types.CodeType, text: str) -> bool:
@@ -138,14 +141,9 @@ def _find_code(code: types.CodeType, name: str) -> types.CodeType | None:
 
 
 def _fingerprint(code: types.CodeType) -> tuple:
-    import dis
-    def argument(ins) -> str:
-        if isinstance(ins.argval, types.CodeType):
-            return ins.argval.co_name  # compared whole below; its repr has an address and a line
-        if isinstance(ins.argval, int) and not ins.opname.startswith(("LOAD_CONST", "BINARY_", "COMPARE_")):
-            return ""  # a jump target or a slot: depends on the code around, not on the source
-        return repr(ins.argval)
-    ops = tuple((_SAME_AS.get(ins.opname, ins.opname), argument(ins))
-                for ins in dis.get_instructions(code) if ins.opname.startswith(_KEPT))
-    inner = tuple(_fingerprint(const) for const in code.co_consts if isinstance(const, types.CodeType))
-    return (code.co_argcount, code.co_kwonlyargcount, code.co_varnames, ops, inner)
+    """What a def compiles to, as far as it shows the source: its names,
+    constants and operations (an edit like x**4 -> x**3 or a + b -> a - b)."""
+    raw = code.co_code
+    ops = tuple((op, arg) for op, arg in zip(raw[::2], raw[1::2]) if op in _OPERATIONS)
+    consts = tuple(_fingerprint(c) if isinstance(c, types.CodeType) else repr(c) for c in code.co_consts)
+    return (code.co_argcount, code.co_kwonlyargcount, code.co_varnames, code.co_names, consts, ops)
