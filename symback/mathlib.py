@@ -64,7 +64,10 @@ class _PythonFunction(sp.Function):
         values = [arg.evalf(prec) for arg in self.args]
         if not all(value.is_Number for value in values):
             return None
-        return sp.Float(self.python(*(float(v) for v in values)), prec)
+        try:
+            return sp.Float(self.python(*(float(v) for v in values)), prec)
+        except (ArithmeticError, ValueError, TypeError):
+            return None  # 1.0 // 0: Python raises there, and so will the generated code
 
 
 class FloorDiv(_PythonFunction):

@@ -301,24 +301,31 @@ class _Lower(Expressions, ControlFlow):
 
 
 def _drop_unread_carries(body: tuple, result) -> tuple:
-    """The body without the loop carries whose head nothing reads: a loop
-    carries every variable it assigns (see ControlFlow.loop), most of which
-    are only read inside one iteration, after being assigned."""
+    """The body without the loop carries and merges whose value nothing
+    reads: a loop carries every variable it assigns (see ControlFlow.loop),
+    and an if merges every variable a side assigns, most of which are only
+    read inside one iteration or one side. Dropped, they copy nothing (a
+    copy of a variable that may have no value would raise)."""
+    read = {result} if isinstance(result, ir.Value) else set()
+    plumbing = []  # carries and merges: live only if their own value is read
+    for item in ir.walk(body):
+        if isinstance(item, (ir.Carry, ir.Merge)):
+            plumbing.append(item)
+        else:
+            read.update(ir.reads(item))
+    for stmt in ir.loops(body):
+        read.update(stmt.bounds)
+        read.add(stmt.exit)
+    read.update(_conds(body))
+    live: set = set()
     while True:
-        read = {result} if isinstance(result, ir.Value) else set()
-        for item in ir.walk(body):
-            if isinstance(item, ir.Carry):
-                read.add(item.init)  # the update is made in the body: not a read of the head
-            else:
-                read.update(ir.reads(item))
-        for stmt in ir.loops(body):
-            read.update(stmt.bounds)
-            read.add(stmt.exit)
-        read.update(_conds(body))
-        unread = {carry.head for loop in ir.loops(body) for carry in loop.carried if carry.head not in read}
-        if not unread:
-            return body
-        body = _without_carries(body, unread)
+        more = {item.target for item in plumbing if item.target in read} - live
+        if not more:
+            break
+        live |= more
+        read.update(value for item in plumbing if item.target in more for value in item.sources)
+    dead = {item.target for item in plumbing} - live
+    return _without_plumbing(body, dead) if dead else body
 
 
 def _conds(stmts) -> set:
@@ -331,15 +338,16 @@ def _conds(stmts) -> set:
     return out
 
 
-def _without_carries(stmts: tuple, heads: set) -> tuple:
+def _without_plumbing(stmts: tuple, dead: set) -> tuple:
     out = []
     for stmt in stmts:
         if isinstance(stmt, ir.Loop):
-            stmt = dataclasses.replace(stmt, carried=tuple(c for c in stmt.carried if c.head not in heads),
-                                       body=_without_carries(stmt.body, heads))
+            stmt = dataclasses.replace(stmt, carried=tuple(c for c in stmt.carried if c.head not in dead),
+                                       body=_without_plumbing(stmt.body, dead))
         elif isinstance(stmt, ir.If):
-            stmt = dataclasses.replace(stmt, then=_without_carries(stmt.then, heads),
-                                       orelse=_without_carries(stmt.orelse, heads))
+            stmt = dataclasses.replace(stmt, then=_without_plumbing(stmt.then, dead),
+                                       orelse=_without_plumbing(stmt.orelse, dead),
+                                       merges=tuple(m for m in stmt.merges if m.target not in dead))
         out.append(stmt)
     return tuple(out)
 

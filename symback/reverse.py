@@ -238,6 +238,8 @@ class _Sweep:
         tape, recompute = _recompute(stmt, _tape(stmt, body))
         aliases = tuple((carry.update, carry.head) for carry in stmt.carried
                         if carry.head in accumulators or carry.update in passed.values())
+        if not body:
+            return before + after  # no adjoint flows through any iteration
         return before + [ir.BackLoop(stmt, tape, tuple(body), aliases, recompute)] + after
 
 
@@ -493,8 +495,8 @@ def _may_raise(stmt, unbound: frozenset = frozenset()) -> bool:
     always runs, so that the gradient fails where f fails, even if nothing
     reads its value."""
     if isinstance(stmt, ir.Assign):
-        return mathlib.can_raise(stmt.shape.tree) or any(arg in unbound for arg in stmt.args) \
-            and stmt.shape.tree != ("arg", 0)  # a copy of an unbound value is unbound, not an error
+        # reading a variable with no value raises, a plain copy `a = b` too
+        return mathlib.can_raise(stmt.shape.tree) or any(arg in unbound for arg in stmt.args)
     return isinstance(stmt, ir.Item)
 
 
