@@ -610,8 +610,9 @@ class _Emitter:
                 for item in tape]
 
     def arms(self, arms: list[tuple[str, list[str]]], orelse: list[str], indent: str) -> list[str]:
-        """if test: ... elif test: ... else: ..., leaving out what is empty."""
-        if not orelse and not any(lines for _, lines in arms):
+        """if test: ... elif test: ... else: ..., leaving out what is empty
+        (not a test that records a condition with :=, which the sweep reads)."""
+        if not orelse and not any(lines for _, lines in arms) and not any(":=" in test for test, _ in arms[1:]):
             return []
         if len(arms) == 1 and not arms[0][1]:
             return [f"{indent}if not {arms[0][0]}:", *orelse]

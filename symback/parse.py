@@ -206,17 +206,18 @@ class _Lower(Expressions, ControlFlow):
         # Python evaluates the whole right-hand side before binding any name.
         lowered = [self.expression(elt) for elt in value.elts]
         for name, (tree, args), elt in zip(target.elts, lowered, value.elts):
-            self.bind(name, tree, args, elt)
+            self.bind(name, tree, args, elt, rename=False)  # a later element may read the same value
 
     def assign(self, target: ast.expr, value: ast.expr) -> ir.Value:
         tree, args = self.expression(value)
         return self.bind(target, tree, args, value)
 
-    def bind(self, target: ast.expr, tree: _Tree, args: list[ir.Operand], where: ast.AST) -> ir.Value:
+    def bind(self, target: ast.expr, tree: _Tree, args: list[ir.Operand], where: ast.AST,
+             rename: bool = True) -> ir.Value:
         name = self.target_name(target)
         value = ir.Value(name, self.new_ident(name))
         last = self.body[-1] if self.body else None
-        made = args[0] if tree == ("arg", 0) and args[0] in self.helper_results else None
+        made = args[0] if rename and tree == ("arg", 0) and args[0] in self.helper_results else None
         if isinstance(last, (ir.Assign, ir.Item)) and made is not None and last.target == made:
             # `a = helper(...)`, `x = xs[i]`: name the new value `a` rather than copying it
             self.body[-1] = dataclasses.replace(last, target=value)
