@@ -260,6 +260,12 @@ class _Writer:
             return text
         return self.pick(sc.numbers)
 
+    def other(self, sc: Scope, depth: int, a: str) -> str:
+        """A second operand that is not `a` itself: to SymPy x - x and x % x are 0, so
+        math.log(math.fabs(x - x)) would be refused wherever it is, as a constant log(0)."""
+        b = self.expr(sc, depth)
+        return b if b != a else self.constant()
+
     def expr(self, sc: Scope, depth: int) -> str:
         if depth <= 0 or self.chance(25):
             return self.leaf(sc)
@@ -272,10 +278,7 @@ class _Writer:
         kind = self.pick(kinds)
         a = self.expr(sc, depth - 1)
         if kind == "arith":
-            b, op = self.expr(sc, depth - 1), self.pick("+-*")
-            if a == b and op == "-":
-                op = "+"  # x - x is 0 to SymPy, so x / (x - x) would have no derivative anywhere
-            return f"({a} {op} {b})"
+            return f"({a} {self.pick('+-*')} {self.other(sc, depth - 1, a)})"
         if kind == "neg":
             return f"(-{a})"
         if kind == "safe":
@@ -289,7 +292,7 @@ class _Writer:
             forms.append("abs({0}) ** 1.5" if self.can("abs") else "math.fabs({0}) ** 1.5")
             return self.pick(forms).format(a)
         if kind == "minmax":
-            b = self.expr(sc, depth - 1)
+            b = self.other(sc, depth - 1, a)
             forms = ["math.fabs({0} - {1})"]
             if self.can("max"):
                 forms += ["max({0}, {1})", "max({0}, {1}, 0.25)"]
@@ -306,7 +309,8 @@ class _Writer:
         if kind == "unsafe":
             a = self.operand(sc, depth - 1)
             if self.chance(35):
-                return self.pick(UNSAFE_2).format(a, self.operand(sc, depth - 1))
+                b = self.operand(sc, depth - 1)
+                return self.pick(UNSAFE_2).format(a, b if b != a else self.constant())
             return self.pick(UNSAFE_1).format(a)
         if kind == "guarded":
             return self.guarded_value(sc, a)
