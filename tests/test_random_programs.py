@@ -21,8 +21,9 @@ ValueError), and only where f is not smooth with a finite derivative
 (`sqrt` at 0), or at a round point or with an int parameter, where a
 partial may be undefined although f is smooth through it (`hypot(0, 0)`):
 that last case passes but is counted (`soft`). `grad(f)` may refuse a
-program only with `NotDifferentiable`, and only if f is nowhere smooth with
-a finite derivative among the points drawn: the generator writes supported
+program only with `NotDifferentiable`, and only for a line f does not run at
+any point drawn where it is smooth with a finite derivative (x / (y - y) is
+undefined wherever it runs, and SymPy sees that): the generator writes supported
 constructs only, so `UnsupportedSyntax`, `UnsupportedCall`, `InternalError`
 or any other exception is a failure. So is a gradient call running over 5 s.
 
@@ -974,6 +975,25 @@ def _make(program: Program, fn):
     return made
 
 
+def _lines_run(fn, args: tuple) -> set:
+    """The lines of fn's file (helpers included) that fn(*args) runs."""
+    lines, file, before = set(), fn.__code__.co_filename, sys.gettrace()
+
+    def trace(frame, kind, arg):
+        if frame.f_code.co_filename != file:
+            return None
+        if kind == "line":
+            lines.add(frame.f_lineno)
+        return trace
+
+    sys.settrace(trace)
+    try:
+        run(fn, args)
+    finally:
+        sys.settrace(before)
+    return lines
+
+
 def check_program(program: Program, points: list, directory) -> None:
     """Checks 1-3 (see the module docstring) for one program at every point."""
     note(program.source)
@@ -981,11 +1001,16 @@ def check_program(program: Program, points: list, directory) -> None:
     fn = load_function(program.source, directory)
     vg, g = _make(program, fn)
     if isinstance(vg, NotDifferentiable) or isinstance(g, NotDifferentiable):
+        # Fine for an expression with no finite derivative anywhere (x / (y - y) is zoo to
+        # SymPy), not for one f runs at a point where it is smooth with a finite derivative.
         err = vg if isinstance(vg, NotDifferentiable) else g
+        line = err.loc.line if err.loc is not None and err.loc.file == fn.__code__.co_filename else None
         for args in points:
-            if run(fn, args)[0] == "ok" and differences(fn, program, args) is not None:
+            if run(fn, args)[0] == "ok" and differences(fn, program, args) is not None \
+                    and (line is None or line in _lines_run(fn, args)):
                 _fail("refused: NotDifferentiable at a smooth point", program, args,
-                      f"f is smooth with a finite derivative here, but grad(f) raised\n{err}")
+                      f"f runs line {line} here and is smooth with a finite derivative, "
+                      f"but grad(f) raised\n{err}")
         if isinstance(vg, NotDifferentiable) != isinstance(g, NotDifferentiable):
             _fail("refused by only one of grad and value_and_grad", program, (), str(err))
         event("refused: NotDifferentiable")
