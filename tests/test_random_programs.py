@@ -549,8 +549,8 @@ class _Writer:
             inner.define(first)
         lines += prefix
         lines += self.block(inner, indent + "    ", depth - 1, 3, tuple_result)
-        if first is not None:
-            sc.define(first)  # UnboundLocalError after a loop that ran zero times: f raises, so must the gradient
+        if first is not None:  # read after the loop: after zero iterations f raises UnboundLocalError
+            sc.define(first)
 
     def for_loop(self, sc: Scope, indent: str, depth: int, tuple_result: bool, over_list: bool) -> list:
         lines = []
