@@ -99,7 +99,9 @@ class Printer(PythonCodePrinter):
             text = self._print(name)
         else:
             text = self._print(_squares(numer))
-            if numer.is_Add and (sign or name is not None):
+            # a sum is parenthesized where anything follows or precedes it, and where it
+            # would start with a '-' that is not the whole product's (x_bar -= x/s + 1 is wrong)
+            if numer.is_Add and (sign or name is not None or text.startswith("-")):
                 text = f"({text})"
             if name is not None:
                 text += f"*{self._print(name)}"
@@ -663,7 +665,8 @@ class _Emitter:
             elif isinstance(adj, ir.ZeroList):
                 lines.append(f"{indent}{self.bar(adj.seq)} = [0.0] * {self.builtin('len')}({adj.seq.ident})")
             elif isinstance(adj, ir.ItemAccumulate):
-                lines.append(f"{indent}{self.bar(adj.seq)}[{self.operand(adj.index)}] += {self.bar(adj.source)}")
+                added = "1.0" if adj.seed else self.bar(adj.source)
+                lines.append(f"{indent}{self.bar(adj.seq)}[{self.operand(adj.index)}] += {added}")
             else:
                 lines.append(indent + self.accumulate(adj))
         return lines

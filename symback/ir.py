@@ -524,14 +524,16 @@ class BackLoop:
 
 @dataclass(frozen=True)
 class ItemAccumulate:
-    """seq_bar[index] += source_bar: an element's adjoint into its list's."""
+    """seq_bar[index] += source_bar: an element's adjoint into its list's
+    (+= 1.0 if the element is itself the output: `return xs[0]`)."""
 
     seq: Value
     index: Operand
     source: Value
+    seed: bool = False
 
     def __str__(self) -> str:
-        return f"{self.seq}_bar[{self.index}] += {self.source}_bar"
+        return f"{self.seq}_bar[{self.index}] += {'1.0' if self.seed else f'{self.source}_bar'}"
 
 
 @dataclass(frozen=True)

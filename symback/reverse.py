@@ -140,9 +140,11 @@ class _Sweep:
 
     def item(self, stmt: ir.Item) -> list:
         """x = xs[i]: xs_bar[i] += x_bar."""
-        if stmt.target not in self.active or stmt.target not in self.contributions or stmt.seq not in self.active:
+        seed = stmt.target == self.result or stmt.target in self.unit  # the element is the output: 1.0
+        if stmt.target not in self.active or stmt.seq not in self.active or \
+                (stmt.target not in self.contributions and not seed):
             return []
-        return [ir.ItemAccumulate(stmt.seq, stmt.index, stmt.target)]
+        return [ir.ItemAccumulate(stmt.seq, stmt.index, stmt.target, seed=seed)]
 
     def _is_one(self, contributions: list) -> bool:
         """True if an adjoint is one seeded contribution, in the outer block, whose partial is 1."""

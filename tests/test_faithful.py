@@ -641,3 +641,34 @@ def test_exp_partial_in_a_running_sum():
     grads = check_faithful(sum_of_exps, [40.0, 0.0, 1.0], smooth=False)  # differences lose 0 and 1 next to e**40
     assert grads == pytest.approx([math.exp(40.0), 1.0, math.e], rel=1e-12)  # d/dx_j sum e**x = e**x_j
     check_faithful(sum_of_exps, [0.5, 0.0, 1.0])
+
+
+# ---------------------------------------------------------------------------
+# Found by the property test (tests/test_random_programs.py) while fixing issue 9
+# ---------------------------------------------------------------------------
+
+def minus_a_sum(x):
+    r = x - math.sqrt(1.0 + x ** 2)
+    return r - x
+
+
+def test_a_partial_that_is_a_sum_starting_with_minus_is_not_subtracted_whole():
+    """issue 9: `x_bar -= x/math.sqrt(x*x + 1) + 1` subtracted the 1 too (the '-' was the
+    first term's, not the product's): -2.287 for -0.287, silently."""
+    for x in (0.3, -1.7):
+        check_faithful(minus_a_sum, x)
+
+
+def first_element(xs):
+    return xs[0]
+
+
+def named_first_element(xs):
+    a = xs[1]
+    return a
+
+
+def test_an_element_that_is_the_output_gets_its_gradient():
+    """issue 9: `return xs[0]` had the gradient [0.0, 0.0] for [1.0, 0.0]."""
+    assert check_faithful(first_element, [2.0, 3.0]) == [1.0, 0.0]  # d xs[0] / d xs
+    assert check_faithful(named_first_element, [2.0, 3.0, 4.0]) == [0.0, 1.0, 0.0]
