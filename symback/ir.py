@@ -330,6 +330,17 @@ def loops(stmts: tuple[Stmt, ...]):
             yield from loops(stmt.orelse)
 
 
+def conds(stmts: tuple[Stmt, ...]) -> set[Value]:
+    """The branch conditions in `stmts`, nested ones included."""
+    out = set()
+    for stmt in stmts:
+        if isinstance(stmt, If):
+            out |= {stmt.cond} | conds(stmt.then) | conds(stmt.orelse)
+        elif isinstance(stmt, Loop):
+            out |= conds(stmt.body)
+    return out
+
+
 def reads(item) -> tuple:
     """Every operand an Assign, Item, Length, Merge or Carry reads, gradient or not
     (`sources` leaves out what carries no gradient, such as an index)."""

@@ -317,7 +317,7 @@ def _drop_unread_carries(body: tuple, result) -> tuple:
     for stmt in ir.loops(body):
         read.update(stmt.bounds)
         read.add(stmt.exit)
-    read.update(_conds(body))
+    read.update(ir.conds(body))
     live: set = set()
     while True:
         more = {item.target for item in plumbing if item.target in read} - live
@@ -327,16 +327,6 @@ def _drop_unread_carries(body: tuple, result) -> tuple:
         read.update(value for item in plumbing if item.target in more for value in item.sources)
     dead = {item.target for item in plumbing} - live
     return _without_plumbing(body, dead) if dead else body
-
-
-def _conds(stmts) -> set:
-    out = set()
-    for stmt in stmts:
-        if isinstance(stmt, ir.If):
-            out |= {stmt.cond} | _conds(stmt.then) | _conds(stmt.orelse)
-        elif isinstance(stmt, ir.Loop):
-            out |= _conds(stmt.body)
-    return out
 
 
 def _without_plumbing(stmts: tuple, dead: set) -> tuple:

@@ -192,18 +192,27 @@ class ControlFlow:
             for ...: ... _ret_1 = value; _returned_1 = 1.0; break ...
             if _returned_1 > 0.5: return _ret_1
 
-        so that break and early return (which lower already) do the work."""
-        ret, flag = self.namer.fresh("_ret_", first=1), self.namer.fresh("_returned_", first=1)
+        so that break and early return (which lower already) do the work. A
+        helper returning several values gets one `_ret_` variable for each."""
+        returns = [sub for sub in ast.walk(loop) if isinstance(sub, ast.Return)]
+        width = next((len(r.value.elts) for r in returns if isinstance(r.value, (ast.Tuple, ast.List))), 1)
+        rets = [self.namer.fresh("_ret_", first=1) for _ in range(width)]
+        flag = self.namer.fresh("_returned_", first=1)
 
         def name(ident: str, ctx, where: ast.AST) -> ast.Name:
             return ast.copy_location(ast.Name(ident, ctx()), where)
+
+        def names(ctx, where: ast.AST) -> ast.expr:
+            if width == 1:
+                return name(rets[0], ctx, where)
+            return ast.copy_location(ast.Tuple([name(r, ctx, where) for r in rets], ctx()), where)
 
         def rewrite(stmts: list[ast.stmt]) -> list[ast.stmt]:
             out = []
             for stmt in stmts:
                 if isinstance(stmt, ast.Return):
                     value = stmt.value or ast.copy_location(ast.Constant(None), stmt)
-                    out += [ast.copy_location(ast.Assign([name(ret, ast.Store, stmt)], value), stmt),
+                    out += [ast.copy_location(ast.Assign([names(ast.Store, stmt)], value), stmt),
                             ast.copy_location(ast.Assign([name(flag, ast.Store, stmt)],
                                                          ast.copy_location(ast.Constant(1.0), stmt)), stmt),
                             ast.copy_location(ast.Break(), stmt)]
@@ -221,11 +230,11 @@ class ControlFlow:
 
         zero = [ast.copy_location(ast.Assign([name(ident, ast.Store, loop)],
                                              ast.copy_location(ast.Constant(0.0), loop)), loop)
-                for ident in (ret, flag)]
+                for ident in (*rets, flag)]
         loop_again = ast.copy_location(type(loop)(**{**{f: getattr(loop, f) for f in loop._fields},
                                                     "body": rewrite(loop.body)}), loop)
         test = ast.copy_location(ast.Compare(name(flag, ast.Load, loop), [ast.Gt()], [ast.Constant(0.5)]), loop)
-        then = [ast.copy_location(ast.Return(name(ret, ast.Load, loop)), loop)]
+        then = [ast.copy_location(ast.Return(names(ast.Load, loop)), loop)]
         return zero + [loop_again, ast.copy_location(ast.If(test, then, []), loop)]
 
     def result_value(self) -> ir.Value:
@@ -341,16 +350,18 @@ class ControlFlow:
         exit_flag = None if stops is None or stops == ir.Const(False) else stops
         made = {item.target for item in ir.walk(tuple(self.body))}
         carries = []
-        for name in carried:
+        # after the loop, a target (`i` of `for i in`) is its value at the end of the
+        # last iteration, as the body left it (or as before the loop, if none ran)
+        for name in made_targets:
+            heads[name] = ir.Value(name, self.new_ident(name))
+        for name in carried + list(made_targets):
             update = self.env[name]
-            if update not in made:  # e.g. a, b = b, a + b: copy, so each update is this iteration's own value
+            if update not in made and update != index:
+                # e.g. a, b = b, a + b: copy, so each update is this iteration's own value
                 copy = ir.Value(name, self.new_ident(name))
                 self.body.append(ir.Assign(copy, shape_of(("arg", 0)), (update,), self.src.loc(node)))
                 update = copy
             carries.append(ir.Carry(heads[name], before.get(name, ir.UNBOUND), update))
-        for name, made in made_targets.items():  # after the loop, `i` is its last value (or as before, if none)
-            heads[name] = ir.Value(name, self.new_ident(name))
-            carries.append(ir.Carry(heads[name], before.get(name, ir.UNBOUND), made))
         body = tuple(self.body)
         self.body, self.env = outer, {**before, **heads}
         count = None

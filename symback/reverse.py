@@ -512,10 +512,12 @@ def _prune(stmts, read: set[ir.Value], run: set[ir.Value], unbound: frozenset) -
                     or any(loop.count in read for loop in ir.loops(stmt.body)) \
                     or (stmt.cond is not None and _may_raise(stmt.cond, unbound)):
                 kept.append(stmt)
-                for item in ir.walk((stmt,)):
+                for item in ir.walk((stmt,)):  # all of it runs: what it reads is read
                     read.add(item.target)
-                    read.update(source for source in item.sources if isinstance(source, ir.Value))
-                read.update(b for b in stmt.bounds if isinstance(b, ir.Value))
+                    read.update(source for source in ir.reads(item) if isinstance(source, ir.Value))
+                for loop in ir.loops((stmt,)):
+                    read.update(b for b in loop.bounds if isinstance(b, ir.Value))
+                read |= ir.conds((stmt,))
             continue
         if isinstance(stmt, ir.If):
             merges = tuple(m for m in stmt.merges if m.target in read)
