@@ -404,7 +404,8 @@ class _Emitter:
         prefix = "value_and_grad" if gradient.with_value else "grad"
         self.name = name or f"{prefix}_{fn.name}"
         idents = {p.value.ident for p in fn.params} | {item.target.ident for item in ir.walk(fn.body)} | \
-            {loop.count.ident for loop in ir.loops(fn.body) if loop.count is not None}
+            {loop.count.ident for loop in ir.loops(fn.body) if loop.count is not None} | \
+            {loop.index.ident for loop in ir.loops(fn.body) if loop.index is not None}
         self.namer = Namer(fn.reserved | idents | {self.name})
         # `math` in the output is the module, unless the source uses it as a variable.
         self.math = "math" if "math" not in idents else self.namer.fresh("math")

@@ -325,7 +325,7 @@ class Expressions:
                           "write sum(xs) or sum(xs, start)")
             start = node.args[1] if len(node.args) == 2 else node.keywords[0].value if node.keywords else None
             seq = self.sequence(node.args[0], node)
-            return self.operand(self.total(seq, node, self.bound(start) if start is not None else ir.Const(0.0)),
+            return self.operand(self.total(seq, node, self.bound(start) if start is not None else ir.Const(0)),
                                 args)
         fname = mathlib.MATH_OBJECTS.get(id(obj)) or mathlib.BUILTIN_OBJECTS.get(id(obj))
         shown = ast.unparse(func)

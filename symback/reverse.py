@@ -177,12 +177,19 @@ class _Sweep:
         # Values made inside the branch are never read again in the sweep; only
         # adjoints of values from before it must exist after it on both paths.
         inside = {item.target for item in ir.walk((stmt,))}
-        else_out += [ir.Zero(v) for v in then_adds if v not in else_adds and v not in inside]
-        then_out += [ir.Zero(v) for v in else_adds if v not in then_adds and v not in inside]
+        else_out += [self.unmade(v) for v in then_adds if v not in else_adds and v not in inside]
+        then_out += [self.unmade(v) for v in else_adds if v not in then_adds and v not in inside]
         self.contributions = {**else_adds, **then_adds}
         if not then_out and not else_out:
             return []
         return [ir.BackIf(stmt.cond, tuple(then_out), tuple(else_out))]
+
+    def unmade(self, value: ir.Value):
+        """The adjoint of `value` on a path that gave it none: 0.0, but 1.0 for
+        the output (a loop in the other side made its adjoint a variable)."""
+        if value == self.result:
+            return ir.Flow(value, value, first=True, seed=True)
+        return ir.Zero(value)
 
     def loop(self, stmt: ir.Loop) -> list:
         """for i in reversed(range(...)): restore this iteration's values, pass each

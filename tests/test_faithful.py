@@ -672,3 +672,31 @@ def test_an_element_that_is_the_output_gets_its_gradient():
     """issue 9: `return xs[0]` had the gradient [0.0, 0.0] for [1.0, 0.0]."""
     assert check_faithful(first_element, [2.0, 3.0]) == [1.0, 0.0]  # d xs[0] / d xs
     assert check_faithful(named_first_element, [2.0, 3.0, 4.0]) == [0.0, 1.0, 0.0]
+
+
+def output_read_in_a_branch_loop(y, r):
+    for i in range(1):
+        r -= y ** (-1)
+    if y > 5.0:
+        k = 0.0
+        while k < 2.0:
+            k += 1.0
+            v = math.tan(r * k)
+    return r
+
+
+def test_the_output_keeps_its_adjoint_on_the_branch_that_does_not_read_it():
+    """issue 9 (property test): the output, read by a loop on one side of an if, got the
+    adjoint 0.0 on the other side: the gradient was (0, 0) for (1/y**2, 1)."""
+    for args in ((0.87, 1.0), (7.0, 1.0)):
+        check_faithful(output_read_in_a_branch_loop, *args)
+
+
+def sum_of_nothing(xs):
+    return sum(xs)
+
+
+def test_the_sum_of_an_empty_list_is_the_int_zero():
+    """issue 9 (property test): Python's sum starts at the int 0; the value was 0.0."""
+    check_faithful(sum_of_nothing, [])
+    check_faithful(sum_of_nothing, [1.5, 2.0])

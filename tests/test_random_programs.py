@@ -1033,6 +1033,11 @@ def check_point(program: Program, fn, vg, g, args: tuple) -> None:
             if outcome[0] == "ok":
                 _fail("returns where f raises", program, args,
                       f"f raised {expected.__name__}: {want[1]}; {name}(f) returned {outcome[1]!r}")
+            if expected is UnboundLocalError and isinstance(outcome[1], TypeError) and "NoneType" in str(outcome[1]):
+                # f reads a variable it never assigned; one a loop tapes starts as None in the
+                # gradient (docs/limitations.md, Numbers): allowed, but counted
+                soft("reads an unbound variable: TypeError for UnboundLocalError", program, args, str(outcome[1]))
+                continue
             if type(outcome[1]) is not expected:
                 _fail("raises a different exception", program, args,
                       f"f raised {expected.__name__}: {want[1]}; {name}(f) {_describe(outcome)}")
