@@ -195,7 +195,7 @@ class _Lower(Expressions, ControlFlow):
                 self.fail(UnsupportedSyntax, target, f"cannot unpack {count} values into "
                           f"{len(target.elts)} names", "use as many names as the helper returns values")
             for name, result in zip(target.elts, results):
-                self.bind(name, ("arg", 0), [result], value)
+                self.bind(name, ("arg", 0), [result], value, rename=results.count(result) == 1)
             return
         if not isinstance(value, (ast.Tuple, ast.List)):
             self.fail(UnsupportedSyntax, value, "unpacking a value that is not a tuple written out is not "
@@ -206,14 +206,16 @@ class _Lower(Expressions, ControlFlow):
         # Python evaluates the whole right-hand side before binding any name.
         lowered = [self.expression(elt) for elt in value.elts]
         for name, (tree, args), elt in zip(target.elts, lowered, value.elts):
-            self.bind(name, tree, args, elt, rename=False)  # a later element may read the same value
+            self.bind(name, tree, args, elt)
 
     def assign(self, target: ast.expr, value: ast.expr) -> ir.Value:
+        start = len(self.body)
         tree, args = self.expression(value)
-        return self.bind(target, tree, args, value)
+        # `a = helper(...)`: the value may take the name a only if this right-hand side made it
+        return self.bind(target, tree, args, value, rename=len(self.body) > start)
 
     def bind(self, target: ast.expr, tree: _Tree, args: list[ir.Operand], where: ast.AST,
-             rename: bool = True) -> ir.Value:
+             rename: bool = False) -> ir.Value:
         name = self.target_name(target)
         value = ir.Value(name, self.new_ident(name))
         last = self.body[-1] if self.body else None

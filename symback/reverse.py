@@ -83,6 +83,9 @@ class _Sweep:
         self.skip: set[tuple[ir.Value, ir.Value]] = set()  # (update, head) of accumulators: no edge
         self.unit: set[ir.Value] = set()  # adjoints exactly 1.0 wherever they are read (see loop())
         self.foldable: set[int] = set()  # ids of `v_bar = 1.0` merge flows for a v made in that same side
+        # The output's adjoint is 1.0 without a variable until a loop makes it one, or
+        # starts it afresh (as a loop's head, per iteration): on this path, is it still?
+        self.implicit: set[ir.Value] = {result} if result is not None else set()
 
     def block(self, stmts: tuple[ir.Stmt, ...], top: bool) -> list:
         out: list = []
@@ -154,10 +157,11 @@ class _Sweep:
         return acc.seed and id(acc) in self.top and acc.site.rule.partials[acc.index] == 1
 
     def branch(self, stmt: ir.If) -> list[ir.BackIf]:
-        before = self.contributions
+        before, implicit = self.contributions, self.implicit
         sides = []
         for pick, block in ((lambda m: m.then, stmt.then), (lambda m: m.orelse, stmt.orelse)):
             self.contributions = {value: list(adds) for value, adds in before.items()}
+            self.implicit = set(implicit)
             out: list = []
             for merge in stmt.merges:  # the merges ran last in the branch: reverse them first
                 source, operand = merge.target, pick(merge)
@@ -172,22 +176,24 @@ class _Sweep:
                 out.append(flow)
                 self.contributions.setdefault(operand, []).append(flow)
             out += self.block(block, top=False)
-            sides.append((out, self.contributions))
-        (then_out, then_adds), (else_out, else_adds) = sides
+            sides.append((out, self.contributions, self.implicit))
+        (then_out, then_adds, then_implicit), (else_out, else_adds, else_implicit) = sides
         # Values made inside the branch are never read again in the sweep; only
         # adjoints of values from before it must exist after it on both paths.
         inside = {item.target for item in ir.walk((stmt,))}
-        else_out += [self.unmade(v) for v in then_adds if v not in else_adds and v not in inside]
-        then_out += [self.unmade(v) for v in else_adds if v not in then_adds and v not in inside]
+        else_out += [self.unmade(v, else_implicit) for v in then_adds if v not in else_adds and v not in inside]
+        then_out += [self.unmade(v, then_implicit) for v in else_adds if v not in then_adds and v not in inside]
         self.contributions = {**else_adds, **then_adds}
+        self.implicit = then_implicit & else_implicit
         if not then_out and not else_out:
             return []
         return [ir.BackIf(stmt.cond, tuple(then_out), tuple(else_out))]
 
-    def unmade(self, value: ir.Value):
+    def unmade(self, value: ir.Value, implicit: set[ir.Value]):
         """The adjoint of `value` on a path that gave it none: 0.0, but 1.0 for
-        the output (a loop in the other side made its adjoint a variable)."""
-        if value == self.result:
+        the output while it is implicit there (a loop in the other side made
+        its adjoint a variable)."""
+        if value in implicit:
             return ir.Flow(value, value, first=True, seed=True)
         return ir.Zero(value)
 
@@ -210,6 +216,7 @@ class _Sweep:
                 start = ir.Flow(value, value, first=True, seed=True) if value == self.result else ir.Zero(value)
                 before.append(start)
                 self.contributions[value] = [start]
+            self.implicit.discard(value)  # a variable from here on, started afresh each iteration if a head
         body: list = []
         accumulators = _accumulators(stmt, heads)
         for carry in stmt.carried:
@@ -307,13 +314,7 @@ def _tape(stmt: ir.Loop, body: list) -> tuple:
     own = [carry.head for carry in stmt.carried]
     if stmt.exit is not None and stmt.index is not None:  # a loop left early: its indices are not a range
         own.append(stmt.index)
-    for inner in stmt.body:  # values made directly in this body, not in a nested loop's
-        if isinstance(inner, ir.Loop):
-            own += [carry.head for carry in inner.carried] + ([inner.count] if inner.count else [])
-        elif isinstance(inner, ir.If):
-            own += [item.target for item in ir.walk((inner,))] + _counts((inner,))
-        else:
-            own.append(inner.target)
+    own += _made_here(stmt.body)
     read = _reads(body)
     tape = [value for value in own if value in read]
     for adj in ir.walk_adjoints(body):
@@ -325,14 +326,18 @@ def _tape(stmt: ir.Loop, body: list) -> tuple:
     return tuple(tape)
 
 
-def _counts(stmts) -> list[ir.Value]:
-    """The iteration counts of the loops in `stmts`, in branches too, not in loop bodies."""
+def _made_here(stmts) -> list[ir.Value]:
+    """The values `stmts` make, in branches too, but not inside a loop's body
+    (that loop's own tape restores those): a nested loop gives its heads and
+    its count, the values it leaves behind."""
     out = []
     for stmt in stmts:
         if isinstance(stmt, ir.If):
-            out += _counts(stmt.then) + _counts(stmt.orelse)
-        elif isinstance(stmt, ir.Loop) and stmt.count is not None:
-            out.append(stmt.count)
+            out += _made_here(stmt.then) + _made_here(stmt.orelse) + [merge.target for merge in stmt.merges]
+        elif isinstance(stmt, ir.Loop):
+            out += [carry.head for carry in stmt.carried] + ([stmt.count] if stmt.count is not None else [])
+        else:
+            out.append(stmt.target)
     return out
 
 
