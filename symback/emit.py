@@ -419,6 +419,13 @@ class _Emitter:
             {bound for loop in ir.loops(fn.body) for bound in loop.bounds}
         self.alias = _merge_aliases(gradient)
         self.swept = {adj.cond for adj in ir.walk_adjoints(gradient.backward) if isinstance(adj, ir.BackIf)}
+        # A copy the output adds (a merge's `i_3 = i_1`, a loop's `i_2 = i_1`) of a value
+        # f may not have assigned would raise where f reads nothing: such values start
+        # as None where f leaves them unassigned (f itself fails on any later read).
+        copied = {side for item in ir.walk(fn.body) if isinstance(item, ir.Merge) for side in (item.then, item.orelse)} | \
+            {part for item in ir.walk(fn.body) if isinstance(item, ir.Carry) for part in (item.init, item.update)}
+        self.none_first = copied & gradient.unbound
+        self.maybe_none = self._maybe_none(gradient)
         # The builtins the output calls, under their own names unless the function
         # has a variable of that name: then under an alias made at module level.
         self.shadowed = {name: self.namer.fresh(f"_{name}") for name in sorted(_BUILTINS_USED & idents)}
@@ -428,6 +435,45 @@ class _Emitter:
                 self.tapes[id(adj.loop)] = (self.namer.fresh("_tape_", first=1), adj.tape)
             if isinstance(adj, ir.BackLoop) and adj.loop.count is not None:
                 self.counted.add(adj.loop.count)
+
+    def _none_heads(self, loop: ir.Loop) -> set[ir.Value]:
+        """Heads of `loop` with no value before it that start as None (see forward_loop)."""
+        tape = self.tapes.get(id(loop))
+        taped = tape[1] if tape else ()
+        read_inside = {source for item in ir.walk(loop.body) for source in ir.reads(item)} | \
+            {carry.update for carry in loop.carried} | set(taped)
+        return {carry.head for carry in loop.carried if carry.init is ir.UNBOUND and (
+            carry.head in self.none_first or carry.head in read_inside and not (
+                _updates_in_place(loop, carry, taped) and carry.head not in taped))}
+
+    def _maybe_none(self, gradient: ir.Gradient) -> frozenset[ir.Value]:
+        """Values that may hold the None the output gives a variable f left unassigned,
+        and what copies them on: where f reads one, the output checks it (`unassigned`)."""
+        out = {head for loop in ir.loops(gradient.forward) for head in self._none_heads(loop)} | \
+            {item.target for item in ir.walk(gradient.forward) if isinstance(item, ir.Merge)
+             and item.target in self.none_first and ir.UNBOUND in (item.then, item.orelse)}
+        items = list(ir.walk(gradient.forward))
+        while True:
+            size = len(out)
+            for item in items:
+                if isinstance(item, ir.Carry) and (item.init in out or item.update in out):
+                    out.add(item.head)
+                elif isinstance(item, ir.Merge) and (item.then in out or item.orelse in out):
+                    out.add(item.target)
+                elif isinstance(item, ir.Assign) and item.shape.tree == ("arg", 0) and item.args[0] in out:
+                    out.add(item.target)
+            if len(out) == size:
+                return frozenset(out)
+
+    def unassigned(self, values, indent: str) -> list[str]:
+        """Where f reads a variable it may not have assigned, and the output may hold
+        None for it: raise as f does, whatever the read (a copy, `==`, a return)."""
+        lines = []
+        for value in dict.fromkeys(v for v in values if v in self.maybe_none):
+            lines += [f"{indent}if {self.operand(value)} is None:  # {self.fn.name} never assigned {value.name}",
+                      f"{indent}    raise UnboundLocalError(\"cannot access local variable '{value.name}' "
+                      f"where it is not associated with a value\")"]
+        return lines
 
     def parts(self) -> tuple[list[str], str]:
         body = self.body()
@@ -445,7 +491,9 @@ class _Emitter:
         lines += [f"    {name} = []" for name, _ in self.tapes.values()]
         lines += self.forward_block(self.g.forward, "    ")
         value = self.operand(fn.result)
-        if not self.g.with_value and fn.result in self.g.unbound:  # f returns a variable it may never assign
+        lines += self.unassigned([fn.result], "    ")
+        if not self.g.with_value and fn.result in self.g.unbound and fn.result not in self.maybe_none:
+            # f returns a variable it may never assign
             lines.append(f"    {value}  # may raise, as in {fn.name}")
         taped = {item for _, items in self.tapes.values() for item in items}
         if self.g.with_value and fn.result in taped:
@@ -510,6 +558,8 @@ class _Emitter:
             if isinstance(stmt, ir.Loop):
                 lines += self.forward_loop(stmt, indent)
                 continue
+            if not isinstance(stmt, ir.If):
+                lines += self.unassigned(ir.reads(stmt), indent)
             if isinstance(stmt, ir.Item):
                 lines.append(f"{indent}{self.operand(stmt.target)} = {stmt.seq.ident}[{self.operand(stmt.index)}]")
                 continue
@@ -533,12 +583,13 @@ class _Emitter:
             copies = self.merge_copies(stmt, "orelse", inner)
             chained = stmt.orelse[1] if len(stmt.orelse) == 2 and not copies and isinstance(stmt.orelse[1], ir.If) \
                 and isinstance(stmt.orelse[0], ir.Assign) and stmt.orelse[0].target == stmt.orelse[1].cond \
-                and not stmt.orelse[0].rule.temps else None
+                and not stmt.orelse[0].rule.temps and not self.maybe_none.intersection(stmt.orelse[0].args) else None
             if chained is None:
                 return self.arms(arms, self.forward_block(stmt.orelse, inner) + copies, indent)
             test_stmt, stmt = stmt.orelse[0], chained
             test = self.render(_value_template(test_stmt.rule), self.names_for(test_stmt))
-            if test_stmt.target in self.swept:
+            if test_stmt.target in self.swept or test_stmt.target in self.used or \
+                    any(test_stmt.target in tape for _, tape in self.tapes.values()):
                 test = f"({test_stmt.target.ident} := {test})"
 
     def merge_copies(self, stmt: ir.If, side: str, indent: str) -> list[str]:
@@ -546,8 +597,10 @@ class _Emitter:
         out = []
         for merge in stmt.merges:
             value = getattr(merge, side)
+            if value is ir.UNBOUND and merge.target in self.none_first:
+                out.append(f"{indent}{self.operand(merge.target)} = None  # unassigned in f here, copied on")
             # unbound on this side: not assigned, as in Python; or made under the merged name already
-            if value is not ir.UNBOUND and self.operand(merge.target) != self.operand(value):
+            elif value is not ir.UNBOUND and self.operand(merge.target) != self.operand(value):
                 out.append(f"{indent}{self.operand(merge.target)} = {self.operand(value)}")
         return out
 
@@ -570,19 +623,18 @@ class _Emitter:
         if counter:
             lines.append(f"{indent}{counter} = 0")
         if loop.cond is None:
+            lines += self.unassigned(loop.bounds, indent)
             bounds = ", ".join(self.operand(b) for b in loop.bounds)
             lines.append(f"{indent}for {loop.index.ident} in {self.builtin('range')}({bounds}):")
         else:
             test = self.render(_value_template(loop.cond.rule), self.names_for(loop.cond))
             lines.append(f"{indent}while {test}:")
-        read_inside = {source for item in ir.walk(loop.body) for source in ir.reads(item)} | \
-            {carry.update for carry in loop.carried} | set(tape[1] if tape else ())
+        none_heads = self._none_heads(loop)
         for carry in loop.carried:
             in_place = _updates_in_place(loop, carry, tape[1] if tape else ())
             if in_place:
                 self.in_place[carry.update] = carry.head.ident
-            if carry.init is ir.UNBOUND and carry.head in read_inside and not (
-                    in_place and carry.head not in (tape[1] if tape else ())):
+            if carry.head in none_heads:
                 # No value before the loop, but copied or pushed on every iteration,
                 # assigned or not: None until it is (only code that f itself fails
                 # on, reading it unassigned, can tell the difference).

@@ -700,3 +700,47 @@ def test_the_sum_of_an_empty_list_is_the_int_zero():
     """issue 9 (property test): Python's sum starts at the int 0; the value was 0.0."""
     check_faithful(sum_of_nothing, [])
     check_faithful(sum_of_nothing, [1.5, 2.0])
+
+
+def elif_test_read_again(x, xs):
+    k = 0
+    while k < 1 and ((x != 0 and 1.0 / x < 0.5) or ((x != 0 and 1.0 / x < 0.5) and xs[0] < xs[0])):
+        k += 1
+        x = x * xs[0]
+    return x
+
+
+def test_an_elif_test_read_by_a_merge_is_named():
+    """issue 9 (CI property test): a test printed as `elif` was read by the else side's
+    copy under a name it never got (NameError: _cond_4)."""
+    for x in (3.1e-08, 4.0, 0.0):
+        check_faithful(elif_test_read_again, x, [0.5], smooth=False)
+
+
+def loop_target_copied_on(x, n):
+    for i in range(n):
+        x = x * 1.5
+    if x > 1.0:
+        i = x
+    if x > 1.0:
+        return x * i
+    return x
+
+
+def loop_target_returned(x, n):
+    for i in range(n):
+        x = x * 1.5
+    if x > 1.0:
+        i = x
+    return x * i
+
+
+def test_a_variable_a_zero_trip_loop_left_unassigned_is_copied_as_in_python():
+    """issue 9 (property test): a merge copy `i_13 = i_1` of a loop target the loop never
+    assigned raised UnboundLocalError where f reads nothing; where f does read it, the
+    gradient still raises UnboundLocalError (not TypeError, not a value)."""
+    for args in ((0.7, 0), (0.7, 2), (2.0, 0), (0.2, 3)):
+        check_faithful(loop_target_copied_on, *args, wrt="x")
+    check_faithful(loop_target_returned, 2.0, 0, wrt="x")  # assigned in the branch
+    check_faithful(loop_target_returned, 0.7, 2, wrt="x")
+    assert check_raises_like_f(loop_target_returned, 0.7, 0, wrt="x") is UnboundLocalError

@@ -19,8 +19,10 @@ checks, at several points per program:
 Where f returns, the gradient may raise only an arithmetic error (or
 ValueError), and only where f is not smooth with a finite derivative
 (`sqrt` at 0), or at a round point or with an int parameter, where a
-partial may be undefined although f is smooth through it (`hypot(0, 0)`):
-that last case passes but is counted (`soft`). `grad(f)` may refuse a
+partial may be undefined although f is smooth through it (`hypot(0, 0)`),
+or where f is flat in a parameter (an infinite inner slope times a zero outer
+one, `sqrt(max(w, 1.0) - 1.0)` at w < 1): those cases pass but are counted
+(`soft`). `grad(f)` may refuse a
 program only with `NotDifferentiable`, and only for a line f does not run at
 any point drawn where it is smooth with a finite derivative (x / (y - y) is
 undefined wherever it runs, and SymPy sees that): the generator writes supported
@@ -1053,9 +1055,16 @@ def check_point(program: Program, fn, vg, g, args: tuple) -> None:
         if got[0] != got_g[0] or type(got[1]) is not type(got_g[1]):
             _fail("grad and value_and_grad differ", program, args,
                   f"value_and_grad(f) {_describe(got)}; grad(f) {_describe(got_g)}; f returned {value!r}")
-        if differences(fn, program, args) is not None:
+        reference = differences(fn, program, args)
+        if reference is not None:
             detail = (f"f returned {value!r} and is smooth here with a finite derivative; "
                       f"value_and_grad(f) {_describe(got)}")
+            if any(slope == 0.0 for slope in reference[2]):
+                # f is flat in a parameter: an infinite inner slope times a zero outer one,
+                # as sqrt(max(w, 1.0) - 1.0) at w < 1 (reverse mode meets inf * 0 there;
+                # other AD systems return nan). Allowed, but counted.
+                soft("raises where f is flat in a parameter", program, args, detail)
+                return
             if not _special(program, args):
                 _fail("raises where f is smooth", program, args, detail)
             # At 0, 1, 0.5, ... a partial may be undefined although f is smooth through it
