@@ -18,7 +18,7 @@ import sympy as sp
 from sympy.printing.precedence import PRECEDENCE
 from sympy.printing.pycode import PythonCodePrinter
 
-from . import ir, mathlib
+from . import arrays, ir, mathlib
 from .names import Namer
 from .pyprint import builtin, python_text
 
@@ -110,6 +110,103 @@ class Printer(PythonCodePrinter):
         return sign + text
 
 
+class NumPyPrinter(Printer):
+    """Partials of array code: NumPy's functions, which work elementwise, and
+    choices written as np.where (a Python `if` needs one truth value)."""
+
+    def __init__(self):
+        super().__init__()
+        self.module_imports.clear()
+        self.known_functions = {name: "numpy." + _numpy_function_name(path.rsplit(".", 1)[-1])
+                                for name, path in self.known_functions.items()}
+
+    def _module_format(self, fqn, register=True):
+        if fqn.startswith("math."):
+            fqn = "numpy." + _numpy_function_name(fqn[5:])
+        if fqn.startswith("numpy."):
+            self.module_imports["numpy"].add(fqn[6:])
+            return "np." + fqn[6:]
+        return super()._module_format(fqn, register)
+
+    def _print_Function(self, expr):
+        return self._numpy_call(_numpy_function_name(type(expr).__name__), expr.args)
+
+    def _numpy_call(self, name: str, args) -> str:
+        self.module_imports["numpy"].add(name)
+        return f"np.{name}({', '.join(self._print(arg) for arg in args)})"
+
+    def _print_Max(self, expr):
+        return self._numpy_call("maximum", expr.args)
+
+    def _print_Min(self, expr):
+        return self._numpy_call("minimum", expr.args)
+
+    def _print_Abs(self, expr):
+        return self._numpy_call("abs", expr.args)
+
+    def _print_Hypot(self, expr):
+        return self._numpy_call("hypot", expr.args)
+
+    def _print_Sign(self, expr):
+        return self._numpy_call("sign", expr.args)
+
+    def _print_sign(self, expr):
+        return self._numpy_call("sign", expr.args)
+
+    def _print_Cbrt(self, expr):
+        return self._numpy_call("cbrt", expr.args)
+
+    def _print_NpMax(self, expr):
+        return self._numpy_call("maximum", expr.args)
+
+    def _print_NpMin(self, expr):
+        return self._numpy_call("minimum", expr.args)
+
+    def _print_Step(self, expr):
+        return f"({self._print(expr.args[0])} >= {self._print(expr.args[1])})"
+
+    def _print_StrictStep(self, expr):
+        return f"({self._print(expr.args[0])} > {self._print(expr.args[1])})"
+
+    def _print_HalfStep(self, expr):
+        a, b = (self._print(arg) for arg in expr.args)
+        return f"(({a} > {b}) + 0.5*({a} == {b}))"
+
+    def _print_Piecewise(self, expr):
+        *pieces, (last, _) = expr.args
+        text = self._print(sp.Float(last) if last.is_Integer else last)
+        for value, cond in reversed(pieces):
+            value = sp.Float(value) if value.is_Integer else value
+            text = f"np.where({self._print(cond)}, {self._print(value)}, {text})"
+        self.module_imports["numpy"].add("where")
+        return text
+
+    def _print_And(self, expr):
+        return " & ".join(f"({self._print(arg)})" for arg in expr.args)
+
+    def _print_Or(self, expr):
+        return " | ".join(f"({self._print(arg)})" for arg in expr.args)
+
+    def _print_Not(self, expr):
+        return f"~({self._print(expr.args[0])})"
+
+    def _print_Pi(self, expr):
+        self.module_imports["numpy"].add("pi")
+        return "np.pi"
+
+    def _print_Exp1(self, expr):
+        self.module_imports["numpy"].add("e")
+        return "np.e"
+
+
+_NUMPY_NAMES = {"asin": "arcsin", "acos": "arccos", "atan": "arctan", "atan2": "arctan2", "asinh": "arcsinh",
+                "acosh": "arccosh", "atanh": "arctanh"}
+
+
+def _numpy_function_name(name: str) -> str:
+    return _NUMPY_NAMES.get(name, name)
+
+
 class Square(sp.Function):
     """x**2 of a name, printed x*x: a third of the time of a float power."""
 
@@ -124,7 +221,7 @@ def _squares(expr: sp.Expr) -> sp.Expr:
 class Template:
     """A printed expression over placeholders, and the modules it uses."""
 
-    _PLACEHOLDER = re.compile(r"__(a\d+|t\d+|r|zbar|b_[a-z]+)\b")
+    _PLACEHOLDER = re.compile(r"__(a\d+|t\d+|r|g|zbar|b_[a-z]+)\b")
 
     def __init__(self, text: str, modules: frozenset[str]):
         self.text = text
@@ -140,10 +237,11 @@ class Template:
 _TEMPLATES: dict[tuple, Template] = {}  # (rule, what, index) -> template, for this process
 
 
-def _template(key: tuple, build) -> Template:
+def _template(key: tuple, build, arrays: bool = False) -> Template:
+    key = (*key, arrays)
     template = _TEMPLATES.get(key)
     if template is None:
-        printer = Printer()
+        printer = NumPyPrinter() if arrays else Printer()
         text = build(printer)
         template = Template(text, frozenset(printer.module_imports))
         _TEMPLATES[key] = template
@@ -159,6 +257,32 @@ def _source_template(tree: tuple) -> Template:
     return template
 
 
+def _array_template(text: str) -> Template:
+    """An ArrayOp's source, or an adjoint rule's text, over placeholders."""
+    key = ("array", text)
+    template = _TEMPLATES.get(key)
+    if template is None:
+        modules = frozenset({"numpy"}) if re.search(r"\bnp\.", text) else frozenset()
+        template = _TEMPLATES[key] = Template(text, modules)
+    return template
+
+
+_SCALAR_QUERY = re.compile(r"(\.shape\[[^\]]*\]|\.ndim|\.size|^len\(__a\d+\))$")
+
+
+def _known_scalars(fn: ir.Function) -> set[ir.Value]:
+    """Values that are numbers whatever the arrays: sizes (X.shape[0], len(x)),
+    reductions over every axis, and loop indices."""
+    out = {loop.index for loop in ir.loops(fn.body) if loop.index is not None}
+    for item in ir.walk(fn.body):
+        if isinstance(item, ir.ArrayOp) and (
+                (item.op == "constant" and _SCALAR_QUERY.search(item.source)) or
+                (item.op in ("sum", "mean", "max", "min") and dict(item.options).get("axis") is None
+                 and not dict(item.options).get("keepdims"))):
+            out.add(item.target)
+    return out
+
+
 def _value_template(rule: ir.Rule) -> Template:
     return _source_template(rule.value)
 
@@ -167,13 +291,13 @@ def _temp_template(rule: ir.Rule, index: int) -> Template:
     return _source_template(rule.temps[index].tree)
 
 
-def _contribution_template(rule: ir.Rule, index: int, seed: bool) -> Template:
+def _contribution_template(rule: ir.Rule, index: int, seed: bool, arrays: bool = False) -> Template:
     partial = rule.partials[index]
     adjoint = None if seed else ir.ADJOINT  # the output's adjoint is 1: leave it out
-    return _template((rule, seed, index), lambda p: p.product(partial, adjoint))
+    return _template((rule, seed, index), lambda p: p.product(partial, adjoint), arrays)
 
 
-def _folded_template(stmt: ir.Assign, index: int, seed: bool = True) -> Template | None:
+def _folded_template(stmt: ir.Assign, index: int, seed: bool = True, arrays: bool = False) -> Template | None:
     """A contribution with its constants put in, where they fold into the
     partial's own numbers: 4.39*(a - y), not 2*2.197*(a - y). Shapes keep
     constants as operands so that `u*v + 0.3` and `w*a0 + b` share one
@@ -186,7 +310,7 @@ def _folded_template(stmt: ir.Assign, index: int, seed: bool = True) -> Template
                    if isinstance(arg, ir.Const) and mathlib.placeholder(i) in expr.free_symbols)
     if not consts:
         return None
-    key = (stmt.rule, seed, index, consts)
+    key = (stmt.rule, seed, index, consts, arrays)
     if key not in _FOLDED:
         folded = sp.factor_terms(expr.xreplace(  # a float coefficient distributes over a sum: undo that
             {mathlib.placeholder(i): sp.Float(v) if isinstance(v, float) else sp.Integer(v) for i, v in consts}))
@@ -196,7 +320,7 @@ def _folded_template(stmt: ir.Assign, index: int, seed: bool = True) -> Template
         if after >= before or folded.has(sp.zoo, sp.oo, sp.nan, sp.I):
             _FOLDED[key] = None
         else:
-            _FOLDED[key] = _template(key, lambda p: p.product(folded, None if seed else ir.ADJOINT))
+            _FOLDED[key] = _template(key, lambda p: p.product(folded, None if seed else ir.ADJOINT), arrays)
     return _FOLDED[key]
 
 
@@ -409,6 +533,10 @@ class _Emitter:
         self.namer = Namer(fn.reserved | idents | {self.name})
         # `math` in the output is the module, unless the source uses it as a variable.
         self.math = "math" if "math" not in idents else self.namer.fresh("math")
+        self.arrays = fn.arrays  # NumPy code: any value may be an array
+        self.np = "np" if "np" not in idents else self.namer.fresh("np")
+        self.helpers: set[str] = set()  # arrays.HELPERS the adjoints call
+        self.scalars = _known_scalars(fn) if fn.arrays else set()  # never arrays: need no _sum_to
         self.modules: set[str] = set()
         self.bars: dict[ir.Value, str] = {}
         self.temps: dict[ir.Value, dict[str, str]] = {}  # statement -> its temps' names
@@ -480,7 +608,12 @@ class _Emitter:
         imports = []
         if "math" in self.modules:
             imports.append("import math" if self.math == "math" else f"import math as {self.math}")
-        return imports, body
+        if "numpy" in self.modules or self.helpers:
+            imports.append(f"import numpy as {self.np}")
+        helpers = arrays.helpers_source(self.helpers)
+        if self.np != "np":
+            helpers = re.sub(r"\bnp\.", f"{self.np}.", helpers)
+        return imports, (helpers.lstrip("\n") + "\n\n" if helpers else "") + body
 
     def body(self) -> str:
         fn = self.fn
@@ -562,6 +695,9 @@ class _Emitter:
                 lines += self.unassigned(ir.reads(stmt), indent)
             if isinstance(stmt, ir.Item):
                 lines.append(f"{indent}{self.operand(stmt.target)} = {stmt.seq.ident}[{self.operand(stmt.index)}]")
+                continue
+            if isinstance(stmt, ir.ArrayOp):
+                lines.append(f"{indent}{self.operand(stmt.target)} = {self.array_forward(stmt)}")
                 continue
             if isinstance(stmt, ir.Length):
                 lines.append(f"{indent}{self.operand(stmt.target)} = {self.builtin('len')}({stmt.seq.ident})")
@@ -717,6 +853,8 @@ class _Emitter:
                 lines.append(f"{indent}{self.bar(adj.operand)} = 0.0")
             elif isinstance(adj, ir.ZeroList):
                 lines.append(f"{indent}{self.bar(adj.seq)} = [0.0] * {self.builtin('len')}({adj.seq.ident})")
+            elif isinstance(adj, ir.ArrayAccumulate):
+                lines.append(indent + self.array_accumulate(adj))
             elif isinstance(adj, ir.ItemAccumulate):
                 added = "1.0" if adj.seed else self.bar(adj.source)
                 lines.append(f"{indent}{self.bar(adj.seq)}[{self.operand(adj.index)}] += {added}")
@@ -755,21 +893,54 @@ class _Emitter:
             operand, sign = acc.mirror
             text = ("-" if sign < 0 else "") + self.bar(operand)
         else:
-            template = _folded_template(stmt, acc.index, acc.seed) or \
-                _contribution_template(stmt.rule, acc.index, acc.seed)
+            template = _folded_template(stmt, acc.index, acc.seed, self.arrays) or \
+                _contribution_template(stmt.rule, acc.index, acc.seed, self.arrays)
             text = self.render(template, names)
-        if acc.first:
-            return f"{self.bar(acc.operand)} = {text}"
-        if text.startswith("-"):  # product() puts '-' only in front of the whole product
-            return f"{self.bar(acc.operand)} -= {text[1:]}"
-        return f"{self.bar(acc.operand)} += {text}"
+        if self.arrays and any(isinstance(arg, ir.Value) and arg not in self.scalars
+                               for j, arg in enumerate(stmt.args) if j != acc.index):
+            # NumPy may have broadcast this operand to a larger shape: sum its adjoint back
+            self.helpers.add("_sum_to")
+            sign = "-" if text.startswith("-") else ""
+            text = f"{sign}_sum_to({text[len(sign):]}, {self.operand(acc.operand)})"
+        return self.add_to(acc.operand, text, acc.first)
 
     def render(self, template: Template, names: dict[str, str]) -> str:
         self.modules |= template.modules
         text = template.fill(names)
         if self.math != "math" and "math" in template.modules:
             text = re.sub(r"\bmath\.", f"{self.math}.", text)
+        if self.np != "np" and "numpy" in template.modules:
+            text = re.sub(r"\bnp\.", f"{self.np}.", text)
         return text
+
+    def array_forward(self, stmt: ir.ArrayOp) -> str:
+        """target = the user's reduction, product, reshape or shape query."""
+        return self.render(_array_template(stmt.source), {f"a{i}": self.operand(arg) for i, arg in enumerate(stmt.args)})
+
+    def array_accumulate(self, acc: ir.ArrayAccumulate) -> str:
+        """operand_bar (+)= the rule of the operation for this operand."""
+        site = acc.site
+        rule = arrays.RULES[site.op]
+        self.helpers.update(rule.helpers)
+        names = {f"a{i}": self.operand(arg) for i, arg in enumerate(site.args)}
+        names.update(r=self.operand(site.target), g="1.0" if acc.seed else self.bar(site.target))
+        text = rule.grads[acc.index].format(**{key: repr(value) for key, value in site.options})
+        text = self.render(_array_template(text), names)
+        return self.add_to(acc.operand, text, acc.first)
+
+    def add_to(self, operand: ir.Value, text: str, first: bool) -> str:
+        """operand_bar = text, or adds it. An array adjoint is never added to in
+        place: it may be the same array object as another adjoint."""
+        bar = self.bar(operand)
+        if first:
+            return f"{bar} = {text}"
+        if self.arrays:
+            if text.startswith("-"):
+                return f"{bar} = {bar} - {text[1:]}"
+            return f"{bar} = {bar} + {text}"
+        if text.startswith("-"):  # product() puts '-' only in front of the whole product
+            return f"{bar} -= {text[1:]}"
+        return f"{bar} += {text}"
 
     def builtin(self, name: str) -> str:
         """How the output calls builtin `name`: by name, or by its alias if shadowed."""
@@ -787,6 +958,9 @@ class _Emitter:
         if param in self.g.zero:
             if param in self.fn.sequences:
                 return f"[0.0] * {self.builtin('len')}({param.ident})"
+            if self.arrays:  # an array's gradient is an array of its shape and dtype
+                self.modules.add("numpy")
+                return f"{self.np}.zeros_like({param.ident})"
             if param not in self.used:  # never used: it may be a list or a number
                 return (f"([0.0] * {self.builtin('len')}({param.ident}) if {self.builtin('isinstance')}"
                         f"({param.ident}, ({self.builtin('list')}, {self.builtin('tuple')})) else 0.0)")

@@ -238,6 +238,34 @@ class Length:
 
 
 @dataclass(frozen=True)
+class ArrayOp:
+    """target = an operation on arrays that is not elementwise: a reduction, a
+    product, a change of shape, a shape query, a constant array. `op` names its
+    adjoint rule in arrays.RULES; `source` is the user's expression with the
+    operands as __a0, __a1, ... (the forward pass prints it); `options` are the
+    static arguments the rule reads, such as (("axis", 1), ("keepdims", True))."""
+
+    target: Value
+    op: str
+    args: tuple[Operand, ...]
+    options: tuple[tuple[str, object], ...]
+    source: str
+    loc: Loc
+
+    @property
+    def sources(self) -> tuple:
+        from .arrays import RULES  # the operands a gradient flows to
+        grads = RULES[self.op].grads
+        return tuple(arg for i, arg in enumerate(self.args) if i < len(grads) and grads[i] is not None)
+
+    def __str__(self) -> str:
+        text = self.source
+        for i, arg in reversed(list(enumerate(self.args))):
+            text = text.replace(f"__a{i}", str(arg))
+        return f"{self.target} = {text}"
+
+
+@dataclass(frozen=True)
 class Merge:
     """target = then if the branch was taken, else orelse (a phi of SSA)."""
 
@@ -300,7 +328,7 @@ class Loop:
     count: Value | None = None    # iterations run, where the range does not say (while, break)
 
 
-Stmt = Assign | Item | Length | If | Loop
+Stmt = Assign | Item | Length | ArrayOp | If | Loop
 
 
 def walk(stmts: tuple[Stmt, ...]):
@@ -348,6 +376,8 @@ def reads(item) -> tuple:
         return (item.seq, item.index)
     if isinstance(item, Length):
         return (item.seq,)
+    if isinstance(item, ArrayOp):
+        return item.args
     return item.sources
 
 
@@ -395,6 +425,7 @@ class Function:
     reserved: frozenset[str] = frozenset()  # every name the source mentions
     sequences: frozenset[Value] = frozenset()  # parameters that are lists of floats
     sources: tuple[str, ...] = ()  # the text of the function and of each helper it calls, as read
+    arrays: bool = False  # uses NumPy: any value may be an array (shapes are known only at run time)
 
     def __str__(self) -> str:
         params = ", ".join(str(p.value) for p in self.params)
@@ -451,6 +482,9 @@ def _verify_block(stmts, visible: set, everywhere: set) -> None:
             check(stmt.seq, stmt)
             if isinstance(stmt, Item):
                 check(stmt.index, stmt)
+        elif isinstance(stmt, ArrayOp):
+            for arg in stmt.args:
+                check(arg, stmt)
         else:
             assert len(stmt.args) == stmt.shape.arity, f"arity mismatch in {stmt}"
             for arg in stmt.args:
@@ -548,6 +582,21 @@ class ItemAccumulate:
 
 
 @dataclass(frozen=True)
+class ArrayAccumulate:
+    """operand_bar (+)= the adjoint rule of site.op for its operand `index`,
+    given site.target's adjoint (1.0 if `seed`): arrays.RULES[site.op]."""
+
+    operand: Value
+    site: ArrayOp
+    index: int
+    first: bool
+    seed: bool = False
+
+    def __str__(self) -> str:
+        return f"{self.operand}_bar {'=' if self.first else '+='} {self.site.op}'[{self.index}] of {self.site.target}_bar"
+
+
+@dataclass(frozen=True)
 class ZeroList:
     """seq_bar = [0.0] * len(seq), before any element's adjoint is added."""
 
@@ -557,7 +606,7 @@ class ZeroList:
         return f"{self.seq}_bar = [0.0] * len({self.seq})"
 
 
-AdjointStmt = Accumulate | Flow | Zero | BackIf | BackLoop | ItemAccumulate | ZeroList
+AdjointStmt = Accumulate | Flow | Zero | BackIf | BackLoop | ItemAccumulate | ZeroList | ArrayAccumulate
 
 
 def walk_adjoints(stmts):

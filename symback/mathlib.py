@@ -194,6 +194,83 @@ FUNCTIONS: dict[str, tuple[int, int | None, Callable]] = {
     "float": (1, 1, lambda x: x),
 }
 
+class HalfStep(_PythonFunction):
+    """1.0 if a > b, 0.5 if a == b, else 0.0: NumPy's maximum(a, b) gives each
+    side half the gradient at a tie, as autograd and JAX do."""
+
+    python = staticmethod(lambda a, b: 1.0 if a > b else 0.5 if a == b else 0.0)
+
+    def fdiff(self, argindex=1):
+        return sp.S.Zero
+
+
+class NpMax(_PythonFunction):
+    """np.maximum(a, b) (and fmax): half the gradient to each side at a tie."""
+
+    python = staticmethod(max)
+
+    def fdiff(self, argindex=1):
+        a, b = self.args
+        return HalfStep(a, b) if argindex == 1 else HalfStep(b, a)
+
+
+class NpMin(_PythonFunction):
+    """np.minimum(a, b) (and fmin): half the gradient to each side at a tie."""
+
+    python = staticmethod(min)
+
+    def fdiff(self, argindex=1):
+        a, b = self.args
+        return HalfStep(b, a) if argindex == 1 else HalfStep(a, b)
+
+
+class Sign(_PythonFunction):
+    """np.sign(a): flat, derivative 0 (also at 0, where it jumps)."""
+
+    nargs = 1
+    python = staticmethod(lambda a: 0.0 if a == 0 else math.copysign(1.0, a))
+
+    def fdiff(self, argindex=1):
+        return sp.S.Zero
+
+
+class Cbrt(_PythonFunction):
+    """np.cbrt(a): the real cube root, negative for negative a (SymPy's a**(1/3) is complex there)."""
+
+    nargs = 1
+    python = staticmethod(lambda a: math.copysign(abs(a) ** (1 / 3), a))
+
+    def fdiff(self, argindex=1):
+        return 1 / (3 * self ** 2)
+
+
+# NumPy's elementwise functions (ufuncs), by their name in NumPy: the same
+# scalar derivatives as math's, printed as np.<name> (see emit.NumPyPrinter).
+NUMPY_FUNCTIONS: dict[str, tuple[int, int | None, Callable]] = {
+    "sin": (1, 1, sp.sin), "cos": (1, 1, sp.cos), "tan": (1, 1, sp.tan),
+    "arcsin": (1, 1, sp.asin), "arccos": (1, 1, sp.acos), "arctan": (1, 1, sp.atan),
+    "arctan2": (2, 2, sp.atan2),
+    "sinh": (1, 1, sp.sinh), "cosh": (1, 1, sp.cosh), "tanh": (1, 1, sp.tanh),
+    "arcsinh": (1, 1, sp.asinh), "arccosh": (1, 1, sp.acosh), "arctanh": (1, 1, sp.atanh),
+    "exp": (1, 1, sp.exp), "expm1": (1, 1, expm1), "exp2": (1, 1, lambda x: 2 ** x),
+    "log": (1, 1, sp.log), "log1p": (1, 1, log1p), "log2": (1, 1, log2), "log10": (1, 1, log10),
+    "sqrt": (1, 1, sp.sqrt), "cbrt": (1, 1, Cbrt), "square": (1, 1, lambda x: x ** 2),
+    "abs": (1, 1, sp.Abs), "absolute": (1, 1, sp.Abs), "fabs": (1, 1, sp.Abs), "sign": (1, 1, Sign),
+    "reciprocal": (1, 1, lambda x: 1 / x), "power": (2, 2, power),
+    "maximum": (2, 2, NpMax), "minimum": (2, 2, NpMin), "fmax": (2, 2, NpMax), "fmin": (2, 2, NpMin),
+    "logaddexp": (2, 2, lambda a, b: sp.log(sp.exp(a) + sp.exp(b))), "hypot": (2, 2, Hypot),
+    "negative": (1, 1, lambda x: -x), "positive": (1, 1, lambda x: x),
+    "add": (2, 2, lambda a, b: a + b), "subtract": (2, 2, lambda a, b: a - b),
+    "multiply": (2, 2, lambda a, b: a * b), "divide": (2, 2, lambda a, b: a / b),
+    "true_divide": (2, 2, lambda a, b: a / b),
+}
+
+
+def numpy_builder(name: str) -> Callable:
+    """The SymPy builder of a tree call named `np.<name>`."""
+    return NUMPY_FUNCTIONS[name[3:]][2]
+
+
 # Called by their own name in Python (the rest are math.<name>).
 BUILTINS = frozenset({"abs", "min", "max", "float"})
 
@@ -311,7 +388,7 @@ def to_sympy(tree: tuple, symbols: list[sp.Symbol]) -> sp.Expr:
     if kind == "bin":
         return _BINARY[tree[1]](to_sympy(tree[2], symbols), to_sympy(tree[3], symbols))
     if kind == "call":
-        builder = FUNCTIONS[tree[1]][2]
+        builder = numpy_builder(tree[1]) if tree[1].startswith("np.") else FUNCTIONS[tree[1]][2]
         return builder(*(to_sympy(arg, symbols) for arg in tree[2:]))
     if kind == "if":
         cond, then, orelse = (to_sympy(part, symbols) for part in tree[1:])
@@ -351,7 +428,10 @@ def raises_itself(tree: tuple) -> bool:
     """Whether the operation at the root of `tree` may raise on floats
     (ZeroDivisionError, OverflowError, ValueError: math domain error)."""
     kind = tree[0]
-    return (kind == "bin" and tree[1] not in _SAFE_BINARY) or (kind == "call" and tree[1] not in _SAFE_CALLS)
+    # NumPy's functions return nan or inf with a warning where math's raise; on a
+    # NumPy scalar, `/` does too, but a Python float's may raise: kept as may-raise.
+    return (kind == "bin" and tree[1] not in _SAFE_BINARY) or \
+        (kind == "call" and tree[1] not in _SAFE_CALLS and not tree[1].startswith("np."))
 
 
 def can_raise(tree: tuple) -> bool:

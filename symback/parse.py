@@ -27,6 +27,7 @@ from typing import NoReturn
 from . import ir
 from .errors import SymbackError, UnsupportedSyntax
 from .names import Namer
+from .parse_arrays import ArrayExpressions
 from .parse_exprs import _BINOPS, Expressions, _Tree, shape_of
 from .parse_flow import ControlFlow
 from .refusals import UNSUPPORTED
@@ -41,9 +42,10 @@ def parse(fn: object) -> ir.Function:
     return _Lower(source).function()
 
 
-class _Lower(Expressions, ControlFlow):
+class _Lower(Expressions, ArrayExpressions, ControlFlow):
     """Function body -> ir statements; one method per accepted construct
-    (expressions in parse_exprs.py, blocks, branches and loops in parse_flow.py)."""
+    (expressions in parse_exprs.py, NumPy's in parse_arrays.py, blocks,
+    branches and loops in parse_flow.py)."""
 
     def __init__(self, source: Source, caller: "_Lower | None" = None):
         """Lower `source`; a helper called from `caller` shares its body and names."""
@@ -73,7 +75,10 @@ class _Lower(Expressions, ControlFlow):
             self.sequences: set[ir.Value] = set()      # parameters that are lists of floats
             self.sources: list[str] = []               # texts read: this function's, its helpers'
             self.lengths: dict[ir.Value, ir.Length] = {}  # len(xs), computed once at the top
+            # whether NumPy is used (then any value may be an array): set on first use
+            self.array_state = {"used": False}
         else:
+            self.array_state = caller.array_state
             self.namer, self.body = caller.namer, caller.body
             self.stack, self.helper_results = caller.stack + (fn,), caller.helper_results
             self.idents, self.sequences, self.sources = caller.idents, caller.sequences, caller.sources
@@ -99,7 +104,8 @@ class _Lower(Expressions, ControlFlow):
         body = tuple(self.lengths.values()) + tuple(self.body)  # lists do not change: one len() each, first
         body = _drop_unread_carries(body, result)
         fn = ir.Function(self.name, self.src.file, self.src.loc().line, params, body,
-                         result, doc, self.reserved, frozenset(self.sequences), tuple(self.sources))
+                         result, doc, self.reserved, frozenset(self.sequences), tuple(self.sources),
+                         arrays=self.array_state["used"])
         fn.verify()
         return fn
 

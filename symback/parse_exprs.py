@@ -18,6 +18,7 @@ import sympy as sp
 from . import ir, mathlib
 from .errors import NotDifferentiable, SymbackError, UnsupportedCall, UnsupportedSyntax
 from .source import read_source
+from .parse_arrays import is_numpy, numpy_name
 from .static import Unresolved
 
 _BINOPS = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Pow: "**",
@@ -154,8 +155,12 @@ class Expressions:
         if isinstance(node, ast.Name):
             return self.name_ref(node, args, exponent)
         if isinstance(node, ast.Attribute):
+            if self.is_value(node.value):
+                return self.array_attribute(node, args)
             return self.resolved(node, self.attribute(node), args, exponent)
         if isinstance(node, ast.BinOp):
+            if isinstance(node.op, ast.MatMult):
+                return self.matmul(node, args)
             op = _BINOPS.get(type(node.op))
             if op is None:
                 what = "matrix multiplication (@)" if isinstance(node.op, ast.MatMult) else \
@@ -180,6 +185,8 @@ class Expressions:
         if isinstance(node, ast.Call):
             return self.call(node, args, exponent)
         if isinstance(node, ast.Subscript):
+            if isinstance(node.value, ast.Attribute) and node.value.attr == "shape" and self.is_value(node.value.value):
+                return self.constant_op(node, args)  # X.shape[0]
             return self.operand(self.element(node), args)
         if isinstance(node, ast.IfExp):
             return self.operand(self.conditional(node), args)
@@ -232,12 +239,17 @@ class Expressions:
         for sub in ast.walk(node):
             if isinstance(sub, (ast.IfExp, ast.Subscript)):
                 return True
+            if isinstance(sub, ast.BinOp) and isinstance(sub.op, ast.MatMult):
+                return True  # an ArrayOp, as are the methods and attributes of arrays
+            if isinstance(sub, ast.Attribute) and self.is_value(sub.value):
+                return True
             if isinstance(sub, ast.Call):
                 try:
                     obj = self.callee(sub)
                 except SymbackError:
                     continue  # refused with its own message when it is lowered
-                if obj is sum or inspect.isfunction(obj):
+                if obj is sum or inspect.isfunction(obj) or (
+                        numpy_name(obj) is not None and numpy_name(obj) not in mathlib.NUMPY_FUNCTIONS):
                     return True
         return False
 
@@ -285,10 +297,29 @@ class Expressions:
         self.fail(UnsupportedSyntax, node, f"name {name!r} is not defined",
                   "define it at module level or pass it as a parameter")
 
+    def is_local(self, node: ast.expr) -> bool:
+        """A variable of the function (an array, if an attribute is read from it)."""
+        return isinstance(node, ast.Name) and (node.id in self.env or node.id in self.locals)
+
+    def is_value(self, node: ast.expr) -> bool:
+        """Not a module or a module's member (math.pi, np.linalg): a value computed
+        by the function, whose attributes and methods are an array's."""
+        while isinstance(node, ast.Attribute):
+            node = node.value
+        return not isinstance(node, ast.Name) or self.is_local(node)
+
     def attribute(self, node: ast.Attribute) -> object:
         base = node.value
+        if isinstance(base, ast.Attribute) and isinstance(base.value, ast.Name) and base.attr == "linalg":
+            module = self.attribute(base)  # np.linalg.norm
+            if is_numpy(module) and hasattr(module, node.attr):
+                return getattr(module, node.attr)
         if isinstance(base, ast.Name) and base.id not in self.env and base.id not in self.locals:
             module = self.lookup(base)
+            if is_numpy(module):
+                if not hasattr(module, node.attr):
+                    self.fail(UnsupportedCall, node, f"numpy has no attribute {node.attr!r}", "check the spelling")
+                return getattr(module, node.attr)
             if module is math:
                 if not hasattr(math, node.attr):
                     self.fail(UnsupportedCall, node, f"math has no attribute {node.attr!r}",
@@ -314,7 +345,15 @@ class Expressions:
 
     def call(self, node: ast.Call, args: list[ir.Operand], exponent: bool) -> _Tree:
         func = node.func
+        if isinstance(func, ast.Attribute) and self.is_value(func.value):
+            return self.method_call(node, args)
         obj = self.callee(node)
+        name = numpy_name(obj)
+        if name is not None:
+            return self.numpy_call(node, name, args, exponent)
+        if obj is len and self.array_state["used"] and len(node.args) == 1 and \
+                not (isinstance(node.args[0], ast.Name) and self.env.get(node.args[0].id) in self.sequences):
+            return self.constant_op(node, args)  # len of an array
         if obj is len:
             seq = self.sequence(node.args[0] if len(node.args) == 1 and not node.keywords else node, node)
             return self.operand(self.length(seq, node), args)

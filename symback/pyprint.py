@@ -12,7 +12,8 @@ Placeholders in the text are filled per statement by emit:
     __t0, __t1, ...   its hoisted subexpressions (temps)
     __b_abs, ...      a builtin (the user may have a variable of that name)
 
-Math functions print as `math.<name>`; emit renames the module if needed.
+Math functions print as `math.<name>`, NumPy's as `np.<name>`; emit renames
+the modules if needed.
 """
 
 from __future__ import annotations
@@ -73,6 +74,9 @@ def _expr(tree: tuple, modules: set[str]) -> ast.expr:
         name = tree[1]
         if name in BUILTINS:
             func: ast.expr = ast.Name(builtin(name))
+        elif name.startswith("np."):
+            modules.add("numpy")
+            func = ast.Attribute(ast.Name("np"), name[3:])
         else:
             modules.add("math")
             func = ast.Attribute(ast.Name("math"), name)

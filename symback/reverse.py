@@ -98,6 +98,8 @@ class _Sweep:
                 made = self.item(stmt)
             elif isinstance(stmt, ir.Loop):
                 made = self.loop(stmt)
+            elif isinstance(stmt, ir.ArrayOp):
+                made = self.array_op(stmt)
             else:
                 made = self.assign(stmt, top)
             if top:
@@ -138,6 +140,21 @@ class _Sweep:
             made.append(acc)
             if acc.first:
                 assigned_here[index] = arg
+            self.contributions.setdefault(arg, []).append(acc)
+        return made
+
+    def array_op(self, stmt: ir.ArrayOp) -> list:
+        """A reduction, product or reshape: each active operand's adjoint by the op's rule."""
+        target = stmt.target
+        seed = target == self.result or target in self.unit
+        if target not in self.active or (not seed and target not in self.contributions):
+            return []
+        made = []
+        for index, arg in enumerate(stmt.args):
+            if not isinstance(arg, ir.Value) or arg not in self.active or arg not in stmt.sources:
+                continue
+            acc = ir.ArrayAccumulate(arg, stmt, index, first=arg not in self.contributions, seed=seed)
+            made.append(acc)
             self.contributions.setdefault(arg, []).append(acc)
         return made
 
@@ -284,7 +301,7 @@ def _pass_through(stmt: ir.Loop, body: list, accumulators: set) -> dict[int, ir.
 
 
 def _adjoints_written(adj) -> set[ir.Value]:
-    return {inner.operand for inner in ir.walk_adjoints([adj]) if isinstance(inner, (ir.Accumulate, ir.Flow, ir.Zero))}
+    return {inner.operand for inner in ir.walk_adjoints([adj]) if isinstance(inner, (ir.Accumulate, ir.ArrayAccumulate, ir.Flow, ir.Zero))}
 
 
 def _accumulators(stmt: ir.Loop, heads: list[ir.Value]) -> set[ir.Value]:
@@ -428,6 +445,9 @@ def _reads(adjoints) -> set[ir.Value]:
             read.update(arg for stmt in adj.recompute for arg in ir.reads(stmt) if isinstance(arg, ir.Value))
         elif isinstance(adj, ir.ItemAccumulate) and isinstance(adj.index, ir.Value):
             read.add(adj.index)
+        elif isinstance(adj, ir.ArrayAccumulate):  # a rule may read any operand, and the result
+            read.update(arg for arg in adj.site.args if isinstance(arg, ir.Value))
+            read.add(adj.site.target)
         elif isinstance(adj, ir.Accumulate):
             operands, _ = adj.site.rule.needs[adj.index]
             read.update(adj.site.args[i] for i in operands if isinstance(adj.site.args[i], ir.Value))
@@ -511,7 +531,7 @@ def _may_raise(stmt, unbound: frozenset = frozenset()) -> bool:
     if isinstance(stmt, ir.Assign):
         # reading a variable with no value raises, a plain copy `a = b` too
         return mathlib.can_raise(stmt.shape.tree) or any(arg in unbound for arg in stmt.args)
-    return isinstance(stmt, ir.Item)
+    return isinstance(stmt, (ir.Item, ir.ArrayOp))  # an index out of range; shapes that do not fit
 
 
 def _prune(stmts, read: set[ir.Value], run: set[ir.Value], unbound: frozenset) -> tuple[ir.Stmt, ...]:

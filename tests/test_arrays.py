@@ -1,0 +1,307 @@
+"""NumPy arrays: gradients against central differences on seeded random inputs.
+
+Every function here returns a scalar; each array parameter is perturbed entry
+by entry (float64) and the difference quotient compared with symback's
+gradient, which must also have the parameter's shape (and dtype, in
+test_float32_stays_float32). Functions are written as a user writes them.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from symback import grad, value_and_grad
+
+np_ = pytest.importorskip("numpy")
+
+
+def numeric_gradient(f, args, i, eps=1e-6):
+    """d f / d args[i], entry by entry, by central differences."""
+    args = [np.array(a, dtype=np.float64) if isinstance(a, np.ndarray) else a for a in args]
+    x = args[i]
+    if not isinstance(x, np.ndarray):
+        hi, lo = list(args), list(args)
+        hi[i], lo[i] = x + eps, x - eps
+        return (f(*hi) - f(*lo)) / (2 * eps)
+    out = np.zeros_like(x)
+    for idx in np.ndindex(x.shape):
+        old = x[idx]
+        x[idx] = old + eps
+        up = f(*args)
+        x[idx] = old - eps
+        down = f(*args)
+        x[idx] = old
+        out[idx] = (up - down) / (2 * eps)
+    return out
+
+
+def check(f, *args, wrt=None, rtol=1e-5, atol=1e-7):
+    """value_and_grad(f) returns f's value and, for every differentiated
+    parameter, a gradient of its shape equal to central differences."""
+    value, grads = value_and_grad(f, wrt=wrt)(*args)
+    assert np.allclose(value, f(*args), rtol=1e-12, atol=0), (value, f(*args))
+    names = list(f.__code__.co_varnames[:f.__code__.co_argcount])
+    chosen = [names.index(w) for w in (wrt if isinstance(wrt, tuple) else (wrt,))] if wrt else range(len(args))
+    grads = grads if len(list(chosen)) > 1 else (grads,)
+    for got, i in zip(grads, chosen):
+        want = numeric_gradient(f, args, i)
+        assert np.shape(got) == np.shape(args[i]), f"d/d{names[i]}: shape {np.shape(got)} != {np.shape(args[i])}"
+        assert np.allclose(got, want, rtol=rtol, atol=atol), f"d/d{names[i]}:\n{got}\nvs numeric\n{want}"
+    alone = grad(f, wrt=wrt)(*args)
+    alone = alone if len(list(chosen)) > 1 else (alone,)
+    for a, b in zip(alone, grads):
+        assert np.array_equal(a, b)
+    return grads
+
+
+rng = np.random.default_rng(20261130)
+
+
+def r(*shape):
+    return rng.normal(size=shape)
+
+
+# --- elementwise, with broadcasting -----------------------------------------
+
+def sum_of_tanh(x):
+    return np.sum(np.tanh(x))
+
+
+def ufunc_chain(x):
+    return np.sum(np.exp(np.sin(x)) * np.log1p(x * x) + np.sqrt(np.cosh(x)) / (1.0 + np.arctan(x) ** 2))
+
+
+def scalar_times_array(a, x):
+    return np.sum(a * x + a ** 2)
+
+
+def row_plus_column(u, v):
+    return np.sum(np.sin(u + v) * u)
+
+
+def missing_leading_axes(M, b):
+    return np.sum((M - b) ** 2)
+
+
+def relu_mean(z):
+    return np.mean(np.maximum(0.0, z) ** 2)
+
+
+def abs_and_square(x):
+    return np.sum(np.abs(x) + np.square(x) - np.reciprocal(2.0 + x * x))
+
+
+def two_argument_ufuncs(a, b):
+    return np.sum(np.arctan2(a, b) + np.hypot(a, b) + np.logaddexp(a, b) + np.power(np.abs(a) + 1.0, b))
+
+
+def arcfunctions(x):
+    return np.sum(np.arcsin(x / 4) + np.arccos(x / 4) * np.arctan(x) + np.arcsinh(x) + np.cbrt(x) + np.exp2(x))
+
+
+@pytest.mark.parametrize("f, args", [
+    (sum_of_tanh, (r(5),)),
+    (sum_of_tanh, (r(3, 4),)),
+    (ufunc_chain, (r(4, 3),)),
+    (scalar_times_array, (0.7, r(3, 2))),
+    (row_plus_column, (r(4, 1), r(1, 3))),
+    (row_plus_column, (r(4, 3), r(3))),
+    (row_plus_column, (r(3), r(2, 4, 3))),
+    (missing_leading_axes, (r(2, 3, 4), r(4))),
+    (missing_leading_axes, (r(2, 3, 4), r(3, 1))),
+    (relu_mean, (r(6, 2),)),
+    (abs_and_square, (r(7),)),
+    (two_argument_ufuncs, (r(3, 1), r(1, 4))),
+    (arcfunctions, (r(5),)),
+], ids=lambda v: getattr(v, "__name__", None) or "")
+def test_elementwise_with_broadcasting(f, args):
+    check(f, *args)
+
+
+def test_a_scalar_parameter_gets_a_float():
+    grads = check(scalar_times_array, 0.7, r(3, 2))
+    assert type(grads[0]) is float
+
+
+# --- reductions --------------------------------------------------------------
+
+def sum_axis0(x):
+    return np.sum(np.sum(x, axis=0) ** 2)
+
+
+def sum_axis_negative(x):
+    return np.sum(np.sin(np.sum(x, axis=-1)))
+
+
+def sum_axis_tuple(x):
+    return np.sum(np.sum(x, axis=(0, 2)) ** 3)
+
+
+def sum_keepdims(x):
+    return np.sum(x / np.sum(x * x, axis=1, keepdims=True))
+
+
+def mean_axis(x):
+    return np.sum(np.mean(x, 1) ** 2) + np.mean(x)
+
+
+def method_forms(x):
+    return (x.sum(axis=0) ** 2).sum() + x.mean() * x.max(1, keepdims=True).sum() - x.min()
+
+
+def max_axis(x):
+    return np.sum(np.max(x, axis=1) * np.arange(x.shape[0]))
+
+
+def amax_amin(x):
+    return np.amax(x) - 2.0 * np.amin(x, axis=0).sum()
+
+
+@pytest.mark.parametrize("f, shape", [
+    (sum_axis0, (3, 4)), (sum_axis_negative, (2, 3, 4)), (sum_axis_tuple, (2, 3, 4)),
+    (sum_keepdims, (3, 4)), (mean_axis, (4, 5)), (method_forms, (3, 4)), (max_axis, (4, 5)),
+    (amax_amin, (3, 4)),
+], ids=lambda v: getattr(v, "__name__", None) or "")
+def test_reductions(f, shape):
+    check(f, r(*shape) + 3.0)
+
+
+def test_ties_in_max_split_the_gradient_evenly():
+    x = np.array([[1.0, 3.0, 3.0], [2.0, 0.0, 2.0]])
+    g = grad(lambda_free_max)(x)
+    assert np.array_equal(g, [[0.0, 0.5, 0.5], [0.5, 0.0, 0.5]])  # as autograd and JAX
+
+
+def lambda_free_max(x):
+    return np.sum(np.max(x, axis=1))
+
+
+def test_maximum_gives_half_to_each_side_at_a_tie():
+    a, b = np.array([1.0, 2.0, 3.0]), np.array([1.0, 5.0, 0.0])
+    ga, gb = grad(two_maxima)(a, b)
+    assert np.array_equal(ga, [0.5, 0.0, 1.0]) and np.array_equal(gb, [0.5, 1.0, 0.0])
+
+
+def two_maxima(a, b):
+    return np.sum(np.maximum(a, b))
+
+
+# --- products and shapes -----------------------------------------------------
+
+def matmul_2d(A, B):
+    return np.sum(np.tanh(A @ B))
+
+
+def matvec(A, x):
+    return np.sum((A @ x) ** 2)
+
+
+def vecmat(x, A):
+    return np.sum(np.sin(x @ A))
+
+
+def inner_1d(x, y):
+    return np.dot(x, y) ** 2
+
+
+def stacked(A, B):
+    return np.sum(np.matmul(A, B) ** 2)
+
+
+def stacked_broadcast(A, B):
+    return np.sum((A @ B) ** 2)
+
+
+def transpose_and_reshape(x, W):
+    return np.sum((W.T @ x.reshape(3, -1)) ** 2) + np.sum(np.transpose(W) * 2.0)
+
+
+def dot_method(A, x):
+    return np.sum(A.dot(x) ** 2)
+
+
+@pytest.mark.parametrize("f, args", [
+    (matmul_2d, (r(3, 4), r(4, 2))), (matvec, (r(3, 4), r(4))), (vecmat, (r(3), r(3, 5))),
+    (inner_1d, (r(4), r(4))), (stacked, (r(2, 3, 4), r(2, 4, 5))), (stacked_broadcast, (r(2, 3, 4), r(4, 5))),
+    (stacked_broadcast, (r(3, 4), r(2, 4, 5))), (transpose_and_reshape, (r(6), r(3, 2))),
+    (dot_method, (r(3, 4), r(4, 2))),
+], ids=lambda v: getattr(v, "__name__", None) or "")
+def test_products_and_shapes(f, args):
+    check(f, *args)
+
+
+# --- whole models -------------------------------------------------------------
+
+def mlp_loss(W1, b1, W2, b2, X, Y):
+    h = np.tanh(X @ W1 + b1)
+    z = h @ W2 + b2
+    z = z - np.max(z, axis=1, keepdims=True)
+    logp = z - np.log(np.sum(np.exp(z), axis=1, keepdims=True))
+    return -np.sum(Y * logp) / X.shape[0]
+
+
+def two_layer_mse(W1, b1, W2, b2, X, y):
+    h = np.tanh(X @ W1 + b1)
+    pred = h @ W2 + b2
+    return np.mean((pred - y) ** 2)
+
+
+def logistic_l2(w, b, X, y, lam):
+    z = X @ w + b
+    p = 1.0 / (1.0 + np.exp(-z))
+    eps = 1e-12
+    return -np.mean(y * np.log(p + eps) + (1 - y) * np.log(1 - p + eps)) + lam * np.sum(w * w)
+
+
+def logsumexp(x):
+    m = np.max(x)
+    return m + np.log(np.sum(np.exp(x - m)))
+
+
+def test_softmax_cross_entropy_network():
+    X, labels = r(6, 4), rng.integers(0, 3, 6)
+    Y = np.eye(3)[labels]
+    check(mlp_loss, r(4, 5) * 0.5, r(5), r(5, 3) * 0.5, r(3), X, Y, wrt=("W1", "b1", "W2", "b2"))
+
+
+def test_two_layer_tanh_regression():
+    check(two_layer_mse, r(3, 4), r(4), r(4, 1), r(1), r(8, 3), r(8, 1), wrt=("W1", "b1", "W2", "b2"))
+
+
+def test_l2_regularised_logistic_regression():
+    X = r(10, 3)
+    y = (rng.random(10) > 0.5).astype(float)
+    check(logistic_l2, r(3), 0.1, X, y, 0.01, wrt=("w", "b"))
+
+
+def test_logsumexp():
+    check(logsumexp, r(7) * 3)
+
+
+def test_float32_stays_float32():
+    args = [a.astype(np.float32) for a in (r(4, 5), r(5), r(5, 3), r(3), r(6, 4))] + \
+        [np.eye(3, dtype=np.float32)[rng.integers(0, 3, 6)]]
+    value, grads = value_and_grad(mlp_loss, wrt=("W1", "b1", "W2", "b2"))(*args)
+    for g, a in zip(grads, args):
+        assert g.dtype == np.float32 and g.shape == a.shape
+    f64 = value_and_grad(mlp_loss, wrt=("W1", "b1", "W2", "b2"))(*[a.astype(np.float64) for a in args])[1]
+    for g32, g64 in zip(grads, f64):
+        assert np.allclose(g32, g64, rtol=1e-3, atol=1e-5)
+
+
+def test_unused_array_parameter_gets_zeros_of_its_shape():
+    def uses_one(x, y):
+        return np.sum(x * 2.0)
+    gx, gy = grad(uses_one_module)(r(3), r(2, 2))
+    assert np.array_equal(gy, np.zeros((2, 2)))
+
+
+def uses_one_module(x, y):
+    return np.sum(x * 2.0)
+
+
+def test_generated_code_imports_numpy_not_symback():
+    source = value_and_grad(mlp_loss, wrt=("W1", "b1", "W2", "b2")).source
+    assert "import numpy as np" in source and "symback" not in source.split('"""')[0]
+    assert "def _sum_to(" in source
