@@ -20,33 +20,42 @@ but NumPy.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 
-
-@dataclass(frozen=True)
-class Rule:
-    """grads[i]: the adjoint of operand i as text, or None (no gradient: an
-    index, a shape); helpers: the names in HELPERS the texts call."""
-
-    grads: tuple[str | None, ...]
-    helpers: tuple[str, ...] = ()
-
-
-RULES: dict[str, Rule] = {
-    "sum": Rule(("_unreduce(__g, __a0, {axis}, {keepdims})",), ("_unreduce",)),
-    "mean": Rule(("_unreduce(__g, __a0, {axis}, {keepdims}) * (np.size(__r) / np.size(__a0))",),
-                 ("_unreduce",)),
-    "max": Rule(("_unreduce_extreme(__g, __a0, __r, {axis}, {keepdims})",), ("_unreduce", "_unreduce_extreme")),
-    "min": Rule(("_unreduce_extreme(__g, __a0, __r, {axis}, {keepdims})",), ("_unreduce", "_unreduce_extreme")),
-    "matmul": Rule(("_matmul_bar_a(__g, __a0, __a1)", "_matmul_bar_b(__g, __a0, __a1)"),
-                   ("_sum_to", "_matmul_bar_a", "_matmul_bar_b")),
-    "T": Rule(("np.transpose(__g)",)),
-    "reshape": Rule(("np.reshape(__g, np.shape(__a0))",)),
-    "constant": Rule(()),  # a shape, a size, np.zeros_like(x): no gradient
+# op -> the adjoint of its array operand number {index}, as text over `__g` (the
+# result's adjoint), `__a0, __a1, ...` (the operands), `__r` (the result),
+# `__arrays` (all array operands, a tuple) and the static options in braces; or
+# a pair of texts, one per operand. A text may call the functions in HELPERS.
+RULES: dict[str, str | tuple[str, str]] = {
+    "sum": "_unreduce(__g, __a0, {axis}, {keepdims})",
+    "mean": "_unreduce(__g, __a0, {axis}, {keepdims}) * (np.size(__r) / np.size(__a0))",
+    "max": "_unreduce_extreme(__g, __a0, __r, {axis}, {keepdims})",
+    "min": "_unreduce_extreme(__g, __a0, __r, {axis}, {keepdims})",
+    "prod": "_prod_bar(__g, __a0, {axis}, {keepdims})",
+    "var": "_unreduce(__g, __a0, {axis}, {keepdims}) * 2 * (__a0 - np.mean(__a0, axis={axis}, keepdims=True))"
+           " / (np.size(__a0) / np.size(__r) - {ddof})",
+    "std": "_unreduce(__g / __r, __a0, {axis}, {keepdims}) * (__a0 - np.mean(__a0, axis={axis}, keepdims=True))"
+           " / (np.size(__a0) / np.size(__r) - {ddof})",
+    "norm": "_unreduce(__g / __r, __a0, {axis}, {keepdims}) * __a0",
+    "matmul": ("_matmul_bar_a(__g, __a0, __a1)", "_matmul_bar_b(__g, __a0, __a1)"),
+    "outer": ("np.reshape(__g @ np.ravel(__a1), np.shape(__a0))", "np.reshape(np.ravel(__a0) @ __g, np.shape(__a1))"),
+    "transpose": "_untranspose(__g, {axes})",
+    "swapaxes": "np.swapaxes(__g, {axis1}, {axis2})",
+    "reshape": "np.reshape(__g, np.shape(__a0))",
+    "broadcast_to": "_sum_to(__g, __a0)",
+    "concatenate": "_unjoin(__g, __arrays, {index}, {axis}, 'concatenate')",
+    "stack": "_unjoin(__g, __arrays, {index}, {axis}, 'stack')",
+    "hstack": "_unjoin(__g, __arrays, {index}, None, 'hstack')",
+    "vstack": "_unjoin(__g, __arrays, {index}, None, 'vstack')",
+    "index": "_unindex(__g, __a0, {index_text})",
+    "constant": "",  # a shape, a size, np.zeros_like(x): no gradient
 }
 
-# Statically known keyword arguments of the reductions, with their defaults.
-REDUCTION_OPTIONS = (("axis", None), ("keepdims", False))
+
+def grad_text(op: str, index: int, options: dict) -> str:
+    """The adjoint of operand `index` of `op`, as text over placeholders, options put in."""
+    text = RULES[op] if isinstance(RULES[op], str) else RULES[op][index]
+    values = {key: value if key == "index_text" else repr(value) for key, value in options.items()}
+    return text.format(index=index, **values)
 
 
 HELPERS: dict[str, str] = {
@@ -69,6 +78,47 @@ def _unreduce(g, x, axis, keepdims):
     if axis is not None and not keepdims:
         g = np.expand_dims(g, axis)
     return np.broadcast_to(np.asarray(g, dtype=np.result_type(x, g)), np.shape(x))  # float32 stays float32
+''',
+    "_prod_bar": '''
+def _prod_bar(g, x, axis, keepdims):
+    """The adjoint of prod(x, axis): g times the product of the other entries
+    (products from both sides, so that a zero entry divides nothing)."""
+    if axis is None:
+        return np.reshape(_prod_bar(np.reshape(g, (1,)) if keepdims else g, np.ravel(x), 0, False), np.shape(x))
+    x = np.moveaxis(x, axis, -1)
+    ones = np.ones_like(x[..., :1])
+    before = np.cumprod(np.concatenate([ones, x[..., :-1]], axis=-1), axis=-1)
+    after = np.cumprod(np.concatenate([ones, x[..., :0:-1]], axis=-1), axis=-1)[..., ::-1]
+    g = g if keepdims else np.expand_dims(g, axis)
+    return np.moveaxis(np.moveaxis(g, axis, -1) * before * after, -1, axis)
+''',
+    "_untranspose": '''
+def _untranspose(g, axes):
+    """The adjoint of transpose(x, axes): g transposed back."""
+    return np.transpose(g) if axes is None else np.transpose(g, np.argsort(axes))
+''',
+    "_unjoin": '''
+def _unjoin(g, arrays, index, axis, how):
+    """The adjoint of array `index` of a concatenate, stack, hstack or vstack: its part of g."""
+    if how == "stack":
+        return np.take(g, index, axis=axis)
+    shapes = [np.shape(a) for a in arrays]
+    if how == "vstack":
+        shapes = [np.shape(np.atleast_2d(a)) for a in arrays]
+        axis = 0
+    elif how == "hstack":
+        axis = 0 if len(shapes[0]) == 1 else 1
+    start = sum(shape[axis] for shape in shapes[:index])
+    part = np.take(g, np.arange(start, start + shapes[index][axis]), axis=axis)
+    return np.reshape(part, np.shape(arrays[index]))
+''',
+    "_unindex": '''
+def _unindex(g, x, index):
+    """The adjoint of x[index]: g added at the indexed places of zeros of x's shape
+    (an index repeated in an integer array adds up, as with np.add.at)."""
+    out = np.zeros(np.shape(x), dtype=np.result_type(x, g))
+    np.add.at(out, index, g)
+    return out
 ''',
     "_unreduce_extreme": '''
 def _unreduce_extreme(g, x, r, axis, keepdims):

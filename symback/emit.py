@@ -190,6 +190,9 @@ class NumPyPrinter(Printer):
     def _print_Not(self, expr):
         return f"~({self._print(expr.args[0])})"
 
+    def _print_Indicator(self, expr):
+        return f"({self._print(expr.args[0])})"
+
     def _print_Pi(self, expr):
         self.module_imports["numpy"].add("pi")
         return "np.pi"
@@ -221,7 +224,7 @@ def _squares(expr: sp.Expr) -> sp.Expr:
 class Template:
     """A printed expression over placeholders, and the modules it uses."""
 
-    _PLACEHOLDER = re.compile(r"__(a\d+|t\d+|r|g|zbar|b_[a-z]+)\b")
+    _PLACEHOLDER = re.compile(r"__(arrays|a\d+|t\d+|r|g|zbar|b_[a-z]+)\b")
 
     def __init__(self, text: str, modules: frozenset[str]):
         self.text = text
@@ -250,10 +253,11 @@ def _template(key: tuple, build, arrays: bool = False) -> Template:
 
 def _source_template(tree: tuple) -> Template:
     """A statement, temp or test as the user wrote it (see pyprint)."""
-    template = _TEMPLATES.get(tree)
+    key = ("source", repr(tree))  # not the tree: ("num", 1) == ("num", 1.0) as keys
+    template = _TEMPLATES.get(key)
     if template is None:
         text, modules = python_text(tree)
-        template = _TEMPLATES[tree] = Template(text, modules)
+        template = _TEMPLATES[key] = Template(text, modules)
     return template
 
 
@@ -310,7 +314,7 @@ def _folded_template(stmt: ir.Assign, index: int, seed: bool = True, arrays: boo
                    if isinstance(arg, ir.Const) and mathlib.placeholder(i) in expr.free_symbols)
     if not consts:
         return None
-    key = (stmt.rule, seed, index, consts, arrays)
+    key = (stmt.rule, seed, index, repr(consts), arrays)  # repr: 0.0 and -0.0 differ
     if key not in _FOLDED:
         folded = sp.factor_terms(expr.xreplace(  # a float coefficient distributes over a sum: undo that
             {mathlib.placeholder(i): sp.Float(v) if isinstance(v, float) else sp.Integer(v) for i, v in consts}))
@@ -920,11 +924,11 @@ class _Emitter:
     def array_accumulate(self, acc: ir.ArrayAccumulate) -> str:
         """operand_bar (+)= the rule of the operation for this operand."""
         site = acc.site
-        rule = arrays.RULES[site.op]
-        self.helpers.update(rule.helpers)
         names = {f"a{i}": self.operand(arg) for i, arg in enumerate(site.args)}
         names.update(r=self.operand(site.target), g="1.0" if acc.seed else self.bar(site.target))
-        text = rule.grads[acc.index].format(**{key: repr(value) for key, value in site.options})
+        names["arrays"] = "(" + "".join(f"{self.operand(arg)}, " for arg in site.sources).rstrip(" ") + ")"
+        text = arrays.grad_text(site.op, acc.index, dict(site.options))
+        self.helpers.update(name for name in arrays.HELPERS if f"{name}(" in text)
         text = self.render(_array_template(text), names)
         return self.add_to(acc.operand, text, acc.first)
 

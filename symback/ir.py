@@ -243,7 +243,8 @@ class ArrayOp:
     product, a change of shape, a shape query, a constant array. `op` names its
     adjoint rule in arrays.RULES; `source` is the user's expression with the
     operands as __a0, __a1, ... (the forward pass prints it); `options` are the
-    static arguments the rule reads, such as (("axis", 1), ("keepdims", True))."""
+    static arguments the rule reads, such as (("axis", 1), ("keepdims", True)),
+    and ("count", n): the first n operands are arrays with a gradient."""
 
     target: Value
     op: str
@@ -254,9 +255,9 @@ class ArrayOp:
 
     @property
     def sources(self) -> tuple:
-        from .arrays import RULES  # the operands a gradient flows to
-        grads = RULES[self.op].grads
-        return tuple(arg for i, arg in enumerate(self.args) if i < len(grads) and grads[i] is not None)
+        """The operands a gradient flows to: the first `count` (the arrays; the rest
+        are shapes and indices)."""
+        return self.args[:dict(self.options).get("count", 0)]
 
     def __str__(self) -> str:
         text = self.source

@@ -14,6 +14,8 @@ table of supported functions; parse, derive and emit all read it.
            | ('if', cond, tree, tree)     a if cond else b: a Piecewise, so the
                                           printed code evaluates one side only
            | ('temp', j)                  a subexpression hoisted out by derive
+           | ('ind', cond)                a comparison used as a number (NumPy's
+                                          boolean arrays): flat, no gradient
     cond ::= ('cmp', op, tree, tree)      op in < <= > >= == !=
            | ('chain', ops, tree, tree, tree, ...)   a < b <= c, as written
            | ('and' | 'or', cond, cond, ...) | ('not', cond)
@@ -244,6 +246,34 @@ class Cbrt(_PythonFunction):
         return 1 / (3 * self ** 2)
 
 
+class Indicator(sp.Function):
+    """A comparison used as a number (NumPy: a boolean array, `z * (z > 0)`): 1 where
+    it holds, else 0. Flat wherever it is defined: no gradient flows through it."""
+
+    nargs = 1
+
+    def _eval_is_real(self):
+        return True
+
+    def _eval_derivative(self, symbol):
+        return sp.S.Zero
+
+    def fdiff(self, argindex=1):
+        return sp.S.Zero
+
+
+def _where(cond, a, b):
+    """np.where(cond, a, b); cond a comparison, or an array read by its truth."""
+    if not isinstance(cond, sp.logic.boolalg.Boolean):
+        cond = sp.Ne(cond, 0)
+    return sp.Piecewise((a, cond), (b, True))
+
+
+def _clip(x, low, high):
+    """np.clip(x, low, high): inside [low, high] (ends included) the slope is 1."""
+    return sp.Piecewise((low, x < low), (high, x > high), (x, True))
+
+
 # NumPy's elementwise functions (ufuncs), by their name in NumPy: the same
 # scalar derivatives as math's, printed as np.<name> (see emit.NumPyPrinter).
 NUMPY_FUNCTIONS: dict[str, tuple[int, int | None, Callable]] = {
@@ -263,6 +293,7 @@ NUMPY_FUNCTIONS: dict[str, tuple[int, int | None, Callable]] = {
     "add": (2, 2, lambda a, b: a + b), "subtract": (2, 2, lambda a, b: a - b),
     "multiply": (2, 2, lambda a, b: a * b), "divide": (2, 2, lambda a, b: a / b),
     "true_divide": (2, 2, lambda a, b: a / b),
+    "where": (3, 3, _where), "clip": (3, 3, _clip),
 }
 
 
@@ -405,6 +436,8 @@ def to_sympy(tree: tuple, symbols: list[sp.Symbol]) -> sp.Expr:
         return sp.true if tree[1] else sp.false
     if kind == "temp":
         return temp_symbol(tree[1])
+    if kind == "ind":
+        return Indicator(to_sympy(tree[1], symbols))
     if kind in _BOOLEAN:
         return _BOOLEAN[kind](*(to_sympy(part, symbols) for part in tree[1:]))
     raise AssertionError(f"unknown shape node {kind!r}")

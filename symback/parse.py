@@ -76,7 +76,7 @@ class _Lower(Expressions, ArrayExpressions, ControlFlow):
             self.sources: list[str] = []               # texts read: this function's, its helpers'
             self.lengths: dict[ir.Value, ir.Length] = {}  # len(xs), computed once at the top
             # whether NumPy is used (then any value may be an array): set on first use
-            self.array_state = {"used": False}
+            self.array_state = {"used": self.mentions_numpy()}
         else:
             self.array_state = caller.array_state
             self.namer, self.body = caller.namer, caller.body
@@ -119,7 +119,7 @@ class _Lower(Expressions, ArrayExpressions, ControlFlow):
         out = []
         groups = [("positional_only", args.posonlyargs), ("positional", args.args),
                   ("keyword_only", args.kwonlyargs)]
-        listed = _used_as_lists(self.node)
+        listed = _used_as_lists(self.node, arrays=self.array_state["used"])
         for kind, group in groups:
             for arg in group:
                 value = ir.Value(arg.arg, self.namer.claim(arg.arg))
@@ -351,14 +351,16 @@ def _without_plumbing(stmts: tuple, dead: set) -> tuple:
     return tuple(out)
 
 
-def _used_as_lists(node: ast.FunctionDef) -> set[str]:
-    """Names the body indexes, takes len() or sum() of, or loops over: list parameters."""
+def _used_as_lists(node: ast.FunctionDef, arrays: bool = False) -> set[str]:
+    """Names the body indexes, takes len() or sum() of, or loops over: list
+    parameters. In NumPy code, indexing and len() are an array's: only a loop
+    (or zip, enumerate, sum) makes a list."""
     names = set()
     for sub in ast.walk(node):
-        if isinstance(sub, ast.Subscript) and isinstance(sub.value, ast.Name):
+        if isinstance(sub, ast.Subscript) and isinstance(sub.value, ast.Name) and not arrays:
             names.add(sub.value.id)
         elif isinstance(sub, ast.Call) and isinstance(sub.func, ast.Name) and \
-                sub.func.id in ("len", "sum", "zip", "enumerate"):
+                sub.func.id in (("sum", "zip", "enumerate") if arrays else ("len", "sum", "zip", "enumerate")):
             names.update(arg.id for arg in sub.args if isinstance(arg, ast.Name))
         elif isinstance(sub, ast.For) and isinstance(sub.iter, ast.Name):
             names.add(sub.iter.id)

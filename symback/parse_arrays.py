@@ -17,21 +17,54 @@ import ast
 import copy
 import inspect
 import sys
+from dataclasses import dataclass
 
 from . import ir, mathlib
-from .arrays import REDUCTION_OPTIONS
 from .errors import UnsupportedCall, UnsupportedSyntax
 
-# NumPy function name -> ArrayOp rule, for the operations that are not elementwise.
-_STRUCTURAL = {
-    "sum": "sum", "mean": "mean", "max": "max", "amax": "max", "min": "min", "amin": "min",
-    "dot": "matmul", "matmul": "matmul", "transpose": "T", "reshape": "reshape",
+# The operations that are not elementwise, by NumPy function name: the rule
+# (arrays.RULES), how many leading arguments are arrays with a gradient
+# ("seq": one list or tuple of them), the static arguments after them in
+# positional order with their defaults, and the keyword-only static ones.
+# Arguments past those (reshape's shape, broadcast_to's) are operands
+# without a gradient.
+@dataclass(frozen=True)
+class _Spec:
+    op: str
+    arrays: int | str = 1
+    positional: tuple[tuple[str, object], ...] = ()
+    keywords: tuple[tuple[str, object], ...] = ()
+    rest: bool = False  # more positional arguments, read as operands without a gradient
+
+
+_AXIS = (("axis", None),)
+_KEEP = (("keepdims", False),)
+_STRUCTURAL: dict[str, _Spec] = {
+    "sum": _Spec("sum", 1, _AXIS, _KEEP), "mean": _Spec("mean", 1, _AXIS, _KEEP),
+    "max": _Spec("max", 1, _AXIS, _KEEP), "amax": _Spec("max", 1, _AXIS, _KEEP),
+    "min": _Spec("min", 1, _AXIS, _KEEP), "amin": _Spec("min", 1, _AXIS, _KEEP),
+    "prod": _Spec("prod", 1, _AXIS, _KEEP),
+    "var": _Spec("var", 1, _AXIS, (("ddof", 0), *_KEEP)), "std": _Spec("std", 1, _AXIS, (("ddof", 0), *_KEEP)),
+    "linalg.norm": _Spec("norm", 1, (("ord", None), ("axis", None)), _KEEP),
+    "dot": _Spec("matmul", 2), "matmul": _Spec("matmul", 2), "inner": _Spec("matmul", 2),
+    "outer": _Spec("outer", 2),
+    "transpose": _Spec("transpose", 1, (("axes", None),)), "swapaxes": _Spec("swapaxes", 1, (("axis1", None), ("axis2", None))),
+    "reshape": _Spec("reshape", 1, rest=True), "ravel": _Spec("reshape"),
+    "squeeze": _Spec("reshape", 1, _AXIS), "expand_dims": _Spec("reshape", 1, _AXIS),
+    "broadcast_to": _Spec("broadcast_to", 1, rest=True),
+    "concatenate": _Spec("concatenate", "seq", (("axis", 0),)), "stack": _Spec("stack", "seq", (("axis", 0),)),
+    "hstack": _Spec("hstack", "seq"), "vstack": _Spec("vstack", "seq"),
+}
+# Methods of an array: the same, with the array itself as the first operand.
+_METHODS: dict[str, _Spec] = {
+    **{name: _STRUCTURAL[name] for name in ("sum", "mean", "max", "min", "prod", "var", "std", "dot", "ravel",
+                                            "squeeze", "swapaxes")},
+    "reshape": _Spec("reshape", 1, rest=True), "flatten": _Spec("reshape"),
+    "transpose": _Spec("transpose", 1, rest=True),
 }
 # Functions that make arrays from shapes or other arrays' shapes: no gradient.
-_CONSTANT = frozenset({"zeros_like", "ones_like", "zeros", "ones", "arange", "eye", "full", "empty_like"})
-# Methods of an array, by rule; their first operand is the array itself.
-_METHODS = {"sum": "sum", "mean": "mean", "max": "max", "min": "min", "dot": "matmul",
-            "transpose": "T", "reshape": "reshape"}
+_CONSTANT = frozenset({"zeros_like", "ones_like", "zeros", "ones", "arange", "eye", "full", "full_like",
+                       "empty_like", "shape", "ndim", "size"})
 _SHAPE_ATTRIBUTES = frozenset({"shape", "ndim", "size", "dtype"})
 
 
@@ -44,19 +77,36 @@ def is_numpy(obj: object) -> bool:
     return np is not None and (obj is np or obj is getattr(np, "linalg", None))
 
 
+_NAMES: dict[int, str] = {}  # id of a NumPy function -> its name, once NumPy is imported
+
+
 def numpy_name(obj: object) -> str | None:
     """The name of a NumPy function object (np.exp -> 'exp'), or None."""
     np = _numpy_module()
     if np is None:
         return None
-    for name in (*mathlib.NUMPY_FUNCTIONS, *_STRUCTURAL, *_CONSTANT):
-        if getattr(np, name, None) is obj:
-            return name
-    return None
+    if not _NAMES:
+        for name in reversed((*mathlib.NUMPY_FUNCTIONS, *_STRUCTURAL, *_CONSTANT)):
+            function = np
+            for part in name.split("."):
+                function = getattr(function, part, None)
+            if function is not None:  # np.abs is np.absolute: the first name wins
+                _NAMES[id(function)] = name
+    return _NAMES.get(id(obj))
 
 
 class ArrayExpressions:
     """NumPy lowering for parse._Lower."""
+
+    def mentions_numpy(self) -> bool:
+        """Whether the function names NumPy or one of its functions (then a
+        comparison may be a boolean array from its first line on)."""
+        for sub in ast.walk(self.node):
+            if isinstance(sub, ast.Name) and sub.id not in self.locals:
+                obj = self.closure.get(sub.id, self.globals.get(sub.id))
+                if is_numpy(obj) or (callable(obj) and numpy_name(obj) is not None):
+                    return True
+        return False
 
     def numpy_call(self, node: ast.Call, name: str, args: list[ir.Operand], exponent: bool) -> tuple:
         """np.<name>(...): a tree call (elementwise) or an ArrayOp's value."""
@@ -73,74 +123,116 @@ class ArrayExpressions:
             lowered = []
             for i, arg in enumerate(node.args):
                 lowered = self.settle(lowered, arg, args)
+                if name == "where" and i == 0 and isinstance(arg, (ast.Compare, ast.BoolOp, ast.UnaryOp)):
+                    lowered.append(self.condition(arg, args))  # np.where(x > 0, ...)
+                    continue
+                if isinstance(arg, ast.Constant) and arg.value is None:
+                    self.fail(UnsupportedCall, arg, f"None as an argument of {shown} is not supported",
+                              "for a one-sided clip write np.maximum(x, low) or np.minimum(x, high)")
                 lowered.append(self.expr(arg, args, exponent or (name == "power" and i == 1)))
             return ("call", f"np.{name}", *lowered)
         if name in _CONSTANT:
             return self.constant_op(node, args)
-        op = _STRUCTURAL[name]
-        return self.structural(node, op, list(node.args), node.keywords, args, method=False)
+        return self.structural(node, _STRUCTURAL[name], list(node.args), node.keywords, args, method=False)
 
     def method_call(self, node: ast.Call, args: list[ir.Operand]) -> tuple:
         """x.sum(axis=0), x.reshape(n, -1), x.dot(y), ...: x is the first operand."""
         func = node.func
-        op = _METHODS.get(func.attr)
-        if op is None:
+        spec = _METHODS.get(func.attr)
+        if spec is None:
             self.fail(UnsupportedCall, node, f"the method .{func.attr}() is not supported",
                       "use " + ", ".join(f".{m}()" for m in _METHODS) + " or a NumPy function")
         self.array_state["used"] = True
-        return self.structural(node, op, [func.value, *node.args], node.keywords, args, method=True)
+        if func.attr == "transpose" and node.args:  # x.transpose(1, 0) is x.transpose((1, 0))
+            spec = _Spec("transpose", 1, (("axes", None),))
+            if len(node.args) > 1:
+                node = copy.copy(node)
+                node.args = [ast.Tuple(list(node.args), ast.Load())]
+        return self.structural(node, spec, [func.value, *node.args], node.keywords, args, method=True)
 
-    def structural(self, node: ast.Call, op: str, operands: list[ast.expr], keywords: list[ast.keyword],
+    def structural(self, node: ast.Call, spec: _Spec, operands: list[ast.expr], keywords: list[ast.keyword],
                    args: list[ir.Operand], method: bool) -> tuple:
-        """An ArrayOp for a reduction, product or reshape; its value as an operand."""
+        """An ArrayOp for a reduction, product, change of shape or join; its value as an operand."""
         shown = f".{node.func.attr}()" if method else ast.unparse(node.func)
-        options: list[tuple[str, object]] = []
-        if op in ("sum", "mean", "max", "min"):
-            if len(operands) > 2:
-                self.fail(UnsupportedCall, node, f"{shown} takes the array and an axis by position here",
-                          "pass keepdims= by keyword")
-            given = {"axis": operands[1]} if len(operands) == 2 else {}
-            for keyword in keywords:
-                if keyword.arg not in ("axis", "keepdims") or keyword.arg in given:
-                    self.fail(UnsupportedCall, node, f"the keyword {keyword.arg}= of {shown} is not supported",
-                              "use axis= and keepdims= only")
-                given[keyword.arg] = keyword.value
-            for option, default in REDUCTION_OPTIONS:
-                options.append((option, self.static(given[option], node, option) if option in given else default))
-            operands = operands[:1]
-        elif op == "reshape":
-            if keywords:
-                self.fail(UnsupportedCall, node, f"keyword arguments to {shown} are not supported",
-                          "pass the new shape by position")
-            # the shape: constants or shape queries; it carries no gradient
-        elif keywords or (op == "T" and len(operands) != 1) or (op == "matmul" and len(operands) != 2):
-            self.fail(UnsupportedCall, node, f"{shown} is supported with its array operands only",
-                      "np.transpose(x) without axes; np.dot(a, b)")
-        differentiable = 2 if op == "matmul" else 1
-        values = [self.array_operand(operand) for operand in operands]
+        if any(isinstance(operand, ast.Starred) for operand in operands):
+            self.fail(UnsupportedCall, node, f"*arguments to {shown} are not supported", "pass each argument")
+        if spec.arrays == "seq":  # np.concatenate([a, b], axis=1)
+            if not operands or not isinstance(operands[0], (ast.List, ast.Tuple)):
+                self.fail(UnsupportedCall, node, f"{shown} is supported on a list or tuple written out here",
+                          f"write {shown}([a, b, ...])")
+            arrays = list(operands[0].elts)
+            operands = operands[1:]
+        else:
+            arrays, operands = operands[:spec.arrays], operands[spec.arrays:]
+            if len(arrays) < spec.arrays:
+                self.fail(UnsupportedCall, node, f"{shown} needs {spec.arrays} array arguments", "check the call")
+        given: dict[str, ast.expr] = {}
+        if len(operands) > len(spec.positional) and not spec.rest:
+            self.fail(UnsupportedCall, node, f"{shown} takes at most {len(spec.positional)} arguments after the "
+                      "array here", "pass the other arguments by keyword")
+        for (option, _), operand in zip(spec.positional, operands):
+            given[option] = operand
+        rest = operands[len(spec.positional):] if spec.rest else []
+        allowed = dict(spec.positional + spec.keywords)
+        for keyword in keywords:
+            if keyword.arg not in allowed or keyword.arg in given:
+                self.fail(UnsupportedCall, node, f"the keyword {keyword.arg}= of {shown} is not supported",
+                          f"use {', '.join(f'{k}=' for k in allowed) or 'no keywords'}")
+            given[keyword.arg] = keyword.value
+        options = tuple((option, self.static(given[option], node, option) if option in given else default)
+                        for option, default in spec.positional + spec.keywords)
+        if spec.op == "norm" and (dict(options)["ord"] not in (None, 2, "fro") or
+                                  (dict(options)["ord"] == 2 and dict(options)["axis"] is None)):
+            self.fail(UnsupportedCall, node, f"{shown} with ord={dict(options)['ord']!r} is not supported",
+                      "use the default (Euclidean or Frobenius) norm")
+        values = [self.array_operand(operand) for operand in arrays]
+        placeholders = [ast.Name(f"__a{i}") for i in range(len(values))]
+        rest = [self.without_gradient(operand, values) for operand in rest]  # a shape: n, -1
         template = copy.deepcopy(node)
-        placeholders = [ast.Name(f"__a{i}") for i in range(len(operands))]
         if method:
             template.func.value = placeholders[0]
-            template.args[:len(values) - 1] = placeholders[1:len(values)]
+            template.args[:len(arrays) - 1] = placeholders[1:]  # static arguments print as written
         else:
             template.func = _np_attribute(self.numpy_path(node.func))
-            template.args[:len(values)] = placeholders[:len(values)]  # static arguments print as written
-        return self.operand(self.array_op(op, values, tuple(options), ast.unparse(template), node), args)
+            if spec.arrays == "seq":
+                template.args[0] = type(node.args[0])(placeholders, ast.Load())
+                first = 1
+            else:
+                template.args[:len(arrays)] = placeholders
+                first = len(arrays)
+        if rest:
+            start = (len(arrays) - 1 if method else first) + len(spec.positional)
+            template.args[start:] = rest
+        options += (("count", len(arrays)),)
+        return self.operand(self.array_op(spec.op, values, options, ast.unparse(template), node), args)
 
     def matmul(self, node: ast.BinOp, args: list[ir.Operand]) -> tuple:
         """a @ b."""
         self.array_state["used"] = True
         left = self.array_operand(node.left)
         right = self.array_operand(node.right)
-        return self.operand(self.array_op("matmul", [left, right], (), "__a0 @ __a1", node), args)
+        return self.operand(self.array_op("matmul", [left, right], (("count", 2),), "__a0 @ __a1", node), args)
+
+    def index(self, node: ast.Subscript, args: list[ir.Operand]) -> tuple:
+        """x[i], x[1:3, ::2], x[:, None], x[idx], x[mask]: the index carries no gradient."""
+        if isinstance(node.ctx, (ast.Store, ast.Del)):
+            self.fail(UnsupportedSyntax, node, "assigning to entries of an array is not supported",
+                      "build the new array with np.where, np.concatenate or arithmetic instead")
+        self.array_state["used"] = True
+        values = [self.array_operand(node.value)]
+        index = self.without_gradient(node.slice, values)
+        source = ast.unparse(ast.Subscript(ast.Name("__a0"), index, ast.Load()))
+        text = ast.unparse(ast.Subscript(ast.Attribute(ast.Name("np"), "s_"), index, ast.Load()))
+        return self.operand(self.array_op("index", values, (("index_text", text), ("count", 1)), source, node),
+                            args)
 
     def array_attribute(self, node: ast.Attribute, args: list[ir.Operand]) -> tuple:
         """x.T (a transpose), x.shape, x.ndim, x.size (no gradient)."""
         if node.attr == "T":
             self.array_state["used"] = True
             value = self.array_operand(node.value)
-            return self.operand(self.array_op("T", [value], (), "__a0.T", node), args)
+            return self.operand(self.array_op("transpose", [value], (("axes", None), ("count", 1)), "__a0.T", node),
+                                args)
         if node.attr in _SHAPE_ATTRIBUTES:
             return self.constant_op(node, args)
         self.fail(UnsupportedSyntax, node, f"the attribute .{node.attr} is not supported",
@@ -179,6 +271,24 @@ class ArrayExpressions:
         if isinstance(template, ast.Call) and isinstance(template.func, ast.Name) and template.func.id != "len":
             template.func = _np_attribute(self.numpy_path(node.func))  # from numpy import zeros_like
         return self.operand(self.array_op("constant", values, (), ast.unparse(template), node), args)
+
+    def without_gradient(self, node: ast.expr, values: list[ir.Operand]) -> ast.expr:
+        """An argument that carries no gradient (a shape, an index): as written where it
+        is a literal, else its parts computed into operands, as placeholders."""
+        try:
+            ast.literal_eval(node)
+            return node
+        except ValueError:
+            pass
+        if isinstance(node, (ast.Tuple, ast.List)):
+            return type(node)([self.without_gradient(elt, values) for elt in node.elts], ast.Load())
+        if isinstance(node, ast.Slice):
+            return ast.Slice(*(part if part is None else self.without_gradient(part, values)
+                               for part in (node.lower, node.upper, node.step)))
+        operand = self.array_operand(node)
+        if operand not in values:
+            values.append(operand)
+        return ast.Name(f"__a{values.index(operand)}")
 
     def array_operand(self, node: ast.expr) -> ir.Operand:
         """An operand of an ArrayOp: a variable, or an expression computed into a value first."""

@@ -27,17 +27,20 @@ _BINOPS = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Pow: "**
 # A tree (mathlib) paired with the operands its placeholders stand for.
 _Tree = tuple
 
-_SHAPES: dict[tuple, ir.Shape] = {}  # every shape seen in this process, interned
+# Every shape seen in this process, interned by its tree's repr: as dict keys,
+# ("num", 1) == ("num", 1.0) and 0.0 == -0.0, but they print differently.
+_SHAPES: dict[str, ir.Shape] = {}
 
 
 def shape_of(tree: tuple) -> ir.Shape:
     """The interned Shape for a tree; builds its SymPy expression on first sight."""
-    shape = _SHAPES.get(tree)
+    key = repr(tree)
+    shape = _SHAPES.get(key)
     if shape is None:
         arity = _arity(tree)
         expr = mathlib.to_sympy(tree, [mathlib.placeholder(i) for i in range(arity)])
         shape = ir.Shape(tree, sp.sympify(expr), arity)
-        _SHAPES[tree] = shape
+        _SHAPES[key] = shape
     return shape
 
 
@@ -187,6 +190,9 @@ class Expressions:
         if isinstance(node, ast.Subscript):
             if isinstance(node.value, ast.Attribute) and node.value.attr == "shape" and self.is_value(node.value.value):
                 return self.constant_op(node, args)  # X.shape[0]
+            if self.array_state["used"] and not (isinstance(node.value, ast.Name) and
+                                                 self.env.get(node.value.id) in self.sequences):
+                return self.index(node, args)  # an array's entries
             return self.operand(self.element(node), args)
         if isinstance(node, ast.IfExp):
             return self.operand(self.conditional(node), args)
@@ -197,6 +203,8 @@ class Expressions:
             self.fail(UnsupportedSyntax, node, f"`{word}` used as a number (it picks one of its operands by "
                       "their truth value) is not supported",
                       f"write the choice out as a conditional expression, e.g. {instead}")
+        if isinstance(node, ast.Compare) and self.array_state["used"]:
+            return ("ind", self.condition(node, args))  # a boolean array: a mask, no gradient
         if isinstance(node, ast.Compare):
             self.fail(UnsupportedSyntax, node, "a comparison used as a number is not supported",
                       "use comparisons as conditions, e.g. a if x > 0 else b")

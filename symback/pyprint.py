@@ -81,6 +81,8 @@ def _expr(tree: tuple, modules: set[str]) -> ast.expr:
             modules.add("math")
             func = ast.Attribute(ast.Name("math"), name)
         return ast.Call(func, [_expr(arg, modules) for arg in tree[2:]], [])
+    if kind == "ind":
+        return _expr(tree[1], modules)
     if kind == "if":
         return ast.IfExp(_expr(tree[1], modules), _expr(tree[2], modules), _expr(tree[3], modules))
     if kind == "cmp":

@@ -18,7 +18,8 @@ np_ = pytest.importorskip("numpy")
 
 def numeric_gradient(f, args, i, eps=1e-6):
     """d f / d args[i], entry by entry, by central differences."""
-    args = [np.array(a, dtype=np.float64) if isinstance(a, np.ndarray) else a for a in args]
+    args = [np.array(a, dtype=np.float64) if isinstance(a, np.ndarray) and a.dtype.kind == "f" else a
+            for a in args]
     x = args[i]
     if not isinstance(x, np.ndarray):
         hi, lo = list(args), list(args)
@@ -305,3 +306,145 @@ def test_generated_code_imports_numpy_not_symback():
     source = value_and_grad(mlp_loss, wrt=("W1", "b1", "W2", "b2")).source
     assert "import numpy as np" in source and "symback" not in source.split('"""')[0]
     assert "def _sum_to(" in source
+
+
+# --- masks, where, clip ----------------------------------------------------------
+
+def relu_by_mask(z):
+    return np.sum((z * (z > 0)) ** 2)
+
+
+def where_choice(x, y):
+    return np.sum(np.where(x > 0.1, x * y, np.sin(y)))
+
+
+def where_on_a_mask(x):
+    mask = x > 0
+    return np.sum(np.where(mask, x ** 2, -x))
+
+
+def clipped(x):
+    return np.sum(np.clip(x, -0.5, 0.5) ** 2 + x)
+
+
+@pytest.mark.parametrize("f, args", [
+    (relu_by_mask, (r(4, 3),)), (where_choice, (r(5), r(5))), (where_choice, (r(3, 1), r(4))),
+    (where_on_a_mask, (r(6),)), (clipped, (r(8),)),
+], ids=lambda v: getattr(v, "__name__", None) or "")
+def test_masks_where_and_clip(f, args):
+    check(f, *args)
+
+
+# --- more reductions -----------------------------------------------------------
+
+def prod_all(x):
+    return np.prod(x)
+
+
+def prod_axis(x):
+    return np.sum(np.prod(x, axis=1) ** 2) + x.prod(0, keepdims=True).sum()
+
+
+def variance_and_std(x):
+    return np.var(x) + np.sum(np.std(x, axis=0)) + x.var(axis=1, ddof=1).sum()
+
+
+def norms(x, v):
+    return np.linalg.norm(v) + np.sum(np.linalg.norm(x, axis=1)) + np.linalg.norm(x)
+
+
+@pytest.mark.parametrize("f, args", [
+    (prod_all, (r(2, 3),)), (prod_axis, (r(3, 4),)), (variance_and_std, (r(4, 3),)), (norms, (r(3, 4), r(5))),
+], ids=lambda v: getattr(v, "__name__", None) or "")
+def test_more_reductions(f, args):
+    check(f, *args)
+
+
+def test_prod_with_a_zero_entry_has_the_product_of_the_others():
+    x = np.array([2.0, 0.0, 3.0])
+    assert np.array_equal(grad(prod_all)(x), [0.0, 6.0, 0.0])  # no division by the zero
+
+
+# --- changes of shape and joins --------------------------------------------------
+
+def transposes(x):
+    y = np.transpose(x, (2, 0, 1))
+    return np.sum(np.sin(y) * np.arange(y.shape[2])) + np.sum(np.swapaxes(x, 0, 2)[0] ** 2) \
+        + np.sum(x.transpose(1, 0, 2)[0] * 3.0)
+
+
+def reshapes(x):
+    flat = x.ravel()
+    return np.sum(flat * np.arange(flat.size)) + np.sum(x.flatten() ** 2) + np.sum(np.reshape(x, (-1, 2)) ** 3)
+
+
+def dims(x):
+    col = np.expand_dims(x, 1)
+    return np.sum(col * x) + np.sum(np.squeeze(col, axis=1) ** 2) + np.sum(np.broadcast_to(x, (3, x.size)) ** 2)
+
+
+def joins(a, b):
+    c = np.concatenate([a, b], axis=1)
+    s = np.stack((a, b), axis=0)
+    return np.sum(c * np.arange(c.shape[1])) + np.sum(s[1] ** 2) + np.sum(np.vstack([a, b]) ** 3) \
+        + np.sum(np.hstack((a, b)) * 2.0)
+
+
+def joins_1d(u, v):
+    return np.sum(np.hstack([u, v]) * np.arange(u.size + v.size)) + np.sum(np.vstack((u, v)) ** 2)
+
+
+def outer_and_inner(u, v):
+    return np.sum(np.outer(u, v) ** 2) + np.inner(u, u)
+
+
+@pytest.mark.parametrize("f, args", [
+    (transposes, (r(2, 3, 4),)), (reshapes, (r(3, 4),)), (dims, (r(4),)), (joins, (r(2, 3), r(2, 3))),
+    (joins_1d, (r(3), r(3))), (outer_and_inner, (r(3), r(4))),
+], ids=lambda v: getattr(v, "__name__", None) or "")
+def test_shapes_and_joins(f, args):
+    check(f, *args)
+
+
+# --- indexing ------------------------------------------------------------------
+
+def basic_indexing(x):
+    return x[0, 1] * x[-1, -2] + np.sum(x[1:3, ::2] ** 2) + np.sum(x[:, 1]) + np.sum(x[..., 0] * 3.0) \
+        + np.sum(x[:, None, :] * x[None, :, :])
+
+
+def integer_array_indexing(x, idx):
+    return np.sum(x[idx] ** 2)
+
+
+def cross_entropy_by_label(z, labels):
+    p = np.exp(z) / np.sum(np.exp(z), axis=1, keepdims=True)
+    n = z.shape[0]
+    return -np.mean(np.log(p[np.arange(n), labels]))
+
+
+def masked(x):
+    return np.sum(x[x > 0] ** 2)
+
+
+def indexed_by_a_loop(x):
+    total = 0.0
+    for i in range(x.shape[0]):
+        total = total + np.sum(x[i] * x[i])
+    return total
+
+
+@pytest.mark.parametrize("f, args", [
+    (basic_indexing, (r(4, 5),)),
+    (integer_array_indexing, (r(5), np.array([0, 2, 2, 4, 2]))),  # repeated indices add up
+    (cross_entropy_by_label, (r(6, 3), np.array([0, 2, 1, 1, 0, 2]))),
+    (masked, (r(3, 4),)),
+    (indexed_by_a_loop, (r(3, 2),)),
+], ids=lambda v: getattr(v, "__name__", None) or "")
+def test_indexing(f, args):
+    check(f, *args, wrt="x" if "idx" in f.__code__.co_varnames else ("z" if "labels" in f.__code__.co_varnames else None))
+
+
+def test_repeated_integer_indices_accumulate():
+    g = grad(integer_array_indexing, wrt="x")(np.array([1.0, 2.0, 3.0]), np.array([2, 2, 0]))
+    assert np.array_equal(g, [2.0, 0.0, 12.0])  # d/dx of x0**2 + 2*x2**2

@@ -744,3 +744,19 @@ def test_a_variable_a_zero_trip_loop_left_unassigned_is_copied_as_in_python():
     check_faithful(loop_target_returned, 2.0, 0, wrt="x")  # assigned in the branch
     check_faithful(loop_target_returned, 0.7, 2, wrt="x")
     assert check_raises_like_f(loop_target_returned, 0.7, 0, wrt="x") is UnboundLocalError
+
+
+def float_square(x):
+    return x ** 2.0
+
+
+def element_at_a_square(n, xs):
+    return xs[n ** 2] * 3.0
+
+
+def test_int_and_float_literals_do_not_share_a_compiled_form():
+    """issue 9 (long property run): forms were interned by tree, and as dict keys
+    ("num", 2) == ("num", 2.0): after x ** 2.0 was compiled, xs[n ** 2] printed
+    xs[n ** 2.0] (TypeError: list indices must be integers) in the same process."""
+    check_faithful(float_square, 1.5)
+    assert check_faithful(element_at_a_square, 1, [1.0, 2.0, 3.0], wrt="xs") == [0.0, 3.0, 0.0]
