@@ -153,9 +153,9 @@ def _matmul_bar_b(g, a, b):
 }
 
 
-def helpers_source(names) -> str:
+def helper_definitions(names) -> list[str]:
     """The definitions of the helpers `names` (and those they call), in a fixed order."""
     wanted = set(names)
     for name in list(wanted):
         wanted |= {other for other in HELPERS if other != name and f"{other}(" in HELPERS[name]}
-    return "\n".join(HELPERS[name] for name in HELPERS if name in wanted)
+    return [HELPERS[name].strip("\n") for name in HELPERS if name in wanted]

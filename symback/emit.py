@@ -337,12 +337,20 @@ def emit(gradient: ir.Gradient, name: str | None = None) -> str:
 
 
 def module_text(imports: list[str], body: str) -> str:
-    """A module of the import lines and one function's def."""
-    return "\n".join(imports) + "\n\n\n" + body if imports else body
+    """A module of the import lines (and helper defs, see emit_parts) and one function's def."""
+    return "".join(part + "\n\n\n" for part in module_head(imports)) + body
+
+
+def module_head(imports: list[str]) -> list[str]:
+    """The import lines, sorted, as one part; then each helper def (an entry of
+    `imports` that starts with `def `), in the order given."""
+    lines = sorted(line for line in imports if not line.startswith("def "))
+    return (["\n".join(lines)] if lines else []) + [line for line in imports if line.startswith("def ")]
 
 
 def emit_parts(gradient: ir.Gradient, name: str | None = None) -> tuple[list[str], str]:
-    """The import lines the gradient function needs, and its def."""
+    """The import lines the gradient function needs (and the defs of the
+    arrays.HELPERS it calls, as entries starting with `def `), and its def."""
     return _Emitter(gradient, name).parts()
 
 
@@ -614,10 +622,9 @@ class _Emitter:
             imports.append("import math" if self.math == "math" else f"import math as {self.math}")
         if "numpy" in self.modules or self.helpers:
             imports.append(f"import numpy as {self.np}")
-        helpers = arrays.helpers_source(self.helpers)
-        if self.np != "np":
-            helpers = re.sub(r"\bnp\.", f"{self.np}.", helpers)
-        return imports, (helpers.lstrip("\n") + "\n\n" if helpers else "") + body
+        # the helpers the adjoints call are module-level defs, listed after the imports
+        imports += [re.sub(r"\bnp\.", f"{self.np}.", helper) for helper in arrays.helper_definitions(self.helpers)]
+        return imports, body
 
     def body(self) -> str:
         fn = self.fn
@@ -848,11 +855,10 @@ class _Emitter:
                     arms.append((adj.cond.ident, self.backward_block(adj.then, inner)))
                 lines += self.arms(arms, self.backward_block(adj.orelse, inner), indent)
             elif isinstance(adj, ir.Flow):
-                op = "=" if adj.first else "+="
                 if self.silent(adj):
                     assert adj.first, f"an aliased adjoint would be added to itself: {adj}"
                     continue  # s_2_bar = s_4_bar with one name for both (see _merge_aliases)
-                lines.append(f"{indent}{self.bar(adj.operand)} {op} {'1.0' if adj.seed else self.bar(adj.source)}")
+                lines.append(indent + self.add_to(adj.operand, '1.0' if adj.seed else self.bar(adj.source), adj.first))
             elif isinstance(adj, ir.Zero):
                 lines.append(f"{indent}{self.bar(adj.operand)} = 0.0")
             elif isinstance(adj, ir.ZeroList):

@@ -77,8 +77,10 @@ class _Lower(Expressions, ArrayExpressions, ControlFlow):
             self.lengths: dict[ir.Value, ir.Length] = {}  # len(xs), computed once at the top
             # whether NumPy is used (then any value may be an array): set on first use
             self.array_state = {"used": self.mentions_numpy()}
+            self.shared: set[ir.Value] = set()  # values that may be memory another name sees (see stmt_AugAssign)
         else:
             self.array_state = caller.array_state
+            self.shared = caller.shared
             self.namer, self.body = caller.namer, caller.body
             self.stack, self.helper_results = caller.stack + (fn,), caller.helper_results
             self.idents, self.sequences, self.sources = caller.idents, caller.sequences, caller.sources
@@ -127,6 +129,7 @@ class _Lower(Expressions, ArrayExpressions, ControlFlow):
                 self.env[arg.arg] = value
                 if arg.arg in listed:
                     self.sequences.add(value)
+                self.shared.add(value)  # the caller's
                 default = signature.parameters[arg.arg].default if arg.arg in signature.parameters else inspect.Parameter.empty
                 out.append(ir.Param(value, kind, self.default_source(arg, default)))
         return tuple(out)
@@ -179,6 +182,17 @@ class _Lower(Expressions, ArrayExpressions, ControlFlow):
     def stmt_AugAssign(self, node: ast.AugAssign) -> None:
         if not isinstance(node.target, ast.Name):
             self.target_name(node.target)
+        name = node.target.id
+        value = self.env.get(name)
+        if self.array_state["used"] and value is not None and (
+                value in self.shared or any(other != name and seen is value for other, seen in self.env.items())):
+            # NumPy changes an array in place here; the gradient computes a new one, so
+            # whatever else sees that memory (the caller's array, a view) would differ
+            self.fail(UnsupportedSyntax, node, f"`{ast.unparse(node).strip()}` changes {name} in place when it is "
+                      f"an array, and {name} may share its memory with another variable or the caller (a "
+                      "parameter, a copy y = x, a view such as x.T or x[1:])",
+                      f"write {name} = {name} {ast.unparse(ast.BinOp(ast.Name('a'), node.op, ast.Name('b')))[2:-2]} "
+                      "... (a new array)")
         op = _BINOPS.get(type(node.op))
         if op is None:
             self.fail(UnsupportedSyntax, node, f"the operator {type(node.op).__name__} is not supported",
@@ -226,15 +240,19 @@ class _Lower(Expressions, ArrayExpressions, ControlFlow):
         value = ir.Value(name, self.new_ident(name))
         last = self.body[-1] if self.body else None
         made = args[0] if rename and tree == ("arg", 0) and args[0] in self.helper_results else None
-        if isinstance(last, (ir.Assign, ir.Item)) and made is not None and last.target == made:
+        if isinstance(last, (ir.Assign, ir.Item, ir.ArrayOp)) and made is not None and last.target == made:
             # `a = helper(...)`, `x = xs[i]`: name the new value `a` rather than copying it
             self.body[-1] = dataclasses.replace(last, target=value)
+            if made in self.shared:
+                self.shared.add(value)
         elif isinstance(last, ir.If) and made is not None and made in [m.target for m in last.merges]:
             # `a = b if c else d`, or a helper returning from a branch: the merge is `a`
             merges = tuple(dataclasses.replace(m, target=value) if m.target == made else m for m in last.merges)
             self.body[-1] = dataclasses.replace(last, merges=merges)
         else:
             self.body.append(ir.Assign(value, self.shape(tree, where), tuple(args), self.src.loc(where)))
+            if tree == ("arg", 0) and isinstance(args[0], ir.Value):  # y = x: one array, two names
+                self.shared.update((value, args[0]))
         self.env[name] = value
         return value
 
@@ -255,6 +273,10 @@ class _Lower(Expressions, ArrayExpressions, ControlFlow):
         if isinstance(target, ast.Attribute):
             self.fail(UnsupportedSyntax, target, "assignment to an attribute is not supported",
                       "assign to a local variable")
+        if isinstance(target, ast.Subscript) and self.array_state["used"]:
+            self.fail(UnsupportedSyntax, target, "assigning to entries of an array changes it in place, which "
+                      "symback does not differentiate",
+                      "build the new array instead: np.where(mask, new, x), np.concatenate, or arithmetic")
         if isinstance(target, ast.Subscript):
             self.fail(UnsupportedSyntax, target, "assignment to an item is not supported",
                       "assign to a local variable")

@@ -65,6 +65,8 @@ _METHODS: dict[str, _Spec] = {
 # Functions that make arrays from shapes or other arrays' shapes: no gradient.
 _CONSTANT = frozenset({"zeros_like", "ones_like", "zeros", "ones", "arange", "eye", "full", "full_like",
                        "empty_like", "shape", "ndim", "size"})
+# Operations whose result NumPy may give as a view of their operand's memory.
+_VIEWS = frozenset({"transpose", "swapaxes", "reshape", "broadcast_to", "index"})
 _SHAPE_ATTRIBUTES = frozenset({"shape", "ndim", "size", "dtype"})
 
 
@@ -302,6 +304,8 @@ class ArrayExpressions:
     def array_op(self, op: str, values: list[ir.Operand], options: tuple, source: str, node: ast.AST) -> ir.Value:
         value = ir.Value("_v", self.namer.fresh("_v", first=1))
         self.body.append(ir.ArrayOp(value, op, tuple(values), options, source, self.src.loc(node)))
+        if op in _VIEWS:  # NumPy returns a view: the same memory as its operand
+            self.shared.add(value)
         self.helper_results.add(value)  # `s = np.sum(x)` names it s
         return value
 

@@ -318,15 +318,23 @@ class Expressions:
 
     def attribute(self, node: ast.Attribute) -> object:
         base = node.value
-        if isinstance(base, ast.Attribute) and isinstance(base.value, ast.Name) and base.attr == "linalg":
-            module = self.attribute(base)  # np.linalg.norm
+        if isinstance(base, ast.Attribute) and not self.is_value(base):  # np.linalg.norm, np.random.normal
+            module = self.attribute(base)
             if is_numpy(module) and hasattr(module, node.attr):
                 return getattr(module, node.attr)
+            name = getattr(module, "__name__", "")
+            if name == "numpy.random":
+                self.fail(UnsupportedCall, node, f"random numbers ({ast.unparse(node)}) inside the function are "
+                          "not supported: its gradient would draw different ones",
+                          "draw them outside and pass them as a parameter")
+            self.fail(UnsupportedCall, node, f"{ast.unparse(node)} ({name or type(module).__name__}) is not "
+                      "supported", "see docs/supported.md for the NumPy functions symback differentiates")
         if isinstance(base, ast.Name) and base.id not in self.env and base.id not in self.locals:
             module = self.lookup(base)
-            if is_numpy(module):
+            if is_numpy(module) or getattr(module, "__name__", "").startswith("numpy."):
                 if not hasattr(module, node.attr):
-                    self.fail(UnsupportedCall, node, f"numpy has no attribute {node.attr!r}", "check the spelling")
+                    self.fail(UnsupportedCall, node, f"{module.__name__} has no attribute {node.attr!r}",
+                              "check the spelling")
                 return getattr(module, node.attr)
             if module is math:
                 if not hasattr(math, node.attr):
@@ -376,6 +384,11 @@ class Expressions:
                                 args)
         fname = mathlib.MATH_OBJECTS.get(id(obj)) or mathlib.BUILTIN_OBJECTS.get(id(obj))
         shown = ast.unparse(func)
+        if fname is None and getattr(obj, "__module__", None) and str(obj.__module__).startswith("numpy") or \
+                type(obj).__name__ == "ufunc":
+            self.fail(UnsupportedCall, node, f"symback has no derivative rule for {shown}",
+                      "see docs/supported.md for the NumPy functions symback differentiates, and write it "
+                      "with those")
         if fname is None:
             if inspect.isfunction(obj):
                 return self.operand(self.inline(node, obj), args)
@@ -424,6 +437,7 @@ class Expressions:
         value = ir.Value(f"{seq.name}_{label}", self.namer.fresh(f"{seq.name}_{label}"))
         self.body.append(ir.Item(value, seq, index, self.src.loc(node)))
         self.helper_results.add(value)  # `x = xs[i]` names it x
+        self.shared.add(value)  # an array in a list is the caller's
         return value
 
     def length(self, seq: ir.Value, node: ast.AST) -> ir.Value:

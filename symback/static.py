@@ -123,18 +123,20 @@ def _namespace(tree: ast.Module, text: str, file: str, module: str) -> dict[str,
         if isinstance(stmt, ast.Import):
             for alias in stmt.names:
                 bound = alias.asname or alias.name.split(".")[0]
-                if alias.name == "math":
-                    namespace[bound] = math
+                module_object = _known_module(alias.name if alias.asname else bound)
+                if module_object is not None:
+                    namespace[bound] = module_object
                 else:
                     unresolved([bound], stmt, f"import {alias.name}")
         elif isinstance(stmt, ast.ImportFrom):
+            module_object = _known_module(stmt.module) if not stmt.level else None
             if stmt.module == "math" and not stmt.level and [a.name for a in stmt.names] == ["*"]:
                 namespace.update((k, v) for k, v in vars(math).items() if not k.startswith("_"))
                 continue
             for alias in stmt.names:
                 bound = alias.asname or alias.name
-                if stmt.module == "math" and not stmt.level and hasattr(math, alias.name):
-                    namespace[bound] = getattr(math, alias.name)
+                if module_object is not None and hasattr(module_object, alias.name):
+                    namespace[bound] = getattr(module_object, alias.name)
                 elif alias.name != "*":
                     unresolved([bound], stmt, f"from {'.' * stmt.level}{stmt.module or ''} import {alias.name}")
         elif isinstance(stmt, (ast.Assign, ast.AnnAssign)):
@@ -154,6 +156,20 @@ def _namespace(tree: ast.Module, text: str, file: str, module: str) -> dict[str,
             kind = _KINDS.get(type(stmt), "a top-level statement")
             unresolved(_bound_names(stmt), stmt, f"it is bound inside {kind}")
     return namespace
+
+
+def _known_module(name: str | None) -> types.ModuleType | None:
+    """The modules symback knows the functions of: math, and NumPy (imported
+    here, if installed; it runs no user code) with its linalg."""
+    if name == "math":
+        return math
+    if name in ("numpy", "numpy.linalg"):
+        try:
+            import numpy
+        except ImportError:
+            return None  # then `np` is unresolved, and a use of it says why
+        return numpy if name == "numpy" else numpy.linalg
+    return None
 
 
 def _define(node: ast.FunctionDef, namespace: dict, file: str) -> types.FunctionType | None:

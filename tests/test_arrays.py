@@ -448,3 +448,90 @@ def test_indexing(f, args):
 def test_repeated_integer_indices_accumulate():
     g = grad(integer_array_indexing, wrt="x")(np.array([1.0, 2.0, 3.0]), np.array([2, 2, 0]))
     assert np.array_equal(g, [2.0, 0.0, 12.0])  # d/dx of x0**2 + 2*x2**2
+
+
+# --- loops over arrays ------------------------------------------------------------
+
+def rnn(Wx, Wh, b, xs, h0):
+    h = h0
+    for t in range(xs.shape[0]):
+        h = np.tanh(xs[t] @ Wx + h @ Wh + b)
+    return np.sum(h ** 2)
+
+
+def running_loss(w, X, y):
+    loss = 0.0
+    for i in range(len(X)):
+        err = np.dot(X[i], w) - y[i]
+        loss += err * err
+    return loss / len(X)
+
+
+def gradient_descent_steps(w, x):
+    for _ in range(3):
+        w = w - 0.1 * np.tanh(w * x)
+    return np.sum(w ** 2)
+
+
+def test_rnn_over_time():
+    check(rnn, r(3, 4) * 0.5, r(4, 4) * 0.5, r(4), r(5, 3), r(4), wrt=("Wx", "Wh", "b", "h0"))
+
+
+def test_loops_over_arrays():
+    check(running_loss, r(3), r(6, 3), r(6), wrt="w")
+    check(gradient_descent_steps, r(4), r(4))
+
+
+# --- what is refused, and how ---------------------------------------------------------
+
+def no_rule(x):
+    return np.sum(np.cumsum(x))
+
+
+def random_inside(x):
+    return np.sum(x * np.random.normal(size=3))
+
+
+def sets_an_entry(x):
+    y = x * 2.0
+    y[0] = 1.0
+    return np.sum(y)
+
+
+def adds_in_place_to_a_parameter(x):
+    x += 1.0
+    return np.sum(x)
+
+
+def adds_in_place_to_a_view(x):
+    y = x.T
+    y *= 2.0
+    return np.sum(y)
+
+
+def adds_in_place_to_a_fresh_array(x):
+    y = x * 2.0
+    y += 1.0
+    return np.sum(y ** 2)
+
+
+@pytest.mark.parametrize("f, words, snippet", [
+    (no_rule, "no derivative rule for np.cumsum", "np.cumsum(x)"),
+    (random_inside, "random numbers", "np.random.normal"),
+    (sets_an_entry, "in place", "y[0]"),
+    (adds_in_place_to_a_parameter, "changes x in place", "x += 1.0"),
+    (adds_in_place_to_a_view, "changes y in place", "y *= 2.0"),
+], ids=lambda v: getattr(v, "__name__", None) or "")
+def test_refusals_name_the_line_and_the_construct(f, words, snippet):
+    from symback import SymbackError
+    with pytest.raises(SymbackError) as info:
+        grad(f)
+    message = str(info.value)
+    assert words in message and snippet in message
+    assert f"test_arrays.py:{f.__code__.co_firstlineno + 1}" in message or \
+        f"test_arrays.py:{f.__code__.co_firstlineno + 2}" in message  # the line of the construct
+    assert f.__name__ in message
+
+
+def test_a_fresh_array_may_be_added_to_in_place():
+    check(adds_in_place_to_a_fresh_array, r(3))
