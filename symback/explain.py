@@ -72,7 +72,7 @@ class Explanation:
             self.names[self.output] = function.name
         self.rows: list[_Row] = []
         self.indices: set[ir.Value] = set()  # loop indices: they steer, no gradient flows through them
-        self.straight = not any(isinstance(s, (ir.If, ir.Loop)) for s in function.body)
+        self.straight = not any(isinstance(s, (ir.If, ir.Loop)) for s in function.body) and not function.arrays
         self._table(function.body, 0)
         self.edges = [edge for row in self.rows for edge in row.edges]
         self.partials: dict[tuple[str, str], sp.Expr] = {
@@ -106,6 +106,12 @@ class Explanation:
             elif isinstance(stmt, ir.Item):
                 self.rows.append(_Row(depth, stmt.loc.line, stmt.target, f"{stmt.seq}[{stmt.index}]",
                                       (_Edge(stmt.target, stmt.seq, sp.S.One),)))
+            elif isinstance(stmt, ir.ArrayOp):
+                edges = tuple(_Edge(stmt.target, arg, sp.Symbol(_array_edge(stmt, index)))
+                              for index, arg in enumerate(stmt.sources) if isinstance(arg, ir.Value))
+                if not edges:
+                    self.indices.add(stmt.target)  # a shape or a constant array: no gradient flows through it
+                self.rows.append(_Row(depth, stmt.loc.line, stmt.target, str(stmt).split(" = ", 1)[1], edges))
             elif isinstance(stmt, ir.Length):
                 self.indices.add(stmt.target)  # a count: it steers, no gradient flows through it
                 self.rows.append(_Row(depth, stmt.loc.line, stmt.target, f"len({stmt.seq})"))
@@ -234,6 +240,18 @@ class Explanation:
                                    in enumerate(zip(r[:4], widths))) + "  " + r[4])
         lines[-len(table):] = [line.rstrip() for line in lines[-len(table):]]
         lines.append("")
+        if self.function.arrays:
+            lines += ["Arrays: the local partial of an elementwise line holds entry by entry (for",
+                      "h = tanh(a), each h[i] changes with a[i] by 1 - h[i]**2). The other edges are",
+                      "their operation's rule, given ḡ, the adjoint of the result (a matrix product",
+                      "a @ b sends ḡ @ bᵀ to a). The chain rule sums over paths as with numbers: a",
+                      "value that feeds several entries gets the sum of what comes back from each.",
+                      ""]
+        branches = any(isinstance(s, (ir.If, ir.Loop)) for s in self.function.body)
+        if self.function.arrays and not branches:
+            lines += ["Chain rule: each parameter's adjoint is the sum, over every path to the output,",
+                      "of the edges' rules applied last to first (grad(f).source shows them as code).", ""]
+            return "\n".join(lines)
         if not self.straight:
             lines += ["Chain rule: this function branches or loops, so the paths from an input to the",
                       "output are those the run takes and there is no single formula. The generated",
@@ -340,6 +358,31 @@ class Explanation:
                              f'[label="{_quote(sp.sstr(self._shown(edge.partial)))}"];')
         lines.append("}")
         return "\n".join(lines) + "\n"
+
+
+def _array_edge(stmt: ir.ArrayOp, index: int) -> str:
+    """An array operation's edge, in words: what its rule sends back to operand `index`."""
+    a = [str(arg) for arg in stmt.args]
+    options = dict(stmt.options)
+    along = "" if options.get("axis") is None else f" along axis {options['axis']}"
+    text = {
+        "sum": f"ḡ repeated{along or ' over every entry'}",
+        "mean": f"ḡ/n repeated{along or ' over every entry'} (n entries averaged)",
+        "max": "ḡ to the entries equal to the max (split evenly at a tie)",
+        "min": "ḡ to the entries equal to the min (split evenly at a tie)",
+        "prod": "ḡ times the product of the other entries",
+        "var": "ḡ·2(x - mean)/(n - ddof)", "std": "ḡ·(x - mean)/((n - ddof)·std)", "norm": "ḡ·x/‖x‖",
+        "transpose": "ḡ transposed back", "swapaxes": "ḡ with the axes swapped back",
+        "reshape": f"ḡ reshaped to the shape of {a[0]}", "broadcast_to": f"ḡ summed to the shape of {a[0]}",
+        "index": f"ḡ put at the entries read, zeros elsewhere (shape of {a[0]})",
+    }.get(stmt.op)
+    if stmt.op == "matmul":
+        text = f"ḡ @ {a[1]}ᵀ" if index == 0 else f"{a[0]}ᵀ @ ḡ"
+    elif stmt.op == "outer":
+        text = f"ḡ @ {a[1]}" if index == 0 else f"{a[0]} @ ḡ"
+    elif text is None:  # concatenate, stack, hstack, vstack
+        text = f"the part of ḡ where {a[index]} was put"
+    return text
 
 
 def _shown_path(file: str) -> str:

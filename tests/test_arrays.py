@@ -535,3 +535,12 @@ def test_refusals_name_the_line_and_the_construct(f, words, snippet):
 
 def test_a_fresh_array_may_be_added_to_in_place():
     check(adds_in_place_to_a_fresh_array, r(3))
+
+
+def test_explain_shows_array_edges_by_their_rule():
+    from symback import explain
+    text = str(explain(mlp_loss))
+    assert "X @ W1" in text and "Xᵀ @ ḡ" in text and "ḡ @ W2ᵀ" in text  # the product's two edges
+    assert "1 - h**2" in text  # an elementwise partial, entry by entry
+    assert "split evenly at a tie" in text
+    assert "no path" not in text
