@@ -72,6 +72,11 @@ def _sum_to(g, x):
         g = np.sum(g, axis=ones, keepdims=True)
     return float(g) if type(x) is float else g
 ''',
+    "_zeros_like": '''
+def _zeros_like(x):
+    """The gradient of a parameter nothing reaches: zeros of its shape and dtype, or 0.0."""
+    return 0.0 if type(x) is float else np.zeros_like(x)
+''',
     "_unreduce": '''
 def _unreduce(g, x, axis, keepdims):
     """g, the adjoint of a reduction of x over `axis`, repeated along it: x's shape."""

@@ -860,7 +860,7 @@ class _Emitter:
                     continue  # s_2_bar = s_4_bar with one name for both (see _merge_aliases)
                 lines.append(indent + self.add_to(adj.operand, '1.0' if adj.seed else self.bar(adj.source), adj.first))
             elif isinstance(adj, ir.Zero):
-                lines.append(f"{indent}{self.bar(adj.operand)} = 0.0")
+                lines.append(f"{indent}{self.bar(adj.operand)} = {self.zero_like(adj.operand)}")
             elif isinstance(adj, ir.ZeroList):
                 lines.append(f"{indent}{self.bar(adj.seq)} = [0.0] * {self.builtin('len')}({adj.seq.ident})")
             elif isinstance(adj, ir.ArrayAccumulate):
@@ -969,8 +969,7 @@ class _Emitter:
             if param in self.fn.sequences:
                 return f"[0.0] * {self.builtin('len')}({param.ident})"
             if self.arrays:  # an array's gradient is an array of its shape and dtype
-                self.modules.add("numpy")
-                return f"{self.np}.zeros_like({param.ident})"
+                return self.zero_like(param)
             if param not in self.used:  # never used: it may be a list or a number
                 return (f"([0.0] * {self.builtin('len')}({param.ident}) if {self.builtin('isinstance')}"
                         f"({param.ident}, ({self.builtin('list')}, {self.builtin('tuple')})) else 0.0)")
@@ -978,6 +977,14 @@ class _Emitter:
         if param == self.g.unit:
             return "1.0"
         return self.bar(param)
+
+    def zero_like(self, value: ir.Value) -> str:
+        """A zero adjoint: 0.0, or zeros of a parameter's shape in NumPy code (it may be
+        what the gradient returns)."""
+        if self.arrays and value in {p.value for p in self.fn.params}:
+            self.helpers.add("_zeros_like")
+            return f"_zeros_like({value.ident})"
+        return "0.0"
 
     def operand(self, operand: ir.Operand) -> str:
         if isinstance(operand, ir.Value):

@@ -16,7 +16,7 @@ import math
 import sympy as sp
 
 from . import ir, mathlib
-from .errors import NotDifferentiable, SymbackError, UnsupportedCall, UnsupportedSyntax
+from .errors import SymbackError, UnsupportedCall, UnsupportedSyntax
 from .source import read_source
 from .parse_arrays import is_numpy, numpy_name
 from .static import Unresolved

@@ -292,9 +292,8 @@ def test_float32_stays_float32():
 
 
 def test_unused_array_parameter_gets_zeros_of_its_shape():
-    def uses_one(x, y):
-        return np.sum(x * 2.0)
     gx, gy = grad(uses_one_module)(r(3), r(2, 2))
+    assert type(grad(uses_one_module)(r(3), 2.0)[1]) is float
     assert np.array_equal(gy, np.zeros((2, 2)))
 
 
@@ -544,3 +543,9 @@ def test_explain_shows_array_edges_by_their_rule():
     assert "1 - h**2" in text  # an elementwise partial, entry by entry
     assert "split evenly at a tie" in text
     assert "no path" not in text
+
+
+def test_a_loop_that_runs_zero_times_gives_zeros_of_the_parameters_shape():
+    grads = grad(rnn, wrt=("Wx", "Wh", "b", "h0"))(r(3, 4), r(4, 4), r(4), np.zeros((0, 3)), r(4))
+    assert [np.shape(g) for g in grads] == [(3, 4), (4, 4), (4,), (4,)]
+    assert not np.any(grads[0]) and not np.any(grads[1]) and not np.any(grads[2])
