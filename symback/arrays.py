@@ -63,13 +63,12 @@ HELPERS: dict[str, str] = {
 def _sum_to(g, x):
     """g, the adjoint of a result NumPy broadcast x into, summed back to x's
     shape: over the leading axes x lacks and the axes where x has length 1."""
-    shape = np.shape(x)
-    if np.shape(g) == shape:
+    shape, wide = np.shape(x), np.shape(g)
+    if wide == shape:
         return g
-    g = np.sum(g, axis=tuple(range(np.ndim(g) - len(shape))))
-    ones = tuple(axis for axis, length in enumerate(shape) if length == 1 and np.shape(g)[axis] != 1)
-    if ones:
-        g = np.sum(g, axis=ones, keepdims=True)
+    lead = len(wide) - len(shape)
+    axes = (*range(lead), *(lead + axis for axis, length in enumerate(shape) if length == 1 and wide[lead + axis] != 1))
+    g = np.reshape(np.sum(g, axis=axes, keepdims=True), shape)
     return float(g) if type(x) is float else g
 ''',
     "_zeros_like": '''
@@ -82,7 +81,9 @@ def _unreduce(g, x, axis, keepdims):
     """g, the adjoint of a reduction of x over `axis`, repeated along it: x's shape."""
     if axis is not None and not keepdims:
         g = np.expand_dims(g, axis)
-    return np.broadcast_to(np.asarray(g, dtype=np.result_type(x, g)), np.shape(x))  # float32 stays float32
+    if type(g) is float:  # the output's 1.0, or a Python number: float32 stays float32
+        g = np.asarray(g, dtype=np.result_type(x, g))
+    return np.broadcast_to(g, np.shape(x))
 ''',
     "_prod_bar": '''
 def _prod_bar(g, x, axis, keepdims):
@@ -129,9 +130,10 @@ def _unindex(g, x, index):
 def _unreduce_extreme(g, x, r, axis, keepdims):
     """The adjoint of max (or min) of x over `axis`: g goes to the entries equal to
     the result r, split evenly among them where several tie."""
-    at = x == _unreduce(r, x, axis, keepdims)
-    count = np.sum(at, axis=axis, keepdims=True, dtype=np.result_type(x, g))
-    return _unreduce(g, x, axis, keepdims) * at / count
+    if axis is not None and not keepdims:
+        g, r = np.expand_dims(g, axis), np.expand_dims(r, axis)
+    at = x == r
+    return at * (g / np.sum(at, axis=axis, keepdims=True, dtype=np.result_type(x, g)))
 ''',
     "_matmul_bar_a": '''
 def _matmul_bar_a(g, a, b):
