@@ -73,8 +73,18 @@ def _sum_to(g, x):
 ''',
     "_zeros_like": '''
 def _zeros_like(x):
-    """The gradient of a parameter nothing reaches: zeros of its shape and dtype, or 0.0."""
+    """The gradient of a parameter nothing reaches: zeros of its shape and dtype, 0.0,
+    or for a list of arrays a list of those."""
+    if isinstance(x, (list, tuple)):
+        return [_zeros_like(item) for item in x]
     return 0.0 if type(x) is float else np.zeros_like(x)
+''',
+    "_add": '''
+def _add(a, b):
+    """a + b for adjoints that may be lists of arrays (those of a list parameter)."""
+    if isinstance(a, list):
+        return [_add(p, q) for p, q in zip(a, b)]
+    return a + b
 ''',
     "_unreduce": '''
 def _unreduce(g, x, axis, keepdims):
@@ -121,7 +131,12 @@ def _unjoin(g, arrays, index, axis, how):
     "_unindex": '''
 def _unindex(g, x, index):
     """The adjoint of x[index]: g added at the indexed places of zeros of x's shape
-    (an index repeated in an integer array adds up, as with np.add.at)."""
+    (an index repeated in an integer array adds up, as with np.add.at); for a list
+    of arrays, a list of their adjoints."""
+    if isinstance(x, (list, tuple)):
+        out = [_zeros_like(item) for item in x]
+        out[index] = g
+        return out
     out = np.zeros(np.shape(x), dtype=np.result_type(x, g))
     np.add.at(out, index, g)
     return out

@@ -549,6 +549,9 @@ class _Emitter:
         self.np = "np" if "np" not in idents else self.namer.fresh("np")
         self.helpers: set[str] = set()  # arrays.HELPERS the adjoints call
         self.scalars = _known_scalars(fn) if fn.arrays else set()  # never arrays: need no _sum_to
+        params = {p.value for p in fn.params}
+        self.indexed_params = {item.args[0] for item in ir.walk(fn.body)  # params[0]: maybe a list of arrays
+                               if isinstance(item, ir.ArrayOp) and item.op == "index" and item.args[0] in params}
         self.modules: set[str] = set()
         self.bars: dict[ir.Value, str] = {}
         self.temps: dict[ir.Value, dict[str, str]] = {}  # statement -> its temps' names
@@ -944,6 +947,9 @@ class _Emitter:
         bar = self.bar(operand)
         if first:
             return f"{bar} = {text}"
+        if operand in self.indexed_params:  # may be a list of arrays: add entry by entry
+            self.helpers.add("_add")
+            return f"{bar} = _add({bar}, {text})"
         if self.arrays:
             if text.startswith("-"):
                 return f"{bar} = {bar} - {text[1:]}"

@@ -549,3 +549,34 @@ def test_a_loop_that_runs_zero_times_gives_zeros_of_the_parameters_shape():
     grads = grad(rnn, wrt=("Wx", "Wh", "b", "h0"))(r(3, 4), r(4, 4), r(4), np.zeros((0, 3)), r(4))
     assert [np.shape(g) for g in grads] == [(3, 4), (4, 4), (4,), (4,)]
     assert not np.any(grads[0]) and not np.any(grads[1]) and not np.any(grads[2])
+
+
+# --- lists of arrays as parameters ----------------------------------------------------
+
+def deep(Ws, x):
+    h = x
+    for W in Ws:
+        h = np.tanh(W @ h)
+    return np.sum(h ** 2)
+
+
+def first_two(params, x):
+    W = params[0]
+    b = params[1]
+    return np.sum(np.tanh(W @ x + b) ** 2) + np.sum(params[0] ** 2)
+
+
+def list_gradient_check(f, params, *rest):
+    """A list parameter's gradient: a list of arrays, each equal to central differences."""
+    grads = grad(f, wrt=0)(params, *rest)
+    assert isinstance(grads, list) and len(grads) == len(params)
+    for k, (g, p) in enumerate(zip(grads, params)):
+        def in_k(pk):
+            return f([pk if j == k else q for j, q in enumerate(params)], *rest)
+        assert np.shape(g) == np.shape(p)
+        assert np.allclose(g, numeric_gradient(in_k, [p], 0), rtol=1e-5, atol=1e-7)
+
+
+def test_lists_of_arrays():
+    list_gradient_check(deep, [r(3, 3) * 0.7 for _ in range(3)], r(3))
+    list_gradient_check(first_two, [r(2, 3), r(2)], r(3))  # arrays of different shapes
