@@ -38,10 +38,13 @@ RULES: dict[str, str | tuple[str, str]] = {
     "norm": "_unreduce(__g / __r, __a0, {axis}, {keepdims}) * __a0",
     "matmul": ("_matmul_bar_a(__g, __a0, __a1)", "_matmul_bar_b(__g, __a0, __a1)"),
     "outer": ("np.reshape(__g @ np.ravel(__a1), np.shape(__a0))", "np.reshape(np.ravel(__a0) @ __g, np.shape(__a1))"),
+    "einsum": ("np.einsum({spec_a}, __g, __a1)", "np.einsum({spec_b}, __g, __a0)"),
     "transpose": "_untranspose(__g, {axes})",
     "swapaxes": "np.swapaxes(__g, {axis1}, {axis2})",
     "reshape": "np.reshape(__g, np.shape(__a0))",
     "broadcast_to": "_sum_to(__g, __a0)",
+    "tile": "_untile(__g, __a0, {reps})",
+    "repeat": "_unrepeat(__g, __a0, {repeats}, {axis})",
     "concatenate": "_unjoin(__g, __arrays, {index}, {axis}, 'concatenate')",
     "stack": "_unjoin(__g, __arrays, {index}, {axis}, 'stack')",
     "hstack": "_unjoin(__g, __arrays, {index}, None, 'hstack')",
@@ -113,6 +116,26 @@ def _untranspose(g, axes):
     """The adjoint of transpose(x, axes): g transposed back."""
     return np.transpose(g) if axes is None else np.transpose(g, np.argsort(axes))
 ''',
+    "_untile": '''
+def _untile(g, x, reps):
+    """The adjoint of np.tile(x, reps): the sum of g's tiles, in x's shape."""
+    reps = (reps,) if np.ndim(reps) == 0 else tuple(reps)
+    shape = (1,) * (len(reps) - np.ndim(x)) + np.shape(x)  # x as tile promotes it
+    reps = (1,) * (len(shape) - len(reps)) + reps
+    tiled = np.reshape(g, [n for pair in zip(reps, shape) for n in pair])
+    return np.reshape(np.sum(tiled, axis=tuple(range(0, 2 * len(shape), 2))), np.shape(x))
+''',
+    "_unrepeat": '''
+def _unrepeat(g, x, repeats, axis):
+    """The adjoint of np.repeat(x, repeats, axis): each entry gets the sum of its copies."""
+    flat = axis is None
+    shape = (np.size(x),) if flat else np.shape(x)
+    axis = 0 if flat else axis % len(shape)
+    source = np.repeat(np.arange(shape[axis]), repeats)  # which entry each copy came from
+    out = np.zeros((shape[axis],) + shape[:axis] + shape[axis + 1:], dtype=np.result_type(x, g))
+    np.add.at(out, source, np.moveaxis(g, axis, 0))
+    return np.reshape(np.moveaxis(out, 0, axis), np.shape(x))
+''',
     "_unjoin": '''
 def _unjoin(g, arrays, index, axis, how):
     """The adjoint of array `index` of a concatenate, stack, hstack or vstack: its part of g."""
@@ -155,6 +178,8 @@ def _matmul_bar_a(g, a, b):
     """The adjoint of a in a @ b: g @ b.T, with 1-D operands as NumPy promotes them."""
     if np.ndim(a) == 2 and np.ndim(b) == 2:
         return g @ b.T
+    if np.ndim(a) == 0 or np.ndim(b) == 0:  # np.dot of a number: a product
+        return _sum_to(g * b, a)
     if np.ndim(b) == 1:
         return _sum_to(np.expand_dims(g, -1) * b, a) if np.ndim(a) > 1 else g * b
     if np.ndim(a) == 1:
@@ -166,6 +191,8 @@ def _matmul_bar_b(g, a, b):
     """The adjoint of b in a @ b: a.T @ g, with 1-D operands as NumPy promotes them."""
     if np.ndim(a) == 2 and np.ndim(b) == 2:
         return a.T @ g
+    if np.ndim(a) == 0 or np.ndim(b) == 0:
+        return _sum_to(g * a, b)
     if np.ndim(a) == 1:
         return _sum_to(np.expand_dims(a, -1) * np.expand_dims(g, -2), b) if np.ndim(b) > 1 else g * a
     if np.ndim(b) == 1:

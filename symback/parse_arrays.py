@@ -46,18 +46,19 @@ _STRUCTURAL: dict[str, _Spec] = {
     "var": _Spec("var", 1, _AXIS, (("ddof", 0), *_KEEP)), "std": _Spec("std", 1, _AXIS, (("ddof", 0), *_KEEP)),
     "linalg.norm": _Spec("norm", 1, (("ord", None), ("axis", None)), _KEEP),
     "dot": _Spec("matmul", 2), "matmul": _Spec("matmul", 2), "inner": _Spec("matmul", 2),
-    "outer": _Spec("outer", 2),
+    "outer": _Spec("outer", 2), "einsum": _Spec("einsum", 2),
     "transpose": _Spec("transpose", 1, (("axes", None),)), "swapaxes": _Spec("swapaxes", 1, (("axis1", None), ("axis2", None))),
     "reshape": _Spec("reshape", 1, rest=True), "ravel": _Spec("reshape"),
     "squeeze": _Spec("reshape", 1, _AXIS), "expand_dims": _Spec("reshape", 1, _AXIS),
     "broadcast_to": _Spec("broadcast_to", 1, rest=True),
+    "tile": _Spec("tile", 1, (("reps", None),)), "repeat": _Spec("repeat", 1, (("repeats", None), ("axis", None))),
     "concatenate": _Spec("concatenate", "seq", (("axis", 0),)), "stack": _Spec("stack", "seq", (("axis", 0),)),
     "hstack": _Spec("hstack", "seq"), "vstack": _Spec("vstack", "seq"),
 }
 # Methods of an array: the same, with the array itself as the first operand.
 _METHODS: dict[str, _Spec] = {
     **{name: _STRUCTURAL[name] for name in ("sum", "mean", "max", "min", "prod", "var", "std", "dot", "ravel",
-                                            "squeeze", "swapaxes")},
+                                            "squeeze", "swapaxes", "repeat")},
     "reshape": _Spec("reshape", 1, rest=True), "flatten": _Spec("reshape"),
     "transpose": _Spec("transpose", 1, rest=True),
 }
@@ -155,6 +156,8 @@ class ArrayExpressions:
                    args: list[ir.Operand], method: bool) -> tuple:
         """An ArrayOp for a reduction, product, change of shape or join; its value as an operand."""
         shown = f".{node.func.attr}()" if method else ast.unparse(node.func)
+        if spec.op == "einsum":
+            return self.einsum(node, shown, operands, keywords, args)
         if any(isinstance(operand, ast.Starred) for operand in operands):
             self.fail(UnsupportedCall, node, f"*arguments to {shown} are not supported", "pass each argument")
         if spec.arrays == "seq":  # np.concatenate([a, b], axis=1)
@@ -206,6 +209,32 @@ class ArrayExpressions:
             template.args[start:] = rest
         options += (("count", len(arrays)),)
         return self.operand(self.array_op(spec.op, values, options, ast.unparse(template), node), args)
+
+    def einsum(self, node: ast.Call, shown: str, operands: list[ast.expr], keywords: list[ast.keyword],
+               args: list[ir.Operand]) -> tuple:
+        """np.einsum('ij,jk->ik', a, b): each operand's adjoint is an einsum too."""
+        hint = "write np.einsum('ij,jk->ik', a, b): two operands, an explicit output, each index once per operand"
+        try:
+            spec = ast.literal_eval(operands[0]) if operands else None
+        except ValueError:
+            spec = None
+        if not isinstance(spec, str) or len(operands) != 3 or keywords:
+            self.fail(UnsupportedCall, node, f"{shown} is supported with a literal subscripts string and two "
+                      "arrays", hint)
+        inputs, _, output = spec.replace(" ", "").partition("->")
+        parts = inputs.split(",")
+        if not _ or len(parts) != 2 or "." in spec or any(len(set(p)) != len(p) for p in (*parts, output)):
+            self.fail(UnsupportedCall, node, f"the subscripts {spec!r} are not supported", hint)
+        a, b = parts
+        for mine, other in ((a, b), (b, a)):
+            lost = set(mine) - set(other) - set(output)
+            if lost:
+                self.fail(UnsupportedCall, node, f"in {spec!r}, the index {sorted(lost)[0]!r} is summed over one "
+                          "operand alone", "sum that operand first (np.sum(x, axis=...)), then einsum")
+        values = [self.array_operand(operand) for operand in operands[1:]]
+        options = (("spec_a", f"{output},{b}->{a}"), ("spec_b", f"{output},{a}->{b}"), ("count", 2))
+        source = f"np.einsum({spec!r}, __a0, __a1)"
+        return self.operand(self.array_op("einsum", values, options, source, node), args)
 
     def matmul(self, node: ast.BinOp, args: list[ir.Operand]) -> tuple:
         """a @ b."""
@@ -283,6 +312,10 @@ class ArrayExpressions:
             pass
         if isinstance(node, (ast.Tuple, ast.List)):
             return type(node)([self.without_gradient(elt, values) for elt in node.elts], ast.Load())
+        if isinstance(node, ast.Attribute) and node.attr == "newaxis" and not self.is_value(node.value) \
+                and is_numpy(self.attribute(node.value) if isinstance(node.value, ast.Attribute)
+                             else self.lookup(node.value)):
+            return ast.Constant(None)  # np.newaxis is None
         if isinstance(node, ast.Slice):
             return ast.Slice(*(part if part is None else self.without_gradient(part, values)
                                for part in (node.lower, node.upper, node.step)))

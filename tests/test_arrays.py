@@ -580,3 +580,43 @@ def list_gradient_check(f, params, *rest):
 def test_lists_of_arrays():
     list_gradient_check(deep, [r(3, 3) * 0.7 for _ in range(3)], r(3))
     list_gradient_check(first_two, [r(2, 3), r(2)], r(3))  # arrays of different shapes
+
+
+def einsums(A, B, v):
+    return np.sum(np.einsum("ij,jk->ik", A, B) ** 2) + np.einsum("ij,j->i", A, v).sum() \
+        + np.einsum("ij,ij->", A, A) + np.sum(np.einsum("i,j->ij", v, v) * 2.0)
+
+
+def dot_with_a_number(x, a):
+    return np.sum(np.dot(a, x) ** 2)
+
+
+def test_einsum_with_two_operands():
+    check(einsums, r(3, 4), r(4, 2), r(4))
+
+
+def test_dot_with_a_number():
+    check(dot_with_a_number, r(3), 0.7)
+
+
+def tiles_and_repeats(x, M):
+    return np.sum(np.tile(x, 3) * np.arange(3 * x.size)) + np.sum(np.tile(M, (2, 1, 3)) ** 2) \
+        + np.sum(np.repeat(x, 2) * np.arange(2 * x.size)) + np.sum(np.repeat(M, [1, 3], axis=0) ** 3) \
+        + np.sum(M.repeat(2, axis=1) ** 2)
+
+
+def new_axis(x):
+    return np.sum(x[:, np.newaxis] * x[np.newaxis, :] * np.arange(x.size))
+
+
+def test_tile_repeat_and_newaxis():
+    check(tiles_and_repeats, r(4), r(2, 3))
+    check(new_axis, r(4))
+
+
+def repeat_with_zeros(x):
+    return np.sum(np.repeat(x, [2, 0, 1]) ** 2)
+
+
+def test_repeat_with_a_zero_count():
+    check(repeat_with_zeros, r(3))
