@@ -165,7 +165,13 @@ def _solve_for_inner(partials: list[sp.Expr], plain: list[sp.Expr], expr: sp.Exp
         if not partial.has(inner):
             out.append(partial)
             continue
-        candidate = sp.simplify(partial.subs(inner, solution))
+        substituted = partial.subs(inner, solution)
+        if not substituted.free_symbols <= {ir.RESULT}:
+            # another operand stays (x beside sqrt(x)): no form in the value alone,
+            # and SymPy's simplify can take minutes looking for one
+            out.append(partial)
+            continue
+        candidate = sp.simplify(substituted)
         # Only a form in the value alone: a*(1 - a). One that also reads an
         # operand recovers the inner term by cancellation (exp(x) as s - c for
         # s = c + exp(x)), which loses all precision when c is large.

@@ -760,3 +760,15 @@ def test_int_and_float_literals_do_not_share_a_compiled_form():
     xs[n ** 2.0] (TypeError: list indices must be integers) in the same process."""
     check_faithful(float_square, 1.5)
     assert check_faithful(element_at_a_square, 1, [1.0, 2.0, 3.0], wrt="xs") == [0.0, 3.0, 0.0]
+
+
+def root_beside_its_argument(x):
+    return (-(x / (1.0 + x ** 2))) - (math.sqrt(x) * (x + (-1.25)))
+
+
+def test_a_root_beside_its_own_argument_compiles_in_time():
+    """issue 9 (long property run): derive tried to write the partials of this line in
+    its value alone, substituting for sqrt(x) while x stayed, and SymPy's simplify ran
+    for minutes."""
+    with deadline(10):
+        check_faithful(root_beside_its_argument, 0.7)
