@@ -770,5 +770,5 @@ def test_a_root_beside_its_own_argument_compiles_in_time():
     """issue 9 (long property run): derive tried to write the partials of this line in
     its value alone, substituting for sqrt(x) while x stayed, and SymPy's simplify ran
     for minutes."""
-    with deadline(10):
+    with deadline(10, "compiling the gradient of root_beside_its_argument"):
         check_faithful(root_beside_its_argument, 0.7)
