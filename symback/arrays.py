@@ -37,6 +37,8 @@ RULES: dict[str, str | tuple[str, str]] = {
            " / (np.size(__a0) / np.size(__r) - {ddof})",
     "norm": "_unreduce(__g / __r, __a0, {axis}, {keepdims}) * __a0",
     "matmul": ("_matmul_bar_a(__g, __a0, __a1)", "_matmul_bar_b(__g, __a0, __a1)"),
+    "dot": ("_dot_bar_a(__g, __a0, __a1)", "_dot_bar_b(__g, __a0, __a1)"),
+    "inner": ("_inner_bar_a(__g, __a0, __a1)", "_inner_bar_b(__g, __a0, __a1)"),
     "outer": ("np.reshape(__g @ np.ravel(__a1), np.shape(__a0))", "np.reshape(np.ravel(__a0) @ __g, np.shape(__a1))"),
     "einsum": ("np.einsum({spec_a}, __g, __a1)", "np.einsum({spec_b}, __g, __a0)"),
     "transpose": "_untranspose(__g, {axes})",
@@ -102,6 +104,8 @@ def _unreduce(g, x, axis, keepdims):
 def _prod_bar(g, x, axis, keepdims):
     """The adjoint of prod(x, axis): g times the product of the other entries
     (products from both sides, so that a zero entry divides nothing)."""
+    if type(g) is float:  # float32 stays float32
+        g = np.asarray(g, dtype=np.result_type(x, g))
     if axis is None:
         return np.reshape(_prod_bar(np.reshape(g, (1,)) if keepdims else g, np.ravel(x), 0, False), np.shape(x))
     x = np.moveaxis(x, axis, -1)
@@ -141,6 +145,9 @@ def _unjoin(g, arrays, index, axis, how):
     """The adjoint of array `index` of a concatenate, stack, hstack or vstack: its part of g."""
     if how == "stack":
         return np.take(g, index, axis=axis)
+    if axis is None and how == "concatenate":  # of the flattened arrays
+        start = sum(np.size(a) for a in arrays[:index])
+        return np.reshape(g[start:start + np.size(arrays[index])], np.shape(arrays[index]))
     shapes = [np.shape(a) for a in arrays]
     if how == "vstack":
         shapes = [np.shape(np.atleast_2d(a)) for a in arrays]
@@ -173,6 +180,40 @@ def _unreduce_extreme(g, x, r, axis, keepdims):
     at = x == r
     return at * (g / np.sum(at, axis=axis, keepdims=True, dtype=np.result_type(x, g)))
 ''',
+    "_dot_bar_a": '''
+def _dot_bar_a(g, a, b):
+    """The adjoint of a in np.dot(a, b), which sums over a's last axis and b's
+    second to last (its only one, if b is 1-D)."""
+    if np.ndim(a) <= 2 and np.ndim(b) <= 2:
+        return _matmul_bar_a(g, a, b)
+    kept = [axis for axis in range(np.ndim(b)) if axis != max(np.ndim(b) - 2, 0)]
+    return np.tensordot(g, b, axes=(list(range(np.ndim(a) - 1, np.ndim(g))), kept))
+''',
+    "_dot_bar_b": '''
+def _dot_bar_b(g, a, b):
+    """The adjoint of b in np.dot(a, b)."""
+    if np.ndim(a) <= 2 and np.ndim(b) <= 2:
+        return _matmul_bar_b(g, a, b)
+    lead = list(range(np.ndim(a) - 1))
+    summed = np.tensordot(a, g, axes=(lead, lead))  # b's summed axis first, then the rest of b's
+    return np.moveaxis(summed, 0, -2) if np.ndim(b) >= 2 else summed
+''',
+    "_inner_bar_a": '''
+def _inner_bar_a(g, a, b):
+    """The adjoint of a in np.inner(a, b), which sums over the last axis of both."""
+    if np.ndim(a) == 0 or np.ndim(b) == 0:
+        return _sum_to(g * b, a)
+    return np.tensordot(g, b, axes=(list(range(np.ndim(a) - 1, np.ndim(g))), list(range(np.ndim(b) - 1))))
+''',
+    "_inner_bar_b": '''
+def _inner_bar_b(g, a, b):
+    """The adjoint of b in np.inner(a, b)."""
+    if np.ndim(a) == 0 or np.ndim(b) == 0:
+        return _sum_to(g * a, b)
+    lead = list(range(np.ndim(a) - 1))
+    summed = np.tensordot(g, a, axes=(lead, lead))  # b's leading axes, then the summed one
+    return summed
+''',
     "_matmul_bar_a": '''
 def _matmul_bar_a(g, a, b):
     """The adjoint of a in a @ b: g @ b.T, with 1-D operands as NumPy promotes them."""
@@ -204,7 +245,10 @@ def _matmul_bar_b(g, a, b):
 
 def helper_definitions(names) -> list[str]:
     """The definitions of the helpers `names` (and those they call), in a fixed order."""
-    wanted = set(names)
-    for name in list(wanted):
-        wanted |= {other for other in HELPERS if other != name and f"{other}(" in HELPERS[name]}
+    wanted, todo = set(), list(names)
+    while todo:  # and what they call, and so on
+        name = todo.pop()
+        if name not in wanted:
+            wanted.add(name)
+            todo += [other for other in HELPERS if other != name and f"{other}(" in HELPERS[name]]
     return [HELPERS[name].strip("\n") for name in HELPERS if name in wanted]

@@ -864,6 +864,9 @@ class _Emitter:
                 lines.append(indent + self.add_to(adj.operand, '1.0' if adj.seed else self.bar(adj.source), adj.first))
             elif isinstance(adj, ir.Zero):
                 lines.append(f"{indent}{self.bar(adj.operand)} = {self.zero_like(adj.operand)}")
+            elif isinstance(adj, ir.ZeroList) and self.arrays:  # a list, a list of arrays, or an array
+                self.helpers.add("_zeros_like")
+                lines.append(f"{indent}{self.bar(adj.seq)} = _zeros_like({adj.seq.ident})")
             elif isinstance(adj, ir.ZeroList):
                 lines.append(f"{indent}{self.bar(adj.seq)} = [0.0] * {self.builtin('len')}({adj.seq.ident})")
             elif isinstance(adj, ir.ArrayAccumulate):

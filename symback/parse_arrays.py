@@ -45,7 +45,7 @@ _STRUCTURAL: dict[str, _Spec] = {
     "prod": _Spec("prod", 1, _AXIS, _KEEP),
     "var": _Spec("var", 1, _AXIS, (("ddof", 0), *_KEEP)), "std": _Spec("std", 1, _AXIS, (("ddof", 0), *_KEEP)),
     "linalg.norm": _Spec("norm", 1, (("ord", None), ("axis", None)), _KEEP),
-    "dot": _Spec("matmul", 2), "matmul": _Spec("matmul", 2), "inner": _Spec("matmul", 2),
+    "dot": _Spec("dot", 2), "matmul": _Spec("matmul", 2), "inner": _Spec("inner", 2),
     "outer": _Spec("outer", 2), "einsum": _Spec("einsum", 2),
     "transpose": _Spec("transpose", 1, (("axes", None),)), "swapaxes": _Spec("swapaxes", 1, (("axis1", None), ("axis2", None))),
     "reshape": _Spec("reshape", 1, rest=True), "ravel": _Spec("reshape"),
@@ -60,7 +60,7 @@ _METHODS: dict[str, _Spec] = {
     **{name: _STRUCTURAL[name] for name in ("sum", "mean", "max", "min", "prod", "var", "std", "dot", "ravel",
                                             "squeeze", "swapaxes", "repeat")},
     "reshape": _Spec("reshape", 1, rest=True), "flatten": _Spec("reshape"),
-    "transpose": _Spec("transpose", 1, rest=True),
+    "transpose": _STRUCTURAL["transpose"],  # with its axes as separate arguments too (method_call)
 }
 # Functions that make arrays from shapes or other arrays' shapes: no gradient.
 _CONSTANT = frozenset({"zeros_like", "ones_like", "zeros", "ones", "arange", "eye", "full", "full_like",
@@ -145,7 +145,7 @@ class ArrayExpressions:
             self.fail(UnsupportedCall, node, f"the method .{func.attr}() is not supported",
                       "use " + ", ".join(f".{m}()" for m in _METHODS) + " or a NumPy function")
         self.array_state["used"] = True
-        if func.attr == "transpose" and node.args:  # x.transpose(1, 0) is x.transpose((1, 0))
+        if func.attr == "transpose":  # x.transpose(1, 0) is x.transpose((1, 0))
             spec = _Spec("transpose", 1, (("axes", None),))
             if len(node.args) > 1:
                 node = copy.copy(node)

@@ -620,3 +620,47 @@ def repeat_with_zeros(x):
 
 def test_repeat_with_a_zero_count():
     check(repeat_with_zeros, r(3))
+
+
+# --- found while documenting (helper): each once accepted, then wrong or a crash ------------
+
+def inner_2d(A, B):
+    return np.sum(np.inner(A, B) ** 2) + np.sum(np.inner(A[0], B) * 2.0)
+
+
+def dot_3d(T, M, v):
+    return np.sum(np.dot(T, M) ** 2) + np.sum(np.dot(T, v) ** 2)
+
+
+def concatenate_flat(a, b):
+    return np.sum(np.concatenate([a, b], axis=None) * np.arange(a.size + b.size))
+
+
+def transpose_method(x):
+    return np.sum(x.transpose() * np.arange(x.shape[0]))
+
+
+def rows_of_an_array(X):
+    total = 0.0
+    for row in X:
+        total = total + np.sum(np.tanh(row) ** 2)
+    return total
+
+
+@pytest.mark.parametrize("f, args", [
+    (inner_2d, (r(2, 3), r(4, 3))), (dot_3d, (r(2, 3, 4), r(4, 5), r(4))), (concatenate_flat, (r(2, 2), r(3))),
+    (transpose_method, (r(3, 2),)),
+], ids=lambda v: getattr(v, "__name__", None) or "")
+def test_products_joins_and_methods_found_while_documenting(f, args):
+    check(f, *args)
+
+
+def test_loop_over_the_rows_of_an_array_gives_an_array():
+    X = r(3, 2)
+    g = check(rows_of_an_array, X)[0]
+    assert isinstance(g, np.ndarray) and g.shape == X.shape
+
+
+def test_float32_through_prod():
+    x = r(3).astype(np.float32)
+    assert grad(prod_all)(x).dtype == np.float32
