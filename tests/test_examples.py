@@ -179,3 +179,11 @@ def test_docs_show_real_output(doc, tmp_path, monkeypatch):
             runner.run(test, out=report.append, clear_globs=False)
             assert runner.failures == 0, "".join(report)
             globs = test.globs  # DocTest copied them: the next block sees this one's names
+
+
+def test_spirals_network_learns_the_spirals():
+    """The multi-neuron example: a 2-16-16-2 tanh network on two interleaved spirals."""
+    first, last, accuracy, params = example("spirals").train(steps=1500)
+    assert last < first / 10
+    assert accuracy >= 0.95
+    assert [p.shape for p in params] == [(2, 16), (16,), (16, 16), (16,), (16, 2), (2,)]
