@@ -639,6 +639,12 @@ class _Emitter:
         lines += self.forward_block(self.g.forward, "    ")
         value = self.operand(fn.result)
         lines += self.unassigned([fn.result], "    ")
+        if self.arrays and isinstance(fn.result, ir.Value) and fn.result not in self.scalars:
+            # a gradient is of a number: an array's would be of the sum of its entries, silently
+            lines += [f"    if {self.np}.ndim({value}) != 0:",
+                      f"        raise TypeError(f\"{fn.name} returned an array of shape {{{self.np}.shape({value})}}: "
+                      f"a gradient is of a number; return a loss (np.sum(...), np.mean(...))\")"]
+            self.modules.add("numpy")
         if not self.g.with_value and fn.result in self.g.unbound and fn.result not in self.maybe_none:
             # f returns a variable it may never assign
             lines.append(f"    {value}  # may raise, as in {fn.name}")

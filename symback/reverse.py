@@ -511,8 +511,8 @@ def _forward(function: ir.Function, backward: list, with_value: bool, unbound: f
     """
     read: set[ir.Value] = set()     # values whose own value someone reads
     run: set[ir.Value] = set()      # statements (by target) that must run
-    if (with_value or function.result in unbound) and isinstance(function.result, ir.Value):
-        read.add(function.result)  # returning a variable that was never assigned raises
+    if (with_value or function.result in unbound or function.arrays) and isinstance(function.result, ir.Value):
+        read.add(function.result)  # a variable never assigned raises; an array result is refused (emit)
     read |= _reads(backward)
     for adj in ir.walk_adjoints(backward):
         if isinstance(adj, ir.Accumulate) and adj.site.rule.needs[adj.index][1]:

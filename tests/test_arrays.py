@@ -664,3 +664,13 @@ def test_loop_over_the_rows_of_an_array_gives_an_array():
 def test_float32_through_prod():
     x = r(3).astype(np.float32)
     assert grad(prod_all)(x).dtype == np.float32
+
+
+def returns_an_array(x):
+    return np.tanh(x)
+
+
+def test_a_function_returning_an_array_is_refused_when_called():
+    with pytest.raises(TypeError, match=r"returns_an_array returned an array of shape \(3,\)"):
+        grad(returns_an_array)(r(3))
+    assert grad(returns_an_array)(0.5) == pytest.approx(1 - np.tanh(0.5) ** 2)  # a number is fine
