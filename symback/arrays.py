@@ -84,6 +84,15 @@ def _zeros_like(x):
         return [_zeros_like(item) for item in x]
     return 0.0 if type(x) is float else np.zeros_like(x)
 ''',
+    "_like": '''
+def _like(g, x):
+    """x's gradient in x's dtype: a float64 mask (np.where(c, 1.0, 0.0)) must not
+    make a float32 parameter's gradient float64."""
+    dtype = getattr(x, "dtype", None)
+    if dtype is None or getattr(g, "dtype", dtype) == dtype or dtype.kind != "f":
+        return g
+    return np.asarray(g, dtype=dtype)
+''',
     "_add": '''
 def _add(a, b):
     """a + b for adjoints that may be lists of arrays (those of a list parameter)."""

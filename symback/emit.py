@@ -117,6 +117,7 @@ class NumPyPrinter(Printer):
     def __init__(self):
         super().__init__()
         self.module_imports.clear()
+        self.widens = False  # printed a float64 mask: float32 adjoints become float64
         self.known_functions = {name: "numpy." + _numpy_function_name(path.rsplit(".", 1)[-1])
                                 for name, path in self.known_functions.items()}
 
@@ -169,10 +170,12 @@ class NumPyPrinter(Printer):
         return f"({self._print(expr.args[0])} > {self._print(expr.args[1])})"
 
     def _print_HalfStep(self, expr):
+        self.widens = True
         a, b = (self._print(arg) for arg in expr.args)
         return f"(({a} > {b}) + 0.5*({a} == {b}))"
 
     def _print_Piecewise(self, expr):
+        self.widens = True  # np.where(c, 1.0, 0.0) is float64, whatever c's operands are
         *pieces, (last, _) = expr.args
         text = self._print(sp.Float(last) if last.is_Integer else last)
         for value, cond in reversed(pieces):
@@ -226,9 +229,10 @@ class Template:
 
     _PLACEHOLDER = re.compile(r"__(arrays|a\d+|t\d+|r|g|zbar|b_[a-z]+)\b")
 
-    def __init__(self, text: str, modules: frozenset[str]):
+    def __init__(self, text: str, modules: frozenset[str], widens: bool = False):
         self.text = text
         self.modules = modules
+        self.widens = widens  # its value may be float64 for float32 operands
         self.plain = not self._PLACEHOLDER.search(text)
 
     def fill(self, names: dict[str, str]) -> str:
@@ -246,7 +250,7 @@ def _template(key: tuple, build, arrays: bool = False) -> Template:
     if template is None:
         printer = NumPyPrinter() if arrays else Printer()
         text = build(printer)
-        template = Template(text, frozenset(printer.module_imports))
+        template = Template(text, frozenset(printer.module_imports), getattr(printer, "widens", False))
         _TEMPLATES[key] = template
     return template
 
@@ -548,6 +552,7 @@ class _Emitter:
         self.arrays = fn.arrays  # NumPy code: any value may be an array
         self.np = "np" if "np" not in idents else self.namer.fresh("np")
         self.helpers: set[str] = set()  # arrays.HELPERS the adjoints call
+        self.widened = False  # an adjoint may have become float64: cast gradients back (_like)
         self.scalars = _known_scalars(fn) if fn.arrays else set()  # never arrays: need no _sum_to
         params = {p.value for p in fn.params}
         self.indexed_params = {item.args[0] for item in ir.walk(fn.body)  # params[0]: maybe a list of arrays
@@ -928,6 +933,7 @@ class _Emitter:
 
     def render(self, template: Template, names: dict[str, str]) -> str:
         self.modules |= template.modules
+        self.widened |= template.widens
         text = template.fill(names)
         if self.math != "math" and "math" in template.modules:
             text = re.sub(r"\bmath\.", f"{self.math}.", text)
@@ -991,6 +997,9 @@ class _Emitter:
             return "0.0"
         if param == self.g.unit:
             return "1.0"
+        if self.widened and param not in self.fn.sequences:  # float32 in, float32 out
+            self.helpers.add("_like")
+            return f"_like({self.bar(param)}, {param.ident})"
         return self.bar(param)
 
     def zero_like(self, value: ir.Value) -> str:

@@ -674,3 +674,14 @@ def test_a_function_returning_an_array_is_refused_when_called():
     with pytest.raises(TypeError, match=r"returns_an_array returned an array of shape \(3,\)"):
         grad(returns_an_array)(r(3))
     assert grad(returns_an_array)(0.5) == pytest.approx(1 - np.tanh(0.5) ** 2)  # a number is fine
+
+
+def relu_net(W, b, X):
+    return np.sum(np.maximum(X @ W + b, 0.0) ** 2) + np.sum(np.clip(W, -0.1, 0.1)) + np.sum(np.where(b > 0, b, 0.0))
+
+
+def test_float32_through_masks_stays_float32():
+    W, b, X = (a.astype(np.float32) for a in (r(3, 4), r(4), r(5, 3)))
+    gW, gb = grad(relu_net, wrt=("W", "b"))(W, b, X)
+    assert gW.dtype == np.float32 and gb.dtype == np.float32
+    check(relu_net, r(3, 4), r(4), r(5, 3), wrt=("W", "b"))
