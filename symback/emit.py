@@ -20,6 +20,7 @@ from sympy.printing.pycode import PythonCodePrinter
 
 from . import arrays, ir, mathlib
 from .names import Namer
+from .shapes import shapes
 from .pyprint import builtin, python_text
 
 
@@ -273,22 +274,6 @@ def _array_template(text: str) -> Template:
         modules = frozenset({"numpy"}) if re.search(r"\bnp\.", text) else frozenset()
         template = _TEMPLATES[key] = Template(text, modules)
     return template
-
-
-_SCALAR_QUERY = re.compile(r"(\.shape\[[^\]]*\]|\.ndim|\.size|^len\(__a\d+\))$")
-
-
-def _known_scalars(fn: ir.Function) -> set[ir.Value]:
-    """Values that are numbers whatever the arrays: sizes (X.shape[0], len(x)),
-    reductions over every axis, and loop indices."""
-    out = {loop.index for loop in ir.loops(fn.body) if loop.index is not None}
-    for item in ir.walk(fn.body):
-        if isinstance(item, ir.ArrayOp) and (
-                (item.op == "constant" and _SCALAR_QUERY.search(item.source)) or
-                (item.op in ("sum", "mean", "max", "min") and dict(item.options).get("axis") is None
-                 and not dict(item.options).get("keepdims"))):
-            out.add(item.target)
-    return out
 
 
 def _value_template(rule: ir.Rule) -> Template:
@@ -553,7 +538,7 @@ class _Emitter:
         self.np = "np" if "np" not in idents else self.namer.fresh("np")
         self.helpers: set[str] = set()  # arrays.HELPERS the adjoints call
         self.widened = False  # an adjoint may have become float64: cast gradients back (_like)
-        self.scalars = _known_scalars(fn) if fn.arrays else set()  # never arrays: need no _sum_to
+        self.shapes = shapes(fn) if fn.arrays else None  # where no _sum_to is needed
         params = {p.value for p in fn.params}
         self.indexed_params = {item.args[0] for item in ir.walk(fn.body)  # params[0]: maybe a list of arrays
                                if isinstance(item, ir.ArrayOp) and item.op == "index" and item.args[0] in params}
@@ -644,7 +629,7 @@ class _Emitter:
         lines += self.forward_block(self.g.forward, "    ")
         value = self.operand(fn.result)
         lines += self.unassigned([fn.result], "    ")
-        if self.arrays and isinstance(fn.result, ir.Value) and fn.result not in self.scalars:
+        if self.arrays and isinstance(fn.result, ir.Value) and fn.result not in self.shapes.scalars:
             # a gradient is of a number: an array's would be of the sum of its entries, silently
             lines += [f"    if {self.np}.ndim({value}) != 0:",
                       f"        raise TypeError(f\"{fn.name} returned an array of shape {{{self.np}.shape({value})}}: "
@@ -923,8 +908,7 @@ class _Emitter:
             template = _folded_template(stmt, acc.index, acc.seed, self.arrays) or \
                 _contribution_template(stmt.rule, acc.index, acc.seed, self.arrays)
             text = self.render(template, names)
-        if self.arrays and any(isinstance(arg, ir.Value) and arg not in self.scalars
-                               for j, arg in enumerate(stmt.args) if j != acc.index):
+        if self.arrays and self.shapes.needs_sum(acc.operand, stmt):
             # NumPy may have broadcast this operand to a larger shape: sum its adjoint back
             self.helpers.add("_sum_to")
             sign = "-" if text.startswith("-") else ""
