@@ -685,3 +685,40 @@ def test_float32_through_masks_stays_float32():
     gW, gb = grad(relu_net, wrt=("W", "b"))(W, b, X)
     assert gW.dtype == np.float32 and gb.dtype == np.float32
     check(relu_net, r(3, 4), r(4), r(5, 3), wrt=("W", "b"))
+
+
+# --- every elementwise function, one by one ----------------------------------------
+
+ELEMENTWISE = {  # name -> (a function of one or two arrays using it, a domain-safe input maker)
+    "sin": "np.sin(x)", "cos": "np.cos(x)", "tan": "np.tan(x / 4)", "arcsin": "np.arcsin(np.tanh(x) * 0.9)",
+    "arccos": "np.arccos(np.tanh(x) * 0.9)", "arctan": "np.arctan(x)", "arctan2": "np.arctan2(x, y)",
+    "sinh": "np.sinh(x)", "cosh": "np.cosh(x)", "tanh": "np.tanh(x)", "arcsinh": "np.arcsinh(x)",
+    "arccosh": "np.arccosh(1.5 + x * x)", "arctanh": "np.arctanh(np.tanh(x) * 0.9)", "exp": "np.exp(x)",
+    "expm1": "np.expm1(x)", "exp2": "np.exp2(x)", "log": "np.log(1.0 + x * x)", "log1p": "np.log1p(x * x)",
+    "log2": "np.log2(2.0 + x)", "log10": "np.log10(3.0 + x)", "sqrt": "np.sqrt(1.0 + x * x)",
+    "cbrt": "np.cbrt(x)", "square": "np.square(x)", "abs": "np.abs(x)", "absolute": "np.absolute(x)",
+    "fabs": "np.fabs(x)", "sign": "np.sign(x) * x", "reciprocal": "np.reciprocal(2.0 + x * x)",
+    "power": "np.power(1.5 + x * x, y)", "maximum": "np.maximum(x, y)", "minimum": "np.minimum(x, y)",
+    "fmax": "np.fmax(x, y)", "fmin": "np.fmin(x, y)", "logaddexp": "np.logaddexp(x, y)",
+    "hypot": "np.hypot(x, y)", "negative": "np.negative(x)", "positive": "np.positive(x)",
+    "add": "np.add(x, y)", "subtract": "np.subtract(x, y)", "multiply": "np.multiply(x, y)",
+    "divide": "np.divide(x, 2.0 + y * y)", "true_divide": "np.true_divide(x, 2.0 + y * y)",
+    "where": "np.where(x > y, x * y, y)", "clip": "np.clip(x, -0.3, 0.4)",
+}
+
+
+def test_the_elementwise_table_is_covered():
+    from symback import mathlib
+    assert set(ELEMENTWISE) == set(mathlib.NUMPY_FUNCTIONS)
+
+
+@pytest.mark.parametrize("name", sorted(ELEMENTWISE))
+def test_every_elementwise_function(name, tmp_path):
+    import importlib.util
+    path = tmp_path / f"elementwise_{name}.py"
+    path.write_text(f"import numpy as np\n\n\ndef f(x, y):\n    return np.sum({ELEMENTWISE[name]} * (1.0 + y))\n")
+    spec = importlib.util.spec_from_file_location(f"elementwise_{name}", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    x, y = r(3, 4) + 0.05, r(4) * 0.5 + 0.05  # away from 0 and from each other: no kink here
+    check(module.f, x, y)
