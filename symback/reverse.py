@@ -38,7 +38,7 @@ def reverse(function: ir.Function, wrt: tuple[ir.Value, ...], with_value: bool) 
 
 def _reverse(function: ir.Function, wrt: tuple[ir.Value, ...], with_value: bool) -> ir.Gradient:
     result = function.result if isinstance(function.result, ir.Value) else None
-    sweep = _Sweep(result, _varied(function, wrt) & _useful(function))
+    sweep = _Sweep(result, _varied(function, wrt) & _useful(function), function.arrays)
     lists = [ir.ZeroList(p) for p in wrt if p in function.sequences]  # element adjoints add into these
     for zero_list in lists:
         sweep.contributions[zero_list.seq] = [zero_list]
@@ -74,9 +74,10 @@ def _without(stmts, folded: set[int]) -> list:
 class _Sweep:
     """The reverse sweep over (nested) blocks, remembering which adjoints exist."""
 
-    def __init__(self, result: ir.Value | None, active: set[ir.Value]):
+    def __init__(self, result: ir.Value | None, active: set[ir.Value], arrays: bool = False):
         self.result = result
         self.active = active
+        self.arrays = arrays  # NumPy code: an adjoint may be summed to its operand's shape (reads it)
         self.contributions: dict[ir.Value, list] = {}  # adjoint -> what was added to it, on this path
         self.folded: set[int] = set()   # ids of `v_bar = 1.0` lines made unnecessary
         self.top: set[int] = set()      # ids of adjoint statements in the outermost block
@@ -268,7 +269,7 @@ class _Sweep:
                                seed=carry.head in self.unit)
                 after.append(flow)
                 self.contributions.setdefault(init, []).append(flow)
-        tape, recompute = _recompute(stmt, _tape(stmt, body))
+        tape, recompute = _recompute(stmt, _tape(stmt, body, self.arrays))
         aliases = tuple((carry.update, carry.head) for carry in stmt.carried
                         if carry.head in accumulators or carry.update in passed.values())
         if not body:
@@ -325,14 +326,14 @@ def _accumulators(stmt: ir.Loop, heads: list[ir.Value]) -> set[ir.Value]:
     return out
 
 
-def _tape(stmt: ir.Loop, body: list) -> tuple:
+def _tape(stmt: ir.Loop, body: list, arrays: bool = False) -> tuple:
     """What each reverse iteration must restore: the values of this iteration
     (made in the body, or a head at its start) that the reverse body reads."""
     own = [carry.head for carry in stmt.carried]
     if stmt.exit is not None and stmt.index is not None:  # a loop left early: its indices are not a range
         own.append(stmt.index)
     own += _made_here(stmt.body)
-    read = _reads(body)
+    read = _reads(body, arrays)
     tape = [value for value in own if value in read]
     for adj in ir.walk_adjoints(body):
         if isinstance(adj, ir.Accumulate) and adj.site.rule.temps and adj.site.rule.needs[adj.index][1] \
@@ -432,8 +433,9 @@ def _cheap(tree: tuple) -> bool:
 _CHEAP_OPS = 6
 
 
-def _reads(adjoints) -> set[ir.Value]:
-    """The forward values that adjoint statements read."""
+def _reads(adjoints, arrays: bool = False) -> set[ir.Value]:
+    """The forward values that adjoint statements read. In NumPy code an
+    accumulation may also read its operand, for its shape (`_sum_to(g, b)`)."""
     read = set()
     for adj in ir.walk_adjoints(adjoints):
         if isinstance(adj, ir.BackIf):
@@ -449,6 +451,8 @@ def _reads(adjoints) -> set[ir.Value]:
             read.update(arg for arg in adj.site.args if isinstance(arg, ir.Value))
             read.add(adj.site.target)
         elif isinstance(adj, ir.Accumulate):
+            if arrays:
+                read.add(adj.operand)
             operands, _ = adj.site.rule.needs[adj.index]
             read.update(adj.site.args[i] for i in operands if isinstance(adj.site.args[i], ir.Value))
             if ir.RESULT in adj.site.rule.partials[adj.index].free_symbols:
@@ -513,7 +517,7 @@ def _forward(function: ir.Function, backward: list, with_value: bool, unbound: f
     run: set[ir.Value] = set()      # statements (by target) that must run
     if (with_value or function.result in unbound or function.arrays) and isinstance(function.result, ir.Value):
         read.add(function.result)  # a variable never assigned raises; an array result is refused (emit)
-    read |= _reads(backward)
+    read |= _reads(backward, function.arrays)
     for adj in ir.walk_adjoints(backward):
         if isinstance(adj, ir.Accumulate) and adj.site.rule.needs[adj.index][1]:
             run.add(adj.site.target)

@@ -722,3 +722,45 @@ def test_every_elementwise_function(name, tmp_path):
     spec.loader.exec_module(module)
     x, y = r(3, 4) + 0.05, r(4) * 0.5 + 0.05  # away from 0 and from each other: no kink here
     check(module.f, x, y)
+
+
+# --- a layer helper in a loop over zip(Ws, bs); a while loop over arrays ---------------
+
+def layer(W, b, h):
+    return np.tanh(h @ W + b)
+
+
+def net_of_layers(Ws, bs, X, y):
+    h = X
+    for W, b in zip(Ws, bs):
+        h = layer(W, b, h)
+    return np.mean((h - y) ** 2)
+
+
+def halve_until_small(x):
+    while np.max(np.abs(x)) > 0.1:
+        x = x * 0.5
+    return np.sum(x ** 2)
+
+
+def test_layers_of_different_shapes_in_a_loop():
+    """A bias read in the reverse loop for its shape only (_sum_to(g, b)) must be the
+    iteration's bias, restored from the tape: it was the last one's (ValueError)."""
+    X, y = r(5, 3), r(5, 2)
+    Ws, bs = [r(3, 4), r(4, 2)], [r(4), r(2)]
+    gWs, gbs = grad(net_of_layers, wrt=("Ws", "bs"))(Ws, bs, X, y)
+    for params, grads in ((Ws, gWs), (bs, gbs)):
+        for k, p in enumerate(params):
+            def in_k(pk):
+                saved = params[k]
+                params[k] = pk
+                try:
+                    return net_of_layers(Ws, bs, X, y)
+                finally:
+                    params[k] = saved
+            assert grads[k].shape == p.shape
+            assert np.allclose(grads[k], numeric_gradient(in_k, [p], 0), rtol=1e-5, atol=1e-7)
+
+
+def test_while_loop_over_arrays():
+    check(halve_until_small, r(4))
