@@ -22,34 +22,37 @@ from .parse import parse
 from .reverse import reverse
 
 
-def grad(f: Callable | None = None, *, wrt=None):
+def grad(f: Callable | None = None, *, wrt=None, has_aux: bool = False):
     """The gradient of `f`, as a new plain-Python function with f's signature.
 
     Use as `@grad`, `@grad(wrt=...)`, or `grad(f, wrt=...)`. `wrt` is a
     parameter name, an index, or a tuple of them (default: every parameter).
     The result returns one float for one differentiated parameter, else a
     tuple of floats in parameter order. Its generated source is `.source`.
+    With has_aux=True, f returns (loss, aux): the gradient is of loss, and
+    the result returns (gradient, aux), as JAX's grad does.
     """
     if f is None:
-        return functools.partial(grad, wrt=wrt)
-    return _make(f, wrt, with_value=False)
+        return functools.partial(grad, wrt=wrt, has_aux=has_aux)
+    return _make(f, wrt, with_value=False, has_aux=has_aux)
 
 
-def value_and_grad(f: Callable | None = None, *, wrt=None):
-    """Like grad, but the new function returns (f(...), gradient)."""
+def value_and_grad(f: Callable | None = None, *, wrt=None, has_aux: bool = False):
+    """Like grad, but the new function returns (f(...), gradient); with
+    has_aux=True, ((loss, aux), gradient)."""
     if f is None:
-        return functools.partial(value_and_grad, wrt=wrt)
-    return _make(f, wrt, with_value=True)
+        return functools.partial(value_and_grad, wrt=wrt, has_aux=has_aux)
+    return _make(f, wrt, with_value=True, has_aux=has_aux)
 
 
-def gradient_ir(f: Callable, wrt=None, with_value: bool = False) -> ir.Gradient:
+def gradient_ir(f: Callable, wrt=None, with_value: bool = False, has_aux: bool = False) -> ir.Gradient:
     """Run parse, derive and reverse on `f`: the IR that emit prints."""
-    function = derive(parse(f))
+    function = derive(parse(f, has_aux=has_aux))
     return reverse(function, check_wrt(function, wrt), with_value)
 
 
-def _make(f: Callable, wrt, with_value: bool) -> types.FunctionType:
-    gradient, name, imports, body = generate_parts(f, wrt, with_value)
+def _make(f: Callable, wrt, with_value: bool, has_aux: bool = False) -> types.FunctionType:
+    gradient, name, imports, body = generate_parts(f, wrt, with_value, has_aux)
     function = gradient.function
     source = module_text(imports, body)
     try:
@@ -67,11 +70,11 @@ def _make(f: Callable, wrt, with_value: bool) -> types.FunctionType:
     return compiled
 
 
-def generate_parts(f: Callable, wrt, with_value: bool) -> tuple[ir.Gradient, str, list[str], str]:
+def generate_parts(f: Callable, wrt, with_value: bool, has_aux: bool = False) -> tuple[ir.Gradient, str, list[str], str]:
     """The gradient IR, the generated function's name, its import lines and its def."""
     stage, gradient = "parse", None
     try:
-        gradient = gradient_ir(f, wrt, with_value)
+        gradient = gradient_ir(f, wrt, with_value, has_aux)
         stage = "emit"
         name = ("value_and_grad_" if with_value else "grad_") + gradient.function.name
         imports, body = emit_parts(gradient, name)

@@ -45,7 +45,7 @@ def _derive_block(stmts: tuple[ir.Stmt, ...], name: str) -> tuple[ir.Stmt, ...]:
         if isinstance(stmt, ir.If):
             out.append(replace(stmt, then=_derive_block(stmt.then, name), orelse=_derive_block(stmt.orelse, name)))
             continue
-        if isinstance(stmt, (ir.Item, ir.Length, ir.ArrayOp)):
+        if isinstance(stmt, (ir.Item, ir.Length, ir.ArrayOp, ir.Raise)):
             out.append(stmt)  # element access: partial 1; array operations: a rule of arrays.RULES
             continue
         if isinstance(stmt, ir.Loop):

@@ -647,9 +647,17 @@ class _Emitter:
         lines += self.backward_block(self.g.backward, "    ")
         grads = [self.gradient_of(v) for v in self.g.wrt]
         grads_text = grads[0] if len(grads) == 1 else ", ".join(grads)
+        aux = self.operand(fn.aux) if fn.aux is not None else None
+        if fn.aux is not None:  # has_aux: f's (value, aux)
+            value = f"({value}, {aux})"
+        elif fn.one_tuple:  # f returns (value,)
+            value = f"({value},)"
         if self.g.with_value:
             grads_text = grads[0] if len(grads) == 1 else f"({grads_text})"
             lines.append(f"    return {value}, {grads_text}")
+        elif aux is not None:
+            grads_text = grads[0] if len(grads) == 1 else f"({grads_text})"
+            lines.append(f"    return {grads_text}, {aux}")
         else:
             lines.append(f"    return {grads_text}")
         lines[head:] = _reuse_calls(lines[head:], self.math)
@@ -678,7 +686,8 @@ class _Emitter:
         grads = ", ".join(f"d{fn.name}/d{v.ident}" for v in self.g.wrt)
         if len(self.g.wrt) > 1:
             grads = f"({grads})"
-        returns = f"({fn.name}({params}), {grads})" if self.g.with_value else grads
+        returns = f"({fn.name}({params}), {grads})" if self.g.with_value else \
+            f"({grads}, aux)" if fn.aux is not None else grads
         file = fn.file.replace("\\", "/").rsplit("/", 1)[-1]
         what = "Value and gradient" if self.g.with_value else "Gradient"
         return ['"""' + f"{what} of {fn.name}({params}) with respect to {wrt}.",
@@ -708,6 +717,10 @@ class _Emitter:
                 continue
             if isinstance(stmt, ir.ArrayOp):
                 lines.append(f"{indent}{self.operand(stmt.target)} = {self.array_forward(stmt)}")
+                continue
+            if isinstance(stmt, ir.Raise):  # f's own raise, its message from this path's variables
+                names = {f"a{i}": self.operand(arg) for i, arg in enumerate(stmt.args)}
+                lines.append(f"{indent}raise {self.render(_array_template(stmt.source), names)}")
                 continue
             if isinstance(stmt, ir.Length):
                 lines.append(f"{indent}{self.operand(stmt.target)} = {self.builtin('len')}({stmt.seq.ident})")

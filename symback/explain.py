@@ -112,6 +112,8 @@ class Explanation:
                 if not edges:
                     self.indices.add(stmt.target)  # a shape or a constant array: no gradient flows through it
                 self.rows.append(_Row(depth, stmt.loc.line, stmt.target, str(stmt).split(" = ", 1)[1], edges))
+            elif isinstance(stmt, ir.Raise):
+                self.rows.append(_Row(depth, stmt.loc.line, heading=str(stmt)))
             elif isinstance(stmt, ir.Length):
                 self.indices.add(stmt.target)  # a count: it steers, no gradient flows through it
                 self.rows.append(_Row(depth, stmt.loc.line, stmt.target, f"len({stmt.seq})"))

@@ -267,6 +267,28 @@ class ArrayOp:
 
 
 @dataclass(frozen=True)
+class Raise:
+    """raise <exception>, as the user wrote it (`source`, over the variables it
+    reads as __a0, __a1, ...): f fails here, and so does the gradient. It makes
+    no value; `target` only names the statement (nothing reads it)."""
+
+    target: Value
+    args: tuple[Operand, ...]
+    source: str
+    loc: Loc
+
+    @property
+    def sources(self) -> tuple:
+        return ()  # no gradient flows through an exception
+
+    def __str__(self) -> str:
+        text = self.source
+        for i, arg in reversed(list(enumerate(self.args))):
+            text = text.replace(f"__a{i}", str(arg))
+        return f"raise {text}"
+
+
+@dataclass(frozen=True)
 class Merge:
     """target = then if the branch was taken, else orelse (a phi of SSA)."""
 
@@ -329,7 +351,7 @@ class Loop:
     count: Value | None = None    # iterations run, where the range does not say (while, break)
 
 
-Stmt = Assign | Item | Length | ArrayOp | If | Loop
+Stmt = Assign | Item | Length | ArrayOp | Raise | If | Loop
 
 
 def walk(stmts: tuple[Stmt, ...]):
@@ -377,7 +399,7 @@ def reads(item) -> tuple:
         return (item.seq, item.index)
     if isinstance(item, Length):
         return (item.seq,)
-    if isinstance(item, ArrayOp):
+    if isinstance(item, (ArrayOp, Raise)):
         return item.args
     return item.sources
 
@@ -427,6 +449,8 @@ class Function:
     sequences: frozenset[Value] = frozenset()  # parameters that are lists of floats
     sources: tuple[str, ...] = ()  # the text of the function and of each helper it calls, as read
     arrays: bool = False  # uses NumPy: any value may be an array (shapes are known only at run time)
+    aux: Operand | None = None  # has_aux: what f returns beside the result, passed through
+    one_tuple: bool = False  # f returns (result,): its value is that 1-tuple, its gradient the result's
 
     def __str__(self) -> str:
         params = ", ".join(str(p.value) for p in self.params)
@@ -439,8 +463,9 @@ class Function:
         """Check the SSA invariants; raise AssertionError on our own bug."""
         defined = {p.value for p in self.params}
         _verify_block(self.body, defined, set())
-        if isinstance(self.result, Value):
-            assert self.result in defined, f"result {self.result} is not defined"
+        for result in (self.result, self.aux):
+            if isinstance(result, Value):
+                assert result in defined, f"result {result} is not defined"
 
 
 def _verify_block(stmts, visible: set, everywhere: set) -> None:
@@ -483,7 +508,7 @@ def _verify_block(stmts, visible: set, everywhere: set) -> None:
             check(stmt.seq, stmt)
             if isinstance(stmt, Item):
                 check(stmt.index, stmt)
-        elif isinstance(stmt, ArrayOp):
+        elif isinstance(stmt, (ArrayOp, Raise)):
             for arg in stmt.args:
                 check(arg, stmt)
         else:

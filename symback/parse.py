@@ -18,6 +18,7 @@ raises a SymbackError at its line; nothing is walked past silently.
 from __future__ import annotations
 
 import ast
+import builtins
 import dataclasses
 import inspect
 import math
@@ -36,10 +37,13 @@ from .source import Source, read_source
 __all__ = ["parse", "shape_of"]
 
 
-def parse(fn: object) -> ir.Function:
-    """Read `fn`'s source and lower it to an ir.Function."""
+def parse(fn: object, has_aux: bool = False) -> ir.Function:
+    """Read `fn`'s source and lower it to an ir.Function; with has_aux, fn
+    returns (result, aux) and aux is passed through."""
     source = read_source(fn)
-    return _Lower(source).function()
+    lower = _Lower(source)
+    lower.has_aux = has_aux
+    return lower.function()
 
 
 class _Lower(Expressions, ArrayExpressions, ControlFlow):
@@ -102,12 +106,21 @@ class _Lower(Expressions, ArrayExpressions, ControlFlow):
     def function(self) -> ir.Function:
         params = self.params()
         doc = ast.get_docstring(self.node, clean=True)
+        self.one_tuple = False  # set by ret(): f returns (value,)
+        if getattr(self, "has_aux", False):
+            self.several = True  # every return gives (result, aux)
         result = self.returning_block(self.statements())
+        aux = None
+        if getattr(self, "has_aux", False):
+            if not (isinstance(result, tuple) and len(result) == 2):
+                self.fail(UnsupportedSyntax, self.node, f"with has_aux=True, {self.name}() must return a pair "
+                          "(value, aux) on every path", "return loss, aux")
+            result, aux = result
         body = tuple(self.lengths.values()) + tuple(self.body)  # lists do not change: one len() each, first
-        body = _drop_unread_carries(body, result)
+        body = _drop_unread_carries(body, (result, aux))
         fn = ir.Function(self.name, self.src.file, self.src.loc().line, params, body,
                          result, doc, self.reserved, frozenset(self.sequences), tuple(self.sources),
-                         arrays=self.array_state["used"])
+                         arrays=self.array_state["used"], aux=aux, one_tuple=self.one_tuple)
         fn.verify()
         return fn
 
@@ -161,6 +174,31 @@ class _Lower(Expressions, ArrayExpressions, ControlFlow):
         self.fail(UnsupportedSyntax, node, "expression statements (values computed and thrown away) "
                   "are not supported", "remove it, or assign its value to a variable")
 
+
+    def stmt_Raise(self, node: ast.Raise) -> None:
+        """raise ValueError(f"..."): printed as written, over this path's variables."""
+        if node.exc is None or node.cause is not None:
+            self.fail(UnsupportedSyntax, node, "a bare raise or raise ... from ... is not supported",
+                      "raise a built-in exception, e.g. raise ValueError(\"x must be positive\")")
+        exc = node.exc.func if isinstance(node.exc, ast.Call) else node.exc
+        cls = self.lookup(exc) if isinstance(exc, ast.Name) and not self.is_local(exc) else None
+        if not (isinstance(cls, type) and issubclass(cls, BaseException) and getattr(builtins, cls.__name__, None) is cls):
+            self.fail(UnsupportedSyntax, node.exc, f"raising {ast.unparse(exc)} is not supported: the gradient "
+                      "module knows only Python's built-in exceptions",
+                      "raise a built-in exception (ValueError, TypeError, ...) with the same message")
+        values: list[ir.Operand] = []
+        template = self.placeholders(node.exc, values)
+        target = ir.Value("_raise", self.namer.fresh("_raise_", first=1))
+        self.body.append(ir.Raise(target, tuple(values), ast.unparse(template), self.src.loc(node)))
+
+    def stmt_Assert(self, node: ast.Assert) -> None:
+        """assert test, msg: if not test: raise AssertionError(msg), as Python runs it."""
+        exc = ast.Call(ast.Name("AssertionError", ast.Load()), [node.msg] if node.msg is not None else [], [])
+        rewritten = ast.If(ast.UnaryOp(ast.Not(), node.test), [ast.Raise(exc, None)], [])
+        for sub in ast.walk(rewritten):
+            if not hasattr(sub, "lineno") and "lineno" in sub._attributes:
+                ast.copy_location(sub, node)
+        self.if_statement(rewritten, None)
 
     def stmt_Assign(self, node: ast.Assign) -> None:
         first, *others = node.targets
@@ -289,6 +327,14 @@ class _Lower(Expressions, ArrayExpressions, ControlFlow):
         if node.value is None:
             self.fail(UnsupportedSyntax, node, "the function returns nothing",
                       "return the scalar to differentiate")
+        if self.caller is None and getattr(self, "has_aux", False):
+            if not (isinstance(node.value, ast.Tuple) and len(node.value.elts) == 2):
+                self.fail(UnsupportedSyntax, node.value, "with has_aux=True, every return must give a pair "
+                          "(value, aux)", "return loss, aux")
+            return (self.result_operand(node.value.elts[0]), self.aux_operand(node.value.elts[1]))
+        if isinstance(node.value, ast.Tuple) and len(node.value.elts) == 1 and self.caller is None:
+            self.one_tuple = True  # return value,: the DEAP convention; differentiated as value
+            return self.result_operand(node.value.elts[0])
         if isinstance(node.value, (ast.Tuple, ast.List)):
             if self.several:  # a helper whose caller unpacks: a, b = helper(...)
                 return tuple(self.result_operand(elt) for elt in node.value.elts)
@@ -301,6 +347,16 @@ class _Lower(Expressions, ArrayExpressions, ControlFlow):
     def result_operand(self, node: ast.expr) -> ir.Operand:
         """A returned expression as an operand: a new value unless it is one already."""
         return self.operand_of(node, self.result_value)
+
+    def aux_operand(self, node: ast.expr) -> ir.Operand:
+        """has_aux's aux: any expression, computed as written, with no gradient."""
+        if isinstance(node, ast.Name) and node.id in self.env:
+            return self.env[node.id]
+        values: list[ir.Operand] = []
+        template = self.placeholders(node, values)
+        value = ir.Value("aux", self.namer.fresh("aux"))
+        self.body.append(ir.ArrayOp(value, "constant", tuple(values), (), ast.unparse(template), self.src.loc(node)))
+        return value
 
     def operand_of(self, node: ast.expr, new_value) -> ir.Operand:
         """An expression as an operand: itself if it is a value or a number
@@ -331,13 +387,13 @@ class _Lower(Expressions, ArrayExpressions, ControlFlow):
     # --- expressions --------------------------------------------------------
 
 
-def _drop_unread_carries(body: tuple, result) -> tuple:
+def _drop_unread_carries(body: tuple, results: tuple) -> tuple:
     """The body without the loop carries and merges whose value nothing
     reads: a loop carries every variable it assigns (see ControlFlow.loop),
     and an if merges every variable a side assigns, most of which are only
     read inside one iteration or one side. Dropped, they copy nothing (a
     copy of a variable that may have no value would raise)."""
-    read = {result} if isinstance(result, ir.Value) else set()
+    read = {result for result in results if isinstance(result, ir.Value)}  # the result, and has_aux's aux
     plumbing = []  # carries and merges: live only if their own value is read
     for item in ir.walk(body):
         if isinstance(item, (ir.Carry, ir.Merge)):

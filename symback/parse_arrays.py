@@ -14,6 +14,7 @@ NumPy itself is imported only when the function being lowered uses it.
 from __future__ import annotations
 
 import ast
+import builtins
 import copy
 import sys
 from dataclasses import dataclass
@@ -273,6 +274,15 @@ class ArrayExpressions:
         constant array (np.zeros_like(x)). Its variables are operands it only reads."""
         self.array_state["used"] = True
         values: list[ir.Operand] = []
+        template = self.placeholders(node, values)
+        if isinstance(template, ast.Call) and isinstance(template.func, ast.Name) and template.func.id != "len":
+            template.func = _np_attribute(self.numpy_path(node.func))  # from numpy import zeros_like
+        return self.operand(self.array_op("constant", values, (), ast.unparse(template), node), args)
+
+    def placeholders(self, node: ast.expr, values: list[ir.Operand]) -> ast.expr:
+        """`node` as a template to print as written: the function's variables become
+        __a0, __a1, ... (appended to `values`), NumPy's names np.<name>, a module-level
+        number its value; builtins stay. Anything else is refused."""
         lower = self
 
         class Placeholders(ast.NodeTransformer):
@@ -286,10 +296,12 @@ class ArrayExpressions:
                     lower.fail(UnsupportedSyntax, name, f"{name.id!r} is used before it is assigned",
                                f"assign {name.id} before this line")
                 obj = lower.lookup(name)
-                if is_numpy(obj) or obj is len or numpy_name(obj) is not None:
+                if is_numpy(obj) or numpy_name(obj) is not None or getattr(builtins, name.id, None) is obj:
                     return name
+                if isinstance(obj, (int, float)) and not isinstance(obj, bool):
+                    return ast.Constant(obj)
                 lower.fail(UnsupportedSyntax, name, f"{name.id!r} in {ast.unparse(node)} is not a variable of "
-                           "the function", "use the function's variables, numbers and NumPy functions")
+                           "the function", "use the function's variables, numbers and built-in functions")
 
             def visit_Attribute(self, attribute: ast.Attribute) -> ast.expr:
                 if isinstance(attribute.value, ast.Name) and not lower.is_local(attribute.value) and \
@@ -297,10 +309,7 @@ class ArrayExpressions:
                     return _np_attribute(lower.numpy_path(attribute))
                 return self.generic_visit(attribute)
 
-        template = Placeholders().visit(copy.deepcopy(node))
-        if isinstance(template, ast.Call) and isinstance(template.func, ast.Name) and template.func.id != "len":
-            template.func = _np_attribute(self.numpy_path(node.func))  # from numpy import zeros_like
-        return self.operand(self.array_op("constant", values, (), ast.unparse(template), node), args)
+        return Placeholders().visit(copy.deepcopy(node))
 
     def without_gradient(self, node: ast.expr, values: list[ir.Operand]) -> ast.expr:
         """An argument that carries no gradient (a shape, an index): as written where it

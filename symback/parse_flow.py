@@ -18,6 +18,9 @@ class ControlFlow:
 
     def returning_block(self, stmts: list[ast.stmt]) -> ir.Operand:
         result = self.block(stmts)
+        if result is RAISES:
+            self.fail(UnsupportedSyntax, stmts[-1], f"{self.name}() raises on every path: it has no value to "
+                      "differentiate", "return a value on the paths that do not raise")
         if result is None:
             where = stmts[-1] if stmts else self.node
             self.fail(UnsupportedSyntax, where, "the function must end with a return statement",
@@ -32,12 +35,15 @@ class ControlFlow:
         every path ends in a return and the results merge.
         """
         for i, stmt in enumerate(stmts):
-            if isinstance(stmt, (ast.Return, ast.Break, ast.Continue)):
+            if isinstance(stmt, (ast.Return, ast.Break, ast.Continue, ast.Raise)):
                 if i + 1 < len(stmts):
                     what = type(stmt).__name__.lower()
                     self.fail(UnsupportedSyntax, stmts[i + 1], f"code after {what} is never run", "remove it")
                 if isinstance(stmt, ast.Return):
                     return self.ret(stmt)
+                if isinstance(stmt, ast.Raise):
+                    self.statement(stmt)
+                    return RAISES
                 # in a loop body, a block's result is whether the loop stops here
                 return ir.Const(isinstance(stmt, ast.Break))
             if isinstance(stmt, (ast.For, ast.While)) and _returns_inside(stmt):
@@ -48,7 +54,11 @@ class ControlFlow:
                     return self.block(self.return_flags(stmt) + rest)
                 if _leaves(stmt):
                     return self.if_statement(stmt, rest)
-                self.if_statement(stmt, None)
+                if self.if_statement(stmt, None) is RAISES:  # both sides raise
+                    if rest:
+                        self.fail(UnsupportedSyntax, rest[0], "code after an if whose every path raises is "
+                                  "never run", "remove it")
+                    return RAISES
                 continue
             self.statement(stmt)
         return None
@@ -116,6 +126,9 @@ class ControlFlow:
             blocks.append(tuple(self.body))
         self.body, self.env = outer, dict(before)
         merges = []
+        for k in (0, 1):  # a side that raises never reaches the merges: what it leaves is unbound
+            if results[k] is RAISES and results[1 - k] is not RAISES:
+                envs[k] = {name: value for name, value in before.items() if envs[1 - k].get(name) == value}
         for name in dict.fromkeys([*envs[0], *envs[1]]):  # in order of first assignment
             # assigned on one path only: unbound after the if on the other, as in Python
             then, orelse = envs[0].get(name, ir.UNBOUND), envs[1].get(name, ir.UNBOUND)
@@ -126,7 +139,11 @@ class ControlFlow:
                 merges.append(ir.Merge(target, then, orelse))
                 self.env[name] = target
         result = None
-        if rest is not None:
+        if results[0] is RAISES and results[1] is RAISES:
+            result = RAISES
+        elif RAISES in results:  # the side that raises gives no value (a merge leaves it unbound)
+            results = [ir.UNBOUND if r is RAISES else r for r in results]
+        if rest is not None and result is not RAISES:
             if getattr(self, "in_loop", False):  # reaching the end of the body: the loop goes on
                 results = [ir.Const(False) if r is None else r for r in results]
             if results[0] is None or results[1] is None:
@@ -146,7 +163,7 @@ class ControlFlow:
                 merged.append(value)
             result = tuple(merged) if several[0] else merged[0]
         self.body.append(ir.If(cond, blocks[0], blocks[1], tuple(merges), self.src.loc(node)))
-        return result
+        return result if rest is not None or result is RAISES else None
 
     def return_flags(self, node: ast.If) -> list[ast.stmt]:
         """An if that returns on some paths, with code after it that both of
@@ -347,7 +364,7 @@ class ControlFlow:
         in_loop, self.in_loop = getattr(self, "in_loop", False), True
         stops = self.block(list(node.body))  # True where a path ends in break
         self.in_loop = in_loop
-        exit_flag = None if stops is None or stops == ir.Const(False) else stops
+        exit_flag = None if stops is None or stops is RAISES or stops == ir.Const(False) else stops
         made = {item.target for item in ir.walk(tuple(self.body))}
         carries = []
         # after the loop, a target (`i` of `for i in`) is its value at the end of the
@@ -389,13 +406,23 @@ class ControlFlow:
 
 
 def _ends_in_return(stmts: list[ast.stmt]) -> bool:
-    """Whether every path through stmts ends in a return, break or continue."""
+    """Whether every path through stmts ends in a return, break, continue or raise."""
     if not stmts:
         return False
     last = stmts[-1]
     if isinstance(last, ast.If):
         return _ends_in_return(last.body) and _ends_in_return(last.orelse)
-    return isinstance(last, (ast.Return, ast.Break, ast.Continue))
+    return isinstance(last, (ast.Return, ast.Break, ast.Continue, ast.Raise))
+
+
+class _Raises:
+    """What a block that always raises gives instead of a result."""
+
+    def __repr__(self) -> str:
+        return "RAISES"
+
+
+RAISES = _Raises()
 
 
 def _copies_rest(node: ast.If, rest: list[ast.stmt]) -> bool:

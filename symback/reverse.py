@@ -93,7 +93,7 @@ class _Sweep:
         for stmt in reversed(stmts):
             if isinstance(stmt, ir.If):
                 made = self.branch(stmt)
-            elif isinstance(stmt, ir.Length):
+            elif isinstance(stmt, (ir.Length, ir.Raise)):
                 made = []
             elif isinstance(stmt, ir.Item):
                 made = self.item(stmt)
@@ -518,6 +518,8 @@ def _forward(function: ir.Function, backward: list, with_value: bool, unbound: f
     if (with_value or function.result in unbound or function.arrays) and isinstance(function.result, ir.Value):
         read.add(function.result)  # a variable never assigned raises; an array result is refused (emit)
     read |= _reads(backward, function.arrays)
+    if isinstance(function.aux, ir.Value):
+        read.add(function.aux)  # has_aux: passed through
     for adj in ir.walk_adjoints(backward):
         if isinstance(adj, ir.Accumulate) and adj.site.rule.needs[adj.index][1]:
             run.add(adj.site.target)
@@ -535,7 +537,7 @@ def _may_raise(stmt, unbound: frozenset = frozenset()) -> bool:
     if isinstance(stmt, ir.Assign):
         # reading a variable with no value raises, a plain copy `a = b` too
         return mathlib.can_raise(stmt.shape.tree) or any(arg in unbound for arg in stmt.args)
-    return isinstance(stmt, (ir.Item, ir.ArrayOp))  # an index out of range; shapes that do not fit
+    return isinstance(stmt, (ir.Item, ir.ArrayOp, ir.Raise))  # an index out of range; shapes; a raise
 
 
 def _prune(stmts, read: set[ir.Value], run: set[ir.Value], unbound: frozenset) -> tuple[ir.Stmt, ...]:
