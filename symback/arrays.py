@@ -86,10 +86,13 @@ def _zeros_like(x):
 ''',
     "_like": '''
 def _like(g, x):
-    """x's gradient in x's dtype: a float64 mask (np.where(c, 1.0, 0.0)) must not
-    make a float32 parameter's gradient float64."""
+    """x's gradient as x is: a float for a Python float (not an int or a 0-d array),
+    an array of x's dtype for an array (float64 masks and constants such as np.log(2)
+    must not make a float32 parameter's gradient float64)."""
+    if type(x) is float:
+        return float(g)
     dtype = getattr(x, "dtype", None)
-    if dtype is None or getattr(g, "dtype", dtype) == dtype or dtype.kind != "f":
+    if dtype is None or dtype.kind != "f" or getattr(g, "dtype", None) == dtype:
         return g
     return np.asarray(g, dtype=dtype)
 ''',
@@ -103,10 +106,10 @@ def _add(a, b):
     "_unreduce": '''
 def _unreduce(g, x, axis, keepdims):
     """g, the adjoint of a reduction of x over `axis`, repeated along it: x's shape."""
-    if axis is not None and not keepdims:
-        g = np.expand_dims(g, axis)
     if type(g) is float:  # the output's 1.0, or a Python number: float32 stays float32
         g = np.asarray(g, dtype=np.result_type(x, g))
+    if axis is not None and not keepdims:
+        g = np.expand_dims(g, axis)
     return np.broadcast_to(g, np.shape(x))
 ''',
     "_prod_bar": '''

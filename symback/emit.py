@@ -118,7 +118,6 @@ class NumPyPrinter(Printer):
     def __init__(self):
         super().__init__()
         self.module_imports.clear()
-        self.widens = False  # printed a float64 mask: float32 adjoints become float64
         self.known_functions = {name: "numpy." + _numpy_function_name(path.rsplit(".", 1)[-1])
                                 for name, path in self.known_functions.items()}
 
@@ -171,12 +170,10 @@ class NumPyPrinter(Printer):
         return f"({self._print(expr.args[0])} > {self._print(expr.args[1])})"
 
     def _print_HalfStep(self, expr):
-        self.widens = True
         a, b = (self._print(arg) for arg in expr.args)
         return f"(({a} > {b}) + 0.5*({a} == {b}))"
 
     def _print_Piecewise(self, expr):
-        self.widens = True  # np.where(c, 1.0, 0.0) is float64, whatever c's operands are
         *pieces, (last, _) = expr.args
         text = self._print(sp.Float(last) if last.is_Integer else last)
         for value, cond in reversed(pieces):
@@ -230,10 +227,9 @@ class Template:
 
     _PLACEHOLDER = re.compile(r"__(arrays|a\d+|t\d+|r|g|zbar|b_[a-z]+)\b")
 
-    def __init__(self, text: str, modules: frozenset[str], widens: bool = False):
+    def __init__(self, text: str, modules: frozenset[str]):
         self.text = text
         self.modules = modules
-        self.widens = widens  # its value may be float64 for float32 operands
         self.plain = not self._PLACEHOLDER.search(text)
 
     def fill(self, names: dict[str, str]) -> str:
@@ -251,7 +247,7 @@ def _template(key: tuple, build, arrays: bool = False) -> Template:
     if template is None:
         printer = NumPyPrinter() if arrays else Printer()
         text = build(printer)
-        template = Template(text, frozenset(printer.module_imports), getattr(printer, "widens", False))
+        template = Template(text, frozenset(printer.module_imports))
         _TEMPLATES[key] = template
     return template
 
@@ -537,7 +533,8 @@ class _Emitter:
         self.arrays = fn.arrays  # NumPy code: any value may be an array
         self.np = "np" if "np" not in idents else self.namer.fresh("np")
         self.helpers: set[str] = set()  # arrays.HELPERS the adjoints call
-        self.widened = False  # an adjoint may have become float64: cast gradients back (_like)
+        # their names in the output: their own, unless f has a variable of that name
+        self.helper_names = {name: self.namer.fresh(name) if name in idents else name for name in arrays.HELPERS}
         self.shapes = shapes(fn) if fn.arrays else None  # where no _sum_to is needed
         params = {p.value for p in fn.params}
         self.indexed_params = {item.args[0] for item in ir.walk(fn.body)  # params[0]: maybe a list of arrays
@@ -616,7 +613,8 @@ class _Emitter:
         if "numpy" in self.modules or self.helpers:
             imports.append(f"import numpy as {self.np}")
         # the helpers the adjoints call are module-level defs, listed after the imports
-        imports += [re.sub(r"\bnp\.", f"{self.np}.", helper) for helper in arrays.helper_definitions(self.helpers)]
+        imports += [self.renamed(re.sub(r"\bnp\.", f"{self.np}.", helper))
+                    for helper in arrays.helper_definitions(self.helpers)]
         return imports, body
 
     def body(self) -> str:
@@ -874,8 +872,7 @@ class _Emitter:
             elif isinstance(adj, ir.Zero):
                 lines.append(f"{indent}{self.bar(adj.operand)} = {self.zero_like(adj.operand)}")
             elif isinstance(adj, ir.ZeroList) and self.arrays:  # a list, a list of arrays, or an array
-                self.helpers.add("_zeros_like")
-                lines.append(f"{indent}{self.bar(adj.seq)} = _zeros_like({adj.seq.ident})")
+                lines.append(f"{indent}{self.bar(adj.seq)} = {self.helper('_zeros_like')}({adj.seq.ident})")
             elif isinstance(adj, ir.ZeroList):
                 lines.append(f"{indent}{self.bar(adj.seq)} = [0.0] * {self.builtin('len')}({adj.seq.ident})")
             elif isinstance(adj, ir.ArrayAccumulate):
@@ -923,14 +920,12 @@ class _Emitter:
             text = self.render(template, names)
         if self.arrays and self.shapes.needs_sum(acc.operand, stmt):
             # NumPy may have broadcast this operand to a larger shape: sum its adjoint back
-            self.helpers.add("_sum_to")
             sign = "-" if text.startswith("-") else ""
-            text = f"{sign}_sum_to({text[len(sign):]}, {self.operand(acc.operand)})"
+            text = f"{sign}{self.helper('_sum_to')}({text[len(sign):]}, {self.operand(acc.operand)})"
         return self.add_to(acc.operand, text, acc.first)
 
     def render(self, template: Template, names: dict[str, str]) -> str:
         self.modules |= template.modules
-        self.widened |= template.widens
         text = template.fill(names)
         if self.math != "math" and "math" in template.modules:
             text = re.sub(r"\bmath\.", f"{self.math}.", text)
@@ -950,6 +945,7 @@ class _Emitter:
         names["arrays"] = "(" + "".join(f"{self.operand(arg)}, " for arg in site.sources).rstrip(" ") + ")"
         text = arrays.grad_text(site.op, acc.index, dict(site.options))
         self.helpers.update(name for name in arrays.HELPERS if f"{name}(" in text)
+        text = self.renamed(text)
         text = self.render(_array_template(text), names)
         return self.add_to(acc.operand, text, acc.first)
 
@@ -960,8 +956,7 @@ class _Emitter:
         if first:
             return f"{bar} = {text}"
         if operand in self.indexed_params:  # may be a list of arrays: add entry by entry
-            self.helpers.add("_add")
-            return f"{bar} = _add({bar}, {text})"
+            return f"{bar} = {self.helper('_add')}({bar}, {text})"
         if self.arrays:
             if text.startswith("-"):
                 return f"{bar} = {bar} - {text[1:]}"
@@ -994,17 +989,26 @@ class _Emitter:
             return "0.0"
         if param == self.g.unit:
             return "1.0"
-        if self.widened and param not in self.fn.sequences:  # float32 in, float32 out
-            self.helpers.add("_like")
-            return f"_like({self.bar(param)}, {param.ident})"
+        if self.arrays and param not in self.fn.sequences:  # float32 in, float32 out; a float for a float
+            return f"{self.helper('_like')}({self.bar(param)}, {param.ident})"
         return self.bar(param)
+
+    def helper(self, name: str) -> str:
+        """A helper of arrays.HELPERS the output calls: defined in the module, by this name."""
+        self.helpers.add(name)
+        return self.helper_names[name]
+
+    def renamed(self, text: str) -> str:
+        """Helper calls in a rule's text or a helper's definition, under their names here."""
+        if all(alias == name for name, alias in self.helper_names.items()):
+            return text
+        return re.sub(r"\b(_[a-z_]+)(?=\()", lambda m: self.helper_names.get(m.group(1), m.group(1)), text)
 
     def zero_like(self, value: ir.Value) -> str:
         """A zero adjoint: 0.0, or zeros of a parameter's shape in NumPy code (it may be
         what the gradient returns)."""
         if self.arrays and value in {p.value for p in self.fn.params}:
-            self.helpers.add("_zeros_like")
-            return f"_zeros_like({value.ident})"
+            return f"{self.helper('_zeros_like')}({value.ident})"
         return "0.0"
 
     def operand(self, operand: ir.Operand) -> str:

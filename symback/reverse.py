@@ -135,8 +135,10 @@ class _Sweep:
                                         "it runs: correct the expression")
             if (target, arg) in self.skip:
                 continue  # s_1 = s + ...: s_bar = s_1_bar, the same variable (see _accumulators)
-            mirror = next(((assigned_here[j], sign) for j, sign in stmt.rule.mirrors.get(index, ())
-                           if j in assigned_here), None)
+            # y_bar = -a_bar, the same product: not in NumPy code, where a_bar may have
+            # been summed to a's shape, which need not be y's
+            mirror = None if self.arrays else next(((assigned_here[j], sign) for j, sign in
+                                                   stmt.rule.mirrors.get(index, ()) if j in assigned_here), None)
             acc = ir.Accumulate(arg, stmt, index, first=arg not in self.contributions, seed=seed, mirror=mirror)
             made.append(acc)
             if acc.first:

@@ -764,3 +764,51 @@ def test_layers_of_different_shapes_in_a_loop():
 
 def test_while_loop_over_arrays():
     check(halve_until_small, r(4))
+
+
+# --- found by the array property test (tests/test_random_arrays.py) -------------------
+
+def shared_partial_broadcast(c, x):
+    return np.sum(np.sin(c + x))
+
+
+def named_like_a_helper(x):
+    _unreduce = x * 2.0
+    _sum_to = np.sum(_unreduce)
+    return _sum_to * 1.5
+
+
+def float_times_a_size(x, c):
+    return np.sum(x) + c * x.shape[0]
+
+
+def sum_then_float(x, c):
+    return np.sum(np.sum(x) + c)
+
+
+def axis_reduction_of_float32(x):
+    return np.sum(np.sum(x, axis=0) * np.exp2(x) + np.log2(2.0 + x * x) + np.logaddexp(x, 0.5))
+
+
+def test_operands_with_the_same_partial_and_different_shapes():
+    """(c + x): one partial for both; x_bar was c_bar after _sum_to to c's shape (ValueError)."""
+    check(shared_partial_broadcast, r(1), r(3))
+    check(shared_partial_broadcast, 0.3, r(2, 3))
+
+
+def test_variables_named_like_helpers_of_the_generated_module():
+    check(named_like_a_helper, r(3))
+
+
+def test_a_float_parameter_gets_a_float():
+    for f in (float_times_a_size, sum_then_float):
+        g = grad(f, wrt="c")(r(3), 0.5)
+        assert type(g) is float, (f.__name__, type(g))
+        check(f, r(3), 0.5)
+
+
+def test_float32_through_constants_and_axis_reductions():
+    x = r(3).astype(np.float32)
+    g = grad(axis_reduction_of_float32)(x)
+    assert g.dtype == np.float32
+    check(axis_reduction_of_float32, r(3))
