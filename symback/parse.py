@@ -30,7 +30,7 @@ from .errors import SymbackError, UnsupportedSyntax
 from .names import Namer
 from .parse_arrays import ArrayExpressions
 from .parse_exprs import _BINOPS, Expressions, _Tree, shape_of
-from .parse_flow import ControlFlow
+from .parse_flow import ControlFlow, stored_names
 from .refusals import UNSUPPORTED
 from .source import Source, read_source
 
@@ -134,7 +134,7 @@ class _Lower(Expressions, ArrayExpressions, ControlFlow):
         out = []
         groups = [("positional_only", args.posonlyargs), ("positional", args.args),
                   ("keyword_only", args.kwonlyargs)]
-        listed = _used_as_lists(self.node, arrays=self.array_state["used"])
+        listed = _used_as_lists(self.node, arrays=self.array_state["used"]) | self.passed_as_lists(self.node)
         for kind, group in groups:
             for arg in group:
                 value = ir.Value(arg.arg, self.namer.claim(arg.arg))
@@ -146,6 +146,28 @@ class _Lower(Expressions, ArrayExpressions, ControlFlow):
                 default = signature.parameters[arg.arg].default if arg.arg in signature.parameters else inspect.Parameter.empty
                 out.append(ir.Param(value, kind, self.default_source(arg, default)))
         return tuple(out)
+
+    def passed_as_lists(self, node: ast.FunctionDef, depth: int = 0) -> set[str]:
+        """Names `node` passes to a helper whose parameter there is used as a list
+        (`squares(xs)` with `def squares(ys): return sum(y * y for y in ys)`)."""
+        out: set[str] = set()
+        if depth > 8:  # helpers calling helpers: deep enough (recursion is refused anyway)
+            return out
+        for call in ast.walk(node):
+            if not (isinstance(call, ast.Call) and isinstance(call.func, ast.Name)) or call.func.id in self.locals:
+                continue
+            fn = self.closure.get(call.func.id, self.globals.get(call.func.id))
+            if not inspect.isfunction(fn):
+                continue
+            try:
+                helper = read_source(fn).node
+            except SymbackError:
+                continue  # refused with its own message when the call is lowered
+            params = [arg.arg for arg in helper.args.posonlyargs + helper.args.args]
+            lists = _used_as_lists(helper, arrays=self.array_state["used"]) | self.passed_as_lists(helper, depth + 1)
+            bound = list(zip(params, call.args)) + [(kw.arg, kw.value) for kw in call.keywords]
+            out |= {value.id for param, value in bound if param in lists and isinstance(value, ast.Name)}
+        return out
 
     def default_source(self, arg: ast.arg, default: object) -> str | None:
         if default is inspect.Parameter.empty:
@@ -440,7 +462,7 @@ def _used_as_lists(node: ast.FunctionDef, arrays: bool = False) -> set[str]:
         elif isinstance(sub, ast.Call) and isinstance(sub.func, ast.Name) and \
                 sub.func.id in (("sum", "zip", "enumerate") if arrays else ("len", "sum", "zip", "enumerate")):
             names.update(arg.id for arg in sub.args if isinstance(arg, ast.Name))
-        elif isinstance(sub, ast.For) and isinstance(sub.iter, ast.Name):
+        elif isinstance(sub, (ast.For, ast.comprehension)) and isinstance(sub.iter, ast.Name):
             names.add(sub.iter.id)
     return names
 
@@ -448,14 +470,12 @@ def _used_as_lists(node: ast.FunctionDef, arrays: bool = False) -> set[str]:
 def _scan(node: ast.FunctionDef) -> tuple[set[str], set[str]]:
     """Every identifier the source mentions (generated names must avoid them),
     and the names Python treats as local (bound anywhere in the body)."""
-    names, assigned = {node.name}, set()
+    names = {node.name}
     for sub in ast.walk(node):
         if isinstance(sub, ast.Name):
             names.add(sub.id)
-            if isinstance(sub.ctx, ast.Store):
-                assigned.add(sub.id)
         elif isinstance(sub, ast.arg):
             names.add(sub.arg)
         elif isinstance(sub, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
             names.add(sub.name)
-    return names, assigned
+    return names, set(stored_names(node.body))

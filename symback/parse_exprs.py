@@ -379,11 +379,17 @@ class Expressions:
                 self.fail(UnsupportedCall, node, "sum takes a list and an optional start here",
                           "write sum(xs) or sum(xs, start)")
             start = node.args[1] if len(node.args) == 2 else node.keywords[0].value if node.keywords else None
+            if isinstance(node.args[0], (ast.GeneratorExp, ast.ListComp)):
+                return self.operand(self.comprehension_sum(node.args[0], start), args)
             seq = self.sequence(node.args[0], node)
             return self.operand(self.total(seq, node, self.bound(start) if start is not None else ir.Const(0)),
                                 args)
         fname = mathlib.MATH_OBJECTS.get(id(obj)) or mathlib.BUILTIN_OBJECTS.get(id(obj))
         shown = ast.unparse(func)
+        if len(node.args) == 1 and isinstance(node.args[0], (ast.GeneratorExp, ast.ListComp)):
+            self.fail(UnsupportedCall, node, f"{shown}(...) of a comprehension is not supported (sum(...) of one is)",
+                      f"write a for loop over it, e.g. m = xs[0]; for x in xs: m = {shown}(m, x * x)"
+                      if shown in ("max", "min") else "write a for loop over it")
         if fname is None and getattr(obj, "__module__", None) and str(obj.__module__).startswith("numpy") or \
                 type(obj).__name__ == "ufunc":
             self.fail(UnsupportedCall, node, f"symback has no derivative rule for {shown}",
@@ -460,6 +466,40 @@ class Expressions:
         self.body.append(ir.Loop(index, (count,), (ir.Carry(head, start, update),), body, loc))
         return head
 
+    def comprehension_sum(self, node: ast.GeneratorExp | ast.ListComp, start: ast.expr | None) -> ir.Operand:
+        """sum(e for x in xs if c): the loop Python runs, written out as one,
+
+            total = start (or 0); for x in xs: if c: total = total + e
+
+        with the comprehension's variables its own, as in Python: after it,
+        names it binds have their values from before."""
+        names = {sub.id for gen in node.generators for sub in ast.walk(gen.target) if isinstance(sub, ast.Name)}
+        total = self.namer.fresh("_total", first=1)
+        saved = {name: self.env[name] for name in names | {total} if name in self.env}
+        where = dict(lineno=node.lineno, col_offset=node.col_offset,
+                     end_lineno=node.end_lineno, end_col_offset=node.end_col_offset)
+
+        def name(ident: str, ctx) -> ast.Name:
+            return ast.Name(ident, ctx(), **where)
+
+        body: list[ast.stmt] = [ast.Assign([name(total, ast.Store)],
+                                           ast.BinOp(name(total, ast.Load), ast.Add(), node.elt, **where), **where)]
+        for gen in reversed(node.generators):
+            if gen.is_async:
+                self.fail(UnsupportedSyntax, gen, "async comprehensions are not supported", "use a plain for")
+            for test in reversed(gen.ifs):
+                body = [ast.If(test, body, [], **where)]
+            body = [ast.For(gen.target, gen.iter, body, [], **where)]
+        first = start if start is not None else ast.Constant(0, **where)
+        self.statement(ast.Assign([name(total, ast.Store)], first, **where))
+        for stmt in body:
+            self.statement(stmt)
+        result = self.env.pop(total)
+        for inner in names:  # the comprehension's own variables go out of scope
+            self.env.pop(inner, None)
+        self.env.update(saved)
+        return result
+
     def callee(self, node: ast.Call) -> object:
         """The object a call calls, resolved as Python would."""
         func = node.func
@@ -504,6 +544,9 @@ class Expressions:
         for name, param in signature.parameters.items():
             if name in bound.arguments:  # evaluated here, in the caller, like Python does
                 where = bound.arguments[name]
+                if isinstance(where, ast.Name) and self.env.get(where.id) in self.sequences:
+                    helper.env[name] = self.env[where.id]  # a list: the helper reads the same one
+                    continue
                 tree, targs = self.expression(where)
                 loc, shape = self.src.loc(where), self.shape(tree, where)
             elif isinstance(param.default, (int, float)) and not isinstance(param.default, bool):

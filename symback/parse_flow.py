@@ -325,8 +325,7 @@ class ControlFlow:
         at the start of each iteration (for x in xs); `counter` = (name, start)
         is bound to index + start (enumerate(xs, start))."""
         elements = elements or []
-        stored = [sub.id for stmt in node.body for sub in ast.walk(stmt)
-                  if isinstance(sub, ast.Name) and isinstance(sub.ctx, ast.Store)]
+        stored = list(stored_names(node.body))
         targets = [name for name in (index_name, *(name for name, _ in elements), counter and counter[0])
                    if name is not None]
         # Every variable the body assigns is carried from one iteration to the
@@ -456,3 +455,17 @@ def _leaves(node: ast.If) -> bool:
         elif isinstance(stmt, (ast.For, ast.While)):  # a break in there is that loop's
             todo += [sub for sub in ast.walk(stmt) if isinstance(sub, ast.Return)]
     return False
+
+
+def stored_names(stmts: list[ast.stmt]):
+    """The names the statements assign, in order; not a comprehension's own
+    variables (`x` in `sum(x * x for x in xs)`), which live in its scope."""
+    todo = list(reversed(stmts))
+    while todo:
+        sub = todo.pop()
+        if isinstance(sub, ast.Name) and isinstance(sub.ctx, ast.Store):
+            yield sub.id
+        if isinstance(sub, (ast.GeneratorExp, ast.ListComp, ast.SetComp, ast.DictComp)):
+            todo += [gen.iter for gen in reversed(sub.generators[:1])]  # evaluated outside, as in Python
+            continue
+        todo += reversed(list(ast.iter_child_nodes(sub)))

@@ -203,7 +203,13 @@ class _Sweep:
         inside = {item.target for item in ir.walk((stmt,))}
         else_out += [self.unmade(v, else_implicit) for v in then_adds if v not in else_adds and v not in inside]
         then_out += [self.unmade(v, then_implicit) for v in else_adds if v not in then_adds and v not in inside]
-        self.contributions = {**else_adds, **then_adds}
+        # what either side added: an adjoint one side adds to is not a single contribution
+        # (folding it as one would drop the `+=` on that side)
+        self.contributions = {}
+        for adds in (else_adds, then_adds):
+            for value, made in adds.items():
+                known = self.contributions.setdefault(value, [])
+                known += [add for add in made if not any(add is seen for seen in known)]
         self.implicit = then_implicit & else_implicit
         if not then_out and not else_out:
             return []

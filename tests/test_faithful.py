@@ -772,3 +772,15 @@ def test_a_root_beside_its_own_argument_compiles_in_time():
     for minutes."""
     with deadline(10, "compiling the gradient of root_beside_its_argument"):
         check_faithful(root_beside_its_argument, 0.7)
+
+
+def swapped_then_branch(x_bar, _t1, n, xs):
+    x_bar, _t1 = _t1, x_bar
+    return x_bar + ((n if xs[0] < xs[0] else x_bar) + xs[0])
+
+
+def test_an_adjoint_one_side_of_a_branch_adds_to_is_not_folded():
+    """issue 11 (property test): after a branch whose else side added to x_bar_1_bar,
+    the sweep saw the then side's single contribution and folded x_bar_1_bar = 1.0
+    away: UnboundLocalError, and the gradient 1.0 for 2.0 if the name existed."""
+    assert check_faithful(swapped_then_branch, 0.5, 0.3, 2, [0.7], wrt=("_t1", "xs")) == (2.0, [1.0])

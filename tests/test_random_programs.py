@@ -39,6 +39,8 @@ list, enumerate and zip; while loops bounded by a counter; break, continue
 and return at every loop depth; loop variables and loop-first variables read
 after the loop; helpers (several statements, branches, tuple results,
 helpers that fail outside their domain) in expressions, if and while tests;
+sum over generator expressions and list comprehensions (filters, zip, a
+variable named like one outside it);
 parameter and local names like symback's own (`x_bar`, `_t1`, `_tape_1`,
 `_`, `out`) or shadowing builtins the generated code may use (`len`,
 `reversed`, `list`, `abs`, ...). Points are floats in (-3, 3), most of them
@@ -245,10 +247,13 @@ class _Writer:
     def list_leaf(self, sc: Scope) -> str:
         xs = self.pick(sc.lists)
         safe = [i for i, ys in sc.indexes.items() if ys == xs]
-        options = ["first", "last"] + (["sum"] if self.can("sum") else []) + (["index"] * 2 if safe else [])
+        options = ["first", "last"] + (["sum", "comprehension"] if self.can("sum") else []) + \
+            (["index"] * 2 if safe else [])
         if not self.can("len"):
             options.remove("last")
         kind = self.pick(options)
+        if kind == "comprehension":
+            return self.comprehension(sc, xs)
         if kind == "index":
             return f"{xs}[{self.pick(safe)}]"
         if kind == "first":
@@ -256,6 +261,25 @@ class _Writer:
         if kind == "last":
             return f"{xs}[len({xs}) - 1]"
         return f"sum({xs})"
+
+    def comprehension(self, sc: Scope, xs: str) -> str:
+        """sum(e for v in xs if test), sum([e for a, b in zip(xs, ys)]): the variables are the
+        comprehension's own (sometimes named like one outside it, which must not change)."""
+        names = [self.pick(sc.numbers) if sc.numbers and self.chance(30) else self.fresh(sc)]
+        others = [ys for ys in sc.lists if ys != xs]
+        if others and self.chance(40):
+            second = self.fresh(sc.child(numbers=sc.numbers + names))
+            names.append(second if second not in names else "w_c")
+            source = f"zip({xs}, {self.pick(others)})"
+        else:
+            source = xs
+        inner = sc.child(numbers=sc.numbers + [n for n in names if n not in sc.numbers],
+                         fixed=sc.fixed - set(names))
+        element = self.expr(inner, 2)
+        target = ", ".join(names)
+        test = f" if {names[0]} {self.pick(['>', '<=', '!='])} {self.constant()}" if self.chance(30) else ""
+        body = f"{element} for {target} in {source}{test}"
+        return f"sum([{body}])" if self.chance(30) else f"sum({body})"
 
     def operand(self, sc: Scope, depth: int) -> str:
         """An expression over at least one variable: where it must not be a constant (a
