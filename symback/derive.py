@@ -75,7 +75,7 @@ def rule_for(shape: ir.Shape) -> ir.Rule:
     expr = shape.expr
     symbols = [mathlib.placeholder(i) for i in range(shape.arity)]
     # factor_terms: 2*(a - y), not 2*a - 2*y; exact, and cheap on one shape
-    plain = [_same_calls(sp.factor_terms(_real(_diff(expr, symbol))), expr) for symbol in symbols]
+    plain = [_same_calls(_tidy(_real(_diff(expr, symbol))), expr) for symbol in symbols]
     for partial in plain:
         if partial.has(sp.Derivative, sp.Subs):
             raise NotDifferentiable(f"SymPy cannot differentiate {expr}",
@@ -85,6 +85,17 @@ def rule_for(shape: ir.Shape) -> ir.Rule:
     partials = _solve_for_inner(partials, plain, expr, points)
     temps, value, partials = _hoist(shape.tree, partials, symbols)
     return ir.Rule(temps, value, tuple(partials))
+
+
+def _tidy(partial: sp.Expr) -> sp.Expr:
+    """factor_terms (2*(a - y), not 2*a - 2*y), unless that cancels a variable
+    from the denominator: d/dx atan2(i*x, 1.5*i) is 1.5*i**2/(i**2*x**2 +
+    2.25*i**2), and 1.5/(x**2 + 2.25) is not its value at i = 0 (where f is flat
+    in x): the partial keeps the division f's own formula has there."""
+    tidy = sp.factor_terms(partial)
+    if sp.denom(partial).free_symbols - sp.denom(tidy).free_symbols:
+        return partial
+    return tidy
 
 
 class _RealAbs(sp.Function):

@@ -67,7 +67,47 @@ class Printer(PythonCodePrinter):
         return f"(1.0 if {self._print(expr.args[0])} > {self._print(expr.args[1])} else 0.0)"
 
     def _print_Hypot(self, expr):
-        return f"{self._module_format('math.hypot')}({self._print(expr.args[0])}, {self._print(expr.args[1])})"
+        return self._math_call("hypot", expr.args)
+
+    def _print_Cbrt(self, expr):
+        return self._math_call("cbrt", expr.args)
+
+    def _print_Radians(self, expr):
+        return self._math_call("radians", expr.args)
+
+    def _print_Degrees(self, expr):
+        return self._math_call("degrees", expr.args)
+
+    def _print_CopySign(self, expr):
+        return self._math_call("copysign", expr.args)
+
+    def _print_Fmod(self, expr):
+        return self._math_call("fmod", expr.args)
+
+    def _print_Remainder(self, expr):
+        return self._math_call("remainder", expr.args)
+
+    def _print_Ldexp(self, expr):
+        return self._math_call("ldexp", expr.args)
+
+    def _print_Gamma(self, expr):
+        return self._math_call("gamma", expr.args)
+
+    def _print_LogGamma(self, expr):
+        return self._math_call("lgamma", expr.args)
+
+    def _print_Digamma(self, expr):
+        return self._helper_call("_digamma", expr.args)
+
+    def _math_call(self, name: str, args) -> str:
+        return f"{self._module_format('math.' + name)}({', '.join(self._print(arg) for arg in args)})"
+
+    def _helper_call(self, name: str, args) -> str:
+        """A call to a function of mathlib.HELPERS, which the generated module
+        defines: recorded as a module used, for _Emitter.parts to define it."""
+        self.module_imports.setdefault(name, set())
+        self.module_imports.setdefault("math", set())  # the helpers compute with math
+        return f"{name}({', '.join(self._print(arg) for arg in args)})"
 
     def _print_Piecewise(self, expr):
         # a branch that is a whole number still yields a float, as a gradient should
@@ -146,7 +186,40 @@ class NumPyPrinter(Printer):
         return self._numpy_call("abs", expr.args)
 
     def _print_Hypot(self, expr):
-        return self._numpy_call("hypot", expr.args)
+        if len(expr.args) == 2:
+            return self._numpy_call("hypot", expr.args)
+        return self._plain_math_call("hypot", expr.args)  # only from math.hypot, on numbers
+
+    def _print_Radians(self, expr):
+        return self._numpy_call("radians", expr.args)
+
+    def _print_Degrees(self, expr):
+        return self._numpy_call("degrees", expr.args)
+
+    def _print_CopySign(self, expr):
+        return self._numpy_call("copysign", expr.args)
+
+    def _print_Fmod(self, expr):
+        return self._numpy_call("fmod", expr.args)  # C's fmod, as math's
+
+    def _print_Ldexp(self, expr):
+        return self._numpy_call("ldexp", expr.args)
+
+    # No NumPy function means these (np.remainder is Python's %); they come from
+    # math's functions, which f calls on numbers only, so math's serve here.
+
+    def _print_Remainder(self, expr):
+        return self._plain_math_call("remainder", expr.args)
+
+    def _print_Gamma(self, expr):
+        return self._plain_math_call("gamma", expr.args)
+
+    def _print_LogGamma(self, expr):
+        return self._plain_math_call("lgamma", expr.args)
+
+    def _plain_math_call(self, name: str, args) -> str:
+        self.module_imports["math"].add(name)
+        return f"math.{name}({', '.join(self._print(arg) for arg in args)})"
 
     def _print_Sign(self, expr):
         return self._numpy_call("sign", expr.args)
@@ -534,7 +607,8 @@ class _Emitter:
         self.np = "np" if "np" not in idents else self.namer.fresh("np")
         self.helpers: set[str] = set()  # arrays.HELPERS the adjoints call
         # their names in the output: their own, unless f has a variable of that name
-        self.helper_names = {name: self.namer.fresh(name) if name in idents else name for name in arrays.HELPERS}
+        self.helper_names = {name: self.namer.fresh(name) if name in idents else name
+                             for name in (*arrays.HELPERS, *mathlib.HELPERS)}
         self.shapes = shapes(fn) if fn.arrays else None  # where no _sum_to is needed
         params = {p.value for p in fn.params}
         self.indexed_params = {item.args[0] for item in ir.walk(fn.body)  # params[0]: maybe a list of arrays
@@ -615,6 +689,9 @@ class _Emitter:
         # the helpers the adjoints call are module-level defs, listed after the imports
         imports += [self.renamed(re.sub(r"\bnp\.", f"{self.np}.", helper))
                     for helper in arrays.helper_definitions(self.helpers)]
+        # and those the partials call (_digamma), recorded as modules by the Printer
+        imports += [self.renamed(re.sub(r"\bmath\.", f"{self.math}.", text.strip("\n")))
+                    for name, text in mathlib.HELPERS.items() if name in self.modules]
         return imports, body
 
     def body(self) -> str:
@@ -931,6 +1008,8 @@ class _Emitter:
             text = re.sub(r"\bmath\.", f"{self.math}.", text)
         if self.np != "np" and "numpy" in template.modules:
             text = re.sub(r"\bnp\.", f"{self.np}.", text)
+        if not template.modules.isdisjoint(mathlib.HELPERS):  # a partial calls _digamma
+            text = self.renamed(text)
         return text
 
     def array_forward(self, stmt: ir.ArrayOp) -> str:

@@ -35,6 +35,13 @@ own, so that printing gives back exactly the Python operation:
     a ** b   PyPow      when b is not a number: d/da = b*a**(b - 1), but 0
                         where b == 0 (SymPy's b*a**b/a divides by a = 0);
                         d/db = a**b*log(a), but 0 where a == 0
+
+The functions of `math` that SymPy lacks, or whose SymPy form would not print
+back as the call, have classes here too (Hypot, Cbrt, Radians, Degrees,
+CopySign, Fmod, Remainder, Ldexp, Gamma, LogGamma); so does the digamma
+function of their partials, which `math` lacks: it prints as a call to
+_digamma, which the generated module defines (HELPERS). REFUSED_MATH says
+why each other function of `math` is refused.
 """
 
 from __future__ import annotations
@@ -130,12 +137,154 @@ class Min(_PythonFunction):
 
 
 class Hypot(_PythonFunction):
-    """math.hypot(a, b); printed as itself to keep its overflow safety."""
+    """math.hypot(a, b, ...), any number of arguments; printed as itself to keep
+    its overflow safety. d/da = a / hypot(...): at the origin, where hypot has
+    no derivative, that divides by zero and the gradient raises."""
 
+    nargs = None  # any number
     python = staticmethod(math.hypot)
 
     def fdiff(self, argindex=1):
         return self.args[argindex - 1] / self
+
+
+class Cbrt(_PythonFunction):
+    """math.cbrt(a) and np.cbrt(a): the real cube root, negative for negative a
+    (SymPy's a**(1/3) is complex there). d/da = 1/(3*cbrt(a)**2): infinite at 0,
+    where the gradient raises."""
+
+    nargs = 1
+    python = staticmethod(getattr(math, "cbrt", lambda a: math.copysign(abs(a) ** (1 / 3), a)))
+
+    def fdiff(self, argindex=1):
+        return 1 / (3 * self ** 2)
+
+
+class Radians(_PythonFunction):
+    """math.radians(a): a constant factor, pi/180."""
+
+    nargs = 1
+    python = staticmethod(math.radians)
+
+    def fdiff(self, argindex=1):
+        return sp.pi / 180
+
+
+class Degrees(_PythonFunction):
+    """math.degrees(a): a constant factor, 180/pi."""
+
+    nargs = 1
+    python = staticmethod(math.degrees)
+
+    def fdiff(self, argindex=1):
+        return 180 / sp.pi
+
+
+class CopySign(_PythonFunction):
+    """math.copysign(a, b): |a| with the sign of b (of b's sign bit: -0.0 counts
+    as negative). d/da = sign(a)*copysign(1, b), which is 0 at a == 0 as for
+    abs(a); d/db = 0 (flat but for the jump at b = 0)."""
+
+    python = staticmethod(math.copysign)
+
+    def fdiff(self, argindex=1):
+        a, b = self.args
+        return sp.sign(a) * CopySign(sp.S.One, b) if argindex == 1 else sp.S.Zero
+
+
+class Fmod(_PythonFunction):
+    """math.fmod(a, b) = a - b*n, n = a/b truncated to an integer (flat between
+    jumps): d/da = 1, d/db = -n, written (fmod(a, b) - a)/b so that n is the
+    quotient Python's fmod took, also within a rounding of a jump."""
+
+    python = staticmethod(math.fmod)
+
+    def fdiff(self, argindex=1):
+        a, b = self.args
+        return sp.S.One if argindex == 1 else (self - a) / b
+
+
+class Remainder(_PythonFunction):
+    """math.remainder(a, b) = a - b*n, n = a/b rounded to the nearest integer
+    (half to even): d/da = 1, d/db = -n = (remainder(a, b) - a)/b, as for Fmod."""
+
+    python = staticmethod(math.remainder)
+
+    def fdiff(self, argindex=1):
+        a, b = self.args
+        return sp.S.One if argindex == 1 else (self - a) / b
+
+
+class Ldexp(_PythonFunction):
+    """math.ldexp(a, i) = a * 2**i for an int i: d/da = ldexp(1.0, i), exact;
+    the int exponent carries no gradient (d/di = 0)."""
+
+    # a*2**i also for the float i of derive's numeric checks (math.ldexp refuses one)
+    python = staticmethod(lambda a, i: math.ldexp(a, i) if isinstance(i, int) else a * 2.0 ** i)
+
+    def fdiff(self, argindex=1):
+        return Ldexp(sp.S.One, self.args[1]) if argindex == 1 else sp.S.Zero
+
+
+# Functions the printed partials call that neither math nor NumPy has: each is
+# defined in the generated module that uses it (see emit), from this text.
+HELPERS: dict[str, str] = {
+    "_digamma": '''
+def _digamma(x):
+    """The derivative of math.lgamma at x: the digamma function, which math lacks."""
+    x = float(x)  # as math.lgamma takes it (and never an array to change in place)
+    if x <= 0.0 and math.fmod(x, 1.0) == 0.0:  # a pole, where math.lgamma raises too
+        raise ValueError("math domain error")
+    result = 0.0
+    if x < 0.0:  # reflection: digamma(x) = digamma(1 - x) - pi/tan(pi*x)
+        result = -math.pi / math.tan(math.pi * (x - round(x)))
+        x = 1.0 - x
+    while x < 10.0:  # digamma(x) = digamma(x + 1) - 1/x
+        result -= 1.0 / x
+        x += 1.0
+    s = 1.0 / (x * x)  # the asymptotic series, to within 1e-17 from x = 10 on
+    return result + math.log(x) - 0.5 / x - s * (1 / 12 - s * (1 / 120 - s * (1 / 252 - s * (
+        1 / 240 - s * (1 / 132 - s * (691 / 32760 - s / 12))))))
+''',
+}
+
+
+def _helper(name: str) -> Callable:
+    """The function HELPERS[name] defines, for derive's numeric checks: the very code printed."""
+    scope = {"math": math}
+    exec(HELPERS[name], scope)  # noqa: S102 - our own text, above
+    return scope[name]
+
+
+class Digamma(_PythonFunction):
+    """The digamma function: d/da math.lgamma(a), and d/da math.gamma(a) divided
+    by gamma(a). Printed as a call to the helper _digamma (see HELPERS)."""
+
+    nargs = 1
+    python = staticmethod(_helper("_digamma"))
+
+    def fdiff(self, argindex=1):
+        return sp.polygamma(1, self.args[0])  # never printed: partials are first derivatives
+
+
+class Gamma(_PythonFunction):
+    """math.gamma(a): d/da = gamma(a)*digamma(a) (the statement's own value times _digamma)."""
+
+    nargs = 1
+    python = staticmethod(math.gamma)
+
+    def fdiff(self, argindex=1):
+        return self * Digamma(self.args[0])
+
+
+class LogGamma(_PythonFunction):
+    """math.lgamma(a) = log|gamma(a)|: d/da = digamma(a), for negative a too."""
+
+    nargs = 1
+    python = staticmethod(math.lgamma)
+
+    def fdiff(self, argindex=1):
+        return Digamma(self.args[0])
 
 
 class PyPow(_PythonFunction):
@@ -190,8 +339,13 @@ FUNCTIONS: dict[str, tuple[int, int | None, Callable]] = {
     "asinh": (1, 1, sp.asinh), "acosh": (1, 1, sp.acosh), "atanh": (1, 1, sp.atanh),
     "exp": (1, 1, sp.exp), "expm1": (1, 1, expm1),
     "log": (1, 2, _log), "log1p": (1, 1, log1p), "log2": (1, 1, log2), "log10": (1, 1, log10),
-    "sqrt": (1, 1, sp.sqrt), "pow": (2, 2, power), "hypot": (2, 2, Hypot),
+    "exp2": (1, 1, lambda x: 2 ** x), "cbrt": (1, 1, Cbrt),  # Python 3.11+
+    "sqrt": (1, 1, sp.sqrt), "pow": (2, 2, power), "hypot": (0, None, Hypot),
     "fabs": (1, 1, sp.Abs), "erf": (1, 1, sp.erf), "erfc": (1, 1, sp.erfc),
+    "gamma": (1, 1, Gamma), "lgamma": (1, 1, LogGamma),
+    "radians": (1, 1, Radians), "degrees": (1, 1, Degrees), "copysign": (2, 2, CopySign),
+    "fmod": (2, 2, Fmod), "remainder": (2, 2, Remainder), "ldexp": (2, 2, Ldexp),
+    "fma": (3, 3, lambda x, y, z: x * y + z),  # Python 3.13+: x*y + z rounded once
     "abs": (1, 1, sp.Abs), "min": (2, None, _fold(Min)), "max": (2, None, _fold(Max)),
     "float": (1, 1, lambda x: x),
 }
@@ -234,16 +388,6 @@ class Sign(_PythonFunction):
 
     def fdiff(self, argindex=1):
         return sp.S.Zero
-
-
-class Cbrt(_PythonFunction):
-    """np.cbrt(a): the real cube root, negative for negative a (SymPy's a**(1/3) is complex there)."""
-
-    nargs = 1
-    python = staticmethod(lambda a: math.copysign(abs(a) ** (1 / 3), a))
-
-    def fdiff(self, argindex=1):
-        return 1 / (3 * self ** 2)
 
 
 class Indicator(sp.Function):
@@ -300,6 +444,52 @@ NUMPY_FUNCTIONS: dict[str, tuple[int, int | None, Callable]] = {
 def numpy_builder(name: str) -> Callable:
     """The SymPy builder of a tree call named `np.<name>`."""
     return NUMPY_FUNCTIONS[name[3:]][2]
+
+
+# The math functions symback refuses, by name -> (what is wrong, what to write
+# instead), with {f} for the call as written (math.floor, floor): functions with
+# no derivative (of integers, to bools, tuples, steps) and of sequences.
+_STEP = ("{f} is a step function: its derivative is 0, or undefined at the steps",
+         "compute it outside the differentiated function and pass it in")
+_INTEGERS = ("{f} is a function of integers: it has no derivative",
+             "compute it outside the differentiated function and pass the number in")
+_TEST = ("{f} returns a bool, not a number", "test it outside the differentiated function")
+REFUSED_MATH: dict[str, tuple[str, str]] = {
+    "floor": _STEP, "ceil": _STEP, "trunc": _STEP,
+    "nextafter": ("{f} steps from float to float: its derivative is 0, or undefined at the steps", _STEP[1]),
+    "ulp": ("{f} steps with the exponent of its argument: its derivative is 0, or undefined at the steps",
+            _STEP[1]),
+    "factorial": (_INTEGERS[0], _INTEGERS[1] + " (math.gamma(x + 1) is the factorial of a float x)"),
+    "comb": (_INTEGERS[0], _INTEGERS[1] + " (math.exp(math.lgamma(n + 1) - math.lgamma(k + 1) - "
+             "math.lgamma(n - k + 1)) is comb of floats)"),
+    "perm": (_INTEGERS[0], _INTEGERS[1] + " (math.exp(math.lgamma(n + 1) - math.lgamma(n - k + 1)) "
+             "is perm of floats)"),
+    "gcd": _INTEGERS, "lcm": _INTEGERS, "isqrt": (_INTEGERS[0], _INTEGERS[1] + " (math.sqrt is the root "
+                                                  "of a float)"),
+    "isnan": _TEST, "isinf": _TEST, "isfinite": _TEST, "isclose": _TEST,
+    "frexp": ("{f} returns a tuple (mantissa, exponent)", "compute it outside the differentiated function"),
+    "modf": ("{f} returns a tuple (fractional part, integer part)",
+             "the fractional part of x is math.fmod(x, 1.0)"),
+    "fsum": ("{f} takes a sequence", "add the terms with +, or with sum(xs) for a list parameter xs"),
+    "prod": ("{f} takes a sequence", "multiply the terms with *, or in a for loop over the list"),
+    "dist": ("{f} takes two sequences of coordinates",
+             "write math.hypot(p[0] - q[0], p[1] - q[1], ...), or math.sqrt of the sum of the squares"),
+    "sumprod": ("{f} takes two sequences", "write a for loop adding p[i] * q[i] to a running total"),
+}
+
+
+REFUSED_OBJECTS = {id(getattr(math, name)): name for name in REFUSED_MATH if hasattr(math, name)}
+
+
+def math_refusal(obj: object, shown: str) -> tuple[str, str] | None:
+    """Why a call to `obj`, a function of math written `shown` (math.floor,
+    floor), is refused and what to write instead; None if obj is not one of
+    REFUSED_MATH (for parse's UnsupportedCall message)."""
+    name = REFUSED_OBJECTS.get(id(obj))
+    if name is None:
+        return None
+    what, hint = REFUSED_MATH[name]
+    return what.format(f=shown), hint
 
 
 # Called by their own name in Python (the rest are math.<name>).

@@ -398,6 +398,9 @@ class Expressions:
         if fname is None:
             if inspect.isfunction(obj):
                 return self.operand(self.inline(node, obj), args)
+            refusal = mathlib.math_refusal(obj, shown)
+            if refusal is not None:
+                self.fail(UnsupportedCall, node, *refusal)
             hint = ("symback differentiates +, -, *, /, **, //, %, abs, min, max, the math functions "
                     + ", ".join(sorted(n for n in mathlib.FUNCTIONS if hasattr(math, n)))
                     + ", and Python functions made of these")
