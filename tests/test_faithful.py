@@ -784,3 +784,16 @@ def test_an_adjoint_one_side_of_a_branch_adds_to_is_not_folded():
     the sweep saw the then side's single contribution and folded x_bar_1_bar = 1.0
     away: UnboundLocalError, and the gradient 1.0 for 2.0 if the name existed."""
     assert check_faithful(swapped_then_branch, 0.5, 0.3, 2, [0.7], wrt=("_t1", "xs")) == (2.0, [1.0])
+
+
+def atan2_of_a_common_factor(x, i):
+    return math.atan2(i * x, i + i * 0.5)
+
+
+def test_a_partial_keeps_the_division_f_has_where_a_factor_is_zero():
+    """issue 11 (property test): d/dx atan2(i*x, 1.5*i) = 1.5*i**2/(i**2*x**2 + 2.25*i**2),
+    which factoring cancels to 1.5/(x**2 + 2.25): 0.42 at i = 0, where f is flat in x
+    (silently wrong). Now the partial keeps the division, and raises there."""
+    check_faithful(atan2_of_a_common_factor, -1.15, 2, wrt="x")
+    with pytest.raises(ZeroDivisionError):
+        grad(atan2_of_a_common_factor, wrt="x")(-1.15, 0)
