@@ -611,6 +611,7 @@ class _Emitter:
                              for name in (*arrays.HELPERS, *mathlib.HELPERS)}
         self.shapes = shapes(fn) if fn.arrays else None  # where no _sum_to is needed
         params = {p.value for p in fn.params}
+        self.tuple_lists = {item.seq for item in ir.walk(fn.body) if isinstance(item, ir.Item) and item.field is not None}
         self.indexed_params = {item.args[0] for item in ir.walk(fn.body)  # params[0]: maybe a list of arrays
                                if isinstance(item, ir.ArrayOp) and item.op == "index" and item.args[0] in params}
         self.modules: set[str] = set()
@@ -788,7 +789,8 @@ class _Emitter:
             if not isinstance(stmt, ir.If):
                 lines += self.unassigned(ir.reads(stmt), indent)
             if isinstance(stmt, ir.Item):
-                lines.append(f"{indent}{self.operand(stmt.target)} = {stmt.seq.ident}[{self.operand(stmt.index)}]")
+                at = f"[{stmt.field}]" if stmt.field is not None else ""
+                lines.append(f"{indent}{self.operand(stmt.target)} = {stmt.seq.ident}[{self.operand(stmt.index)}]{at}")
                 continue
             if isinstance(stmt, ir.ArrayOp):
                 lines.append(f"{indent}{self.operand(stmt.target)} = {self.array_forward(stmt)}")
@@ -950,13 +952,17 @@ class _Emitter:
                 lines.append(f"{indent}{self.bar(adj.operand)} = {self.zero_like(adj.operand)}")
             elif isinstance(adj, ir.ZeroList) and self.arrays:  # a list, a list of arrays, or an array
                 lines.append(f"{indent}{self.bar(adj.seq)} = {self.helper('_zeros_like')}({adj.seq.ident})")
+            elif isinstance(adj, ir.ZeroList) and adj.seq in self.tuple_lists:  # for a, b in pairs
+                lines.append(f"{indent}{self.bar(adj.seq)} = [[0.0] * {self.builtin('len')}(pair) for pair in "
+                             f"{adj.seq.ident}]")
             elif isinstance(adj, ir.ZeroList):
                 lines.append(f"{indent}{self.bar(adj.seq)} = [0.0] * {self.builtin('len')}({adj.seq.ident})")
             elif isinstance(adj, ir.ArrayAccumulate):
                 lines.append(indent + self.array_accumulate(adj))
             elif isinstance(adj, ir.ItemAccumulate):
                 added = "1.0" if adj.seed else self.bar(adj.source)
-                lines.append(f"{indent}{self.bar(adj.seq)}[{self.operand(adj.index)}] += {added}")
+                at = f"[{adj.field}]" if adj.field is not None else ""
+                lines.append(f"{indent}{self.bar(adj.seq)}[{self.operand(adj.index)}]{at} += {added}")
             else:
                 lines.append(indent + self.accumulate(adj))
         return lines

@@ -104,7 +104,8 @@ class Explanation:
                         edges.append(_Edge(stmt.target, arg, partial, self._textbook(stmt, arg, partial)))
                 self.rows.append(_Row(depth, stmt.loc.line, stmt.target, stmt.expr, tuple(edges)))
             elif isinstance(stmt, ir.Item):
-                self.rows.append(_Row(depth, stmt.loc.line, stmt.target, f"{stmt.seq}[{stmt.index}]",
+                at = f"[{stmt.field}]" if stmt.field is not None else ""
+                self.rows.append(_Row(depth, stmt.loc.line, stmt.target, f"{stmt.seq}[{stmt.index}]{at}",
                                       (_Edge(stmt.target, stmt.seq, sp.S.One),)))
             elif isinstance(stmt, ir.ArrayOp):
                 edges = tuple(_Edge(stmt.target, arg, sp.Symbol(_array_edge(stmt, index)))

@@ -206,19 +206,21 @@ class Assign:
 
 @dataclass(frozen=True)
 class Item:
-    """target = seq[index]: an element of a list parameter."""
+    """target = seq[index]: an element of a list parameter; with `field`, that
+    position of a tuple element (`for W, b in params`: W = params[i][0])."""
 
     target: Value
     seq: Value
     index: Operand
     loc: Loc
+    field: int | None = None
 
     @property
     def sources(self) -> tuple:
         return (self.seq,)   # the index steers; it carries no gradient
 
     def __str__(self) -> str:
-        return f"{self.target} = {self.seq}[{self.index}]"
+        return f"{self.target} = {self.seq}[{self.index}]" + (f"[{self.field}]" if self.field is not None else "")
 
 
 @dataclass(frozen=True)
@@ -602,9 +604,11 @@ class ItemAccumulate:
     index: Operand
     source: Value
     seed: bool = False
+    field: int | None = None  # seq_bar[index][field]: a position in a tuple element
 
     def __str__(self) -> str:
-        return f"{self.seq}_bar[{self.index}] += {'1.0' if self.seed else f'{self.source}_bar'}"
+        at = f"[{self.field}]" if self.field is not None else ""
+        return f"{self.seq}_bar[{self.index}]{at} += {'1.0' if self.seed else f'{self.source}_bar'}"
 
 
 @dataclass(frozen=True)

@@ -283,8 +283,12 @@ class ControlFlow:
             return
         # over list parameters: for x in xs, for i, x in enumerate(xs), for x, y in zip(xs, ys)
         counter = None  # enumerate(xs, start): (name, start), counting from start
+        fields = None
         if isinstance(it, ast.Name) and len(names) == 1:
             index_name, seqs = None, [self.sequence(it, it)]
+        elif isinstance(it, ast.Name) and isinstance(target, ast.Tuple):  # for W, b in params: pairs
+            index_name, seqs = None, [self.sequence(it, it)] * len(names)
+            fields = list(range(len(names)))
         elif call is enumerate and len(names) == 2 and 1 <= len(it.args) + len(it.keywords) <= 2 \
                 and len(it.args) >= 1 and all(keyword.arg == "start" for keyword in it.keywords):
             start = it.args[1] if len(it.args) == 2 else it.keywords[0].value if it.keywords else None
@@ -296,13 +300,13 @@ class ControlFlow:
         else:
             self.fail(UnsupportedSyntax, it, "loops over anything but range(...) or list parameters are not "
                       "supported", "loop over range(n), a list parameter, enumerate(xs) or zip(xs, ys)")
-        counts = [self.length(seq, it) for seq in seqs]
+        counts = [self.length(seq, it) for seq in dict.fromkeys(seqs)]
         if len(counts) > 1:  # zip stops at the shortest
             tree = ("call", "min", *(("arg", k) for k in range(len(counts))))
             shortest = ir.Value("n", self.namer.fresh("n_zip"))
             self.body.append(ir.Assign(shortest, self.shape(tree, it), tuple(counts), self.src.loc(it)))
             counts = [shortest]
-        self.loop(node, index_name, (counts[0],), list(zip(names, seqs)), counter)
+        self.loop(node, index_name, (counts[0],), list(zip(names, seqs, fields or [None] * len(names))), counter)
 
     def stmt_While(self, node: ast.While) -> None:
         """while cond: a Loop that tests cond on the carried values before each
@@ -326,7 +330,7 @@ class ControlFlow:
         is bound to index + start (enumerate(xs, start))."""
         elements = elements or []
         stored = list(stored_names(node.body))
-        targets = [name for name in (index_name, *(name for name, _ in elements), counter and counter[0])
+        targets = [name for name in (index_name, *(element[0] for element in elements), counter and counter[0])
                    if name is not None]
         # Every variable the body assigns is carried from one iteration to the
         # next and out of the loop, as Python does, bound before the loop or
@@ -342,9 +346,9 @@ class ControlFlow:
         self.env = {**before, **heads, **({index_name: index} if index else {})}
         self.body = []
         made_targets = {index_name: index} if index is not None and index_name in targets else {}
-        for name, seq in elements:
+        for name, seq, *field in elements:  # field: a position in a tuple element (for W, b in params)
             element = ir.Value(name, self.new_ident(name))
-            self.body.append(ir.Item(element, seq, index, self.src.loc(node.target)))
+            self.body.append(ir.Item(element, seq, index, self.src.loc(node.target), field[0] if field else None))
             self.env[name] = element
             made_targets[name] = element
         if counter is not None:

@@ -167,7 +167,7 @@ class _Sweep:
         if stmt.target not in self.active or stmt.seq not in self.active or \
                 (stmt.target not in self.contributions and not seed):
             return []
-        return [ir.ItemAccumulate(stmt.seq, stmt.index, stmt.target, seed=seed)]
+        return [ir.ItemAccumulate(stmt.seq, stmt.index, stmt.target, seed=seed, field=stmt.field)]
 
     def _is_one(self, contributions: list) -> bool:
         """True if an adjoint is one seeded contribution, in the outer block, whose partial is 1."""

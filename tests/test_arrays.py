@@ -812,3 +812,27 @@ def test_float32_through_constants_and_axis_reductions():
     g = grad(axis_reduction_of_float32)(x)
     assert g.dtype == np.float32
     check(axis_reduction_of_float32, r(3))
+
+
+def mlp_over_pairs(params, X, y):
+    h = X
+    for W, b in params:
+        h = np.tanh(h @ W + b)
+    return np.mean((h - y) ** 2)
+
+
+def test_a_list_of_weight_bias_pairs():
+    """issue 10: `for W, b in params:` over a list of (W, b) pairs; the gradient is a list
+    of pairs (as lists) of arrays of their shapes."""
+    params = [(r(3, 4), r(4)), (r(4, 2), r(2))]
+    X, y = r(5, 3), r(5, 2)
+    grads = grad(mlp_over_pairs, wrt="params")(params, X, y)
+    assert len(grads) == 2 and all(len(pair) == 2 for pair in grads)
+    for k in range(2):
+        for j in range(2):
+            def in_kj(p):
+                changed = [list(pair) for pair in params]
+                changed[k][j] = p
+                return mlp_over_pairs(changed, X, y)
+            assert grads[k][j].shape == params[k][j].shape
+            assert np.allclose(grads[k][j], numeric_gradient(in_kj, [params[k][j]], 0), rtol=1e-5, atol=1e-7)

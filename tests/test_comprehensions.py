@@ -89,3 +89,19 @@ def test_the_generated_code_keeps_a_loop():
     source = grad(dot).source
     assert "for " in source and "zip" not in source.split("def grad_dot")[0]
     assert source.count("xs[") <= 4  # one loop, not one term per element
+
+
+def weighted_pairs(pairs, c):
+    total = 0.0
+    for x, w in pairs:
+        total += w * (x - c) ** 2
+    return total
+
+
+def test_a_loop_over_a_list_of_pairs():
+    """`for x, w in pairs`: the gradient of a list of pairs is a list of [d/dx, d/dw] lists."""
+    pairs = [(1.0, 0.5), (2.0, 1.5)]
+    g_pairs, g_c = grad(weighted_pairs)(pairs, 0.3)
+    want = [[2 * 0.5 * 0.7, 0.7 ** 2], [2 * 1.5 * 1.7, 1.7 ** 2]]  # d/dx = 2w(x - c), d/dw = (x - c)**2
+    assert [pytest.approx(w, rel=1e-12) for w in want] == g_pairs
+    assert g_c == pytest.approx(-2 * 0.5 * 0.7 - 2 * 1.5 * 1.7, rel=1e-12)
