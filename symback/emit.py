@@ -135,7 +135,8 @@ class Printer(PythonCodePrinter):
             sign, factor = "-", -factor
         if name is None and factor.is_Number:  # a gradient is a float, even where the partial is 2
             return sign + repr(float(factor))
-        numer, denom = sp.fraction(factor) if name is not None else (factor, sp.S.One)
+        # exact: exp(-x) stays a factor (x/exp(x) overflows where x*exp(-x) is 0.0)
+        numer, denom = sp.fraction(factor, exact=True) if name is not None else (factor, sp.S.One)
         if numer == 1 and name is not None:
             text = self._print(name)
         else:

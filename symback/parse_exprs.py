@@ -50,6 +50,19 @@ def _arity(tree: tuple) -> int:
     return max((_arity(child) for child in tree[1:] if isinstance(child, tuple)), default=0)
 
 
+def _location(node: ast.AST) -> dict:
+    return dict(lineno=node.lineno, col_offset=node.col_offset,
+                end_lineno=node.end_lineno, end_col_offset=node.end_col_offset)
+
+
+def _load(ident: str, where: dict) -> ast.Name:
+    return ast.Name(ident, ast.Load(), **where)
+
+
+def _assign(ident: str, value: ast.expr, where: dict) -> ast.Assign:
+    return ast.Assign([ast.Name(ident, ast.Store(), **where)], value, **where)
+
+
 def _is_literal(node: ast.expr) -> bool:
     """A number written in the source, possibly negated."""
     while isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
@@ -236,6 +249,10 @@ class Expressions:
             return ("chain", ops, *trees)  # a < b < c, printed as written: b evaluated once
         if isinstance(node, ast.Constant) and isinstance(node.value, bool):
             return ("bool", node.value)  # while True:
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in ("any", "all"):
+            self.fail(UnsupportedCall, node, f"{node.func.id}(...) is not supported",
+                      "write a for loop that counts the items that pass (found += 1.0 if x > 0 else 0.0), "
+                      "then test the count")
         self.fail(UnsupportedSyntax, node, "this condition is not a comparison",
                   "write a comparison, e.g. x > 0 (the truth value of a number is not supported)")
 
@@ -386,8 +403,12 @@ class Expressions:
                                 args)
         fname = mathlib.MATH_OBJECTS.get(id(obj)) or mathlib.BUILTIN_OBJECTS.get(id(obj))
         shown = ast.unparse(func)
+        if fname in ("max", "min") and len(node.args) == 1 and not node.keywords and \
+                isinstance(node.args[0], (ast.GeneratorExp, ast.ListComp)):
+            return self.operand(self.comprehension_extreme(node.args[0], fname), args)
         if len(node.args) == 1 and isinstance(node.args[0], (ast.GeneratorExp, ast.ListComp)):
-            self.fail(UnsupportedCall, node, f"{shown}(...) of a comprehension is not supported (sum(...) of one is)",
+            self.fail(UnsupportedCall, node, f"{shown}(...) of a comprehension is not supported (sum, min and max "
+                      "of one are)",
                       f"write a for loop over it, e.g. m = xs[0]; for x in xs: m = {shown}(m, x * x)"
                       if shown in ("max", "min") else "write a for loop over it")
         if fname is None and getattr(obj, "__module__", None) and str(obj.__module__).startswith("numpy") or \
@@ -472,36 +493,61 @@ class Expressions:
     def comprehension_sum(self, node: ast.GeneratorExp | ast.ListComp, start: ast.expr | None) -> ir.Operand:
         """sum(e for x in xs if c): the loop Python runs, written out as one,
 
-            total = start (or 0); for x in xs: if c: total = total + e
-
-        with the comprehension's variables its own, as in Python: after it,
-        names it binds have their values from before."""
-        names = {sub.id for gen in node.generators for sub in ast.walk(gen.target) if isinstance(sub, ast.Name)}
+            total = start (or 0); for x in xs: if c: total = total + e"""
+        where = _location(node)
         total = self.namer.fresh("_total", first=1)
-        saved = {name: self.env[name] for name in names | {total} if name in self.env}
-        where = dict(lineno=node.lineno, col_offset=node.col_offset,
-                     end_lineno=node.end_lineno, end_col_offset=node.end_col_offset)
+        first = start if start is not None else ast.Constant(0, **where)
+        update = [_assign(total, ast.BinOp(_load(total, where), ast.Add(), node.elt, **where), where)]
+        return self.comprehension_loop(node, [_assign(total, first, where)], update, [], total)
 
-        def name(ident: str, ctx) -> ast.Name:
-            return ast.Name(ident, ctx(), **where)
+    def comprehension_extreme(self, node: ast.GeneratorExp | ast.ListComp, fname: str) -> ir.Operand:
+        """max(e for x in xs if c) (or min): the loop Python runs, the first of
+        equal values kept (as max(a, b) keeps a), ValueError if there is none:
 
-        body: list[ast.stmt] = [ast.Assign([name(total, ast.Store)],
-                                           ast.BinOp(name(total, ast.Load), ast.Add(), node.elt, **where), **where)]
+            seen = 0.0; for x in xs: if c: best = max(best, e) if seen else e; seen = 1.0"""
+        where = _location(node)
+        best, seen = self.namer.fresh("_best", first=1), self.namer.fresh("_seen", first=1)
+        value = self.namer.fresh("_item", first=1)
+        init = [_assign(best, ast.Constant(0.0, **where), where), _assign(seen, ast.Constant(0.0, **where), where)]
+        is_seen = ast.Compare(_load(seen, where), [ast.Gt()], [ast.Constant(0.5, **where)], **where)
+        update = [_assign(value, node.elt, where),
+                  ast.If(is_seen, [_assign(best, ast.Call(ast.Name(fname, ast.Load(), **where),
+                                                          [_load(best, where), _load(value, where)], [], **where),
+                                           where)],
+                         [_assign(best, _load(value, where), where)], **where),
+                  _assign(seen, ast.Constant(1.0, **where), where)]
+        empty = ast.Compare(_load(seen, where), [ast.Lt()], [ast.Constant(0.5, **where)], **where)
+        error = ast.Call(ast.Name("ValueError", ast.Load(), **where),
+                         [ast.Constant(f"{fname}() arg is an empty sequence", **where)], [], **where)
+        after = [ast.If(empty, [ast.Raise(error, None, **where)], [], **where)]
+        return self.comprehension_loop(node, init, update, after, best, hidden={value, seen})
+
+    def comprehension_loop(self, node, init: list[ast.stmt], update: list[ast.stmt], after: list[ast.stmt],
+                           result: str, hidden: set[str] = frozenset()) -> ir.Operand:
+        """Lower `init`, the comprehension's for and if clauses around `update`, then
+        `after`; the value of `result`. The comprehension's variables are its own, as
+        in Python: after it, names it binds have their values from before."""
+        names = {sub.id for gen in node.generators for sub in ast.walk(gen.target) if isinstance(sub, ast.Name)}
+        names |= {result, *hidden}
+        saved = {name: self.env[name] for name in names if name in self.env}
+        where = _location(node)
+        body = update
         for gen in reversed(node.generators):
             if gen.is_async:
                 self.fail(UnsupportedSyntax, gen, "async comprehensions are not supported", "use a plain for")
             for test in reversed(gen.ifs):
                 body = [ast.If(test, body, [], **where)]
             body = [ast.For(gen.target, gen.iter, body, [], **where)]
-        first = start if start is not None else ast.Constant(0, **where)
-        self.statement(ast.Assign([name(total, ast.Store)], first, **where))
-        for stmt in body:
-            self.statement(stmt)
-        result = self.env.pop(total)
+        for stmt in init + body + after:
+            if isinstance(stmt, ast.If):
+                self.if_statement(stmt, None)
+            else:
+                self.statement(stmt)
+        value = self.env[result]
         for inner in names:  # the comprehension's own variables go out of scope
             self.env.pop(inner, None)
         self.env.update(saved)
-        return result
+        return value
 
     def callee(self, node: ast.Call) -> object:
         """The object a call calls, resolved as Python would."""

@@ -105,3 +105,34 @@ def test_a_loop_over_a_list_of_pairs():
     want = [[2 * 0.5 * 0.7, 0.7 ** 2], [2 * 1.5 * 1.7, 1.7 ** 2]]  # d/dx = 2w(x - c), d/dw = (x - c)**2
     assert [pytest.approx(w, rel=1e-12) for w in want] == g_pairs
     assert g_c == pytest.approx(-2 * 0.5 * 0.7 - 2 * 1.5 * 1.7, rel=1e-12)
+
+
+# --- min and max of a comprehension ---------------------------------------------------
+
+def largest_square(xs):
+    return max(x * x for x in xs)
+
+
+def smallest_positive(xs, c):
+    return min([c * x for x in xs if x > 0.0]) + c
+
+
+def first_of_ties(xs):
+    return max(x for x in xs)
+
+
+@pytest.mark.parametrize("f, args", [
+    (largest_square, ([1.0, -3.0, 2.0],)), (smallest_positive, ([1.0, -3.0, 2.0], 0.5)),
+], ids=lambda v: getattr(v, "__name__", None) or "")
+def test_min_and_max_of_a_comprehension(f, args):
+    check_faithful(f, *args)
+
+
+def test_min_and_max_of_nothing_raise_as_python_does():
+    assert check_raises_like_f(largest_square, []) is ValueError
+    assert check_raises_like_f(smallest_positive, [-1.0], 0.5) is ValueError  # the filter keeps nothing
+
+
+def test_max_of_a_comprehension_gives_a_tie_to_the_first():
+    """Python's max keeps the first of equal values, and so does its gradient (as for max(a, b))."""
+    assert grad(first_of_ties)([2.0, 1.0, 2.0]) == [1.0, 0.0, 0.0]

@@ -797,3 +797,14 @@ def test_a_partial_keeps_the_division_f_has_where_a_factor_is_zero():
     check_faithful(atan2_of_a_common_factor, -1.15, 2, wrt="x")
     with pytest.raises(ZeroDivisionError):
         grad(atan2_of_a_common_factor, wrt="x")(-1.15, 0)
+
+
+def erf_of_a_multiple(x):
+    return math.erf(x * 3.0)
+
+
+def test_a_partial_with_exp_of_a_negative_stays_a_product():
+    """issue 11 (property test): d/dx erf(3x) printed as 6/(sqrt(pi)*exp(9*x**2)), which
+    overflows (OverflowError) where f is smooth and the slope is 0.0; now *exp(-9*x**2)."""
+    for x in (-2.74, 0.3, 30.0):
+        check_faithful(erf_of_a_multiple, x)

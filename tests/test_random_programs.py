@@ -39,8 +39,8 @@ list, enumerate and zip; while loops bounded by a counter; break, continue
 and return at every loop depth; loop variables and loop-first variables read
 after the loop; helpers (several statements, branches, tuple results,
 helpers that fail outside their domain) in expressions, if and while tests;
-sum over generator expressions and list comprehensions (filters, zip, a
-variable named like one outside it);
+sum, min and max over generator expressions and list comprehensions
+(filters, zip, a variable named like one outside it);
 parameter and local names like symback's own (`x_bar`, `_t1`, `_tape_1`,
 `_`, `out`) or shadowing builtins the generated code may use (`len`,
 `reversed`, `list`, `abs`, ...). Points are floats in (-3, 3), most of them
@@ -279,7 +279,8 @@ class _Writer:
         target = ", ".join(names)
         test = f" if {names[0]} {self.pick(['>', '<=', '!='])} {self.constant()}" if self.chance(30) else ""
         body = f"{element} for {target} in {source}{test}"
-        return f"sum([{body}])" if self.chance(30) else f"sum({body})"
+        reduce = self.pick(["sum", "sum", "max", "min"]) if self.can("max") and self.can("min") else "sum"
+        return f"{reduce}([{body}])" if self.chance(30) else f"{reduce}({body})"
 
     def operand(self, sc: Scope, depth: int) -> str:
         """An expression over at least one variable: where it must not be a constant (a
