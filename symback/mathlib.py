@@ -331,6 +331,43 @@ def _log(x, base=None):
 
 # name -> (fewest args, most args or None, SymPy builder).
 # The names are those of the `math` module, plus builtins abs/min/max/float.
+class _Integer(_PythonFunction):
+    """A function to integers (math.floor, ceil, trunc; round, int): flat
+    between its steps, so its partials are 0 (undefined at the steps, as for
+    //). Its value may index a list."""
+
+    nargs = 1
+
+    def _eval_is_real(self):
+        return True
+
+    def fdiff(self, argindex=1):
+        return sp.S.Zero
+
+
+class Floor(_Integer):
+    python = staticmethod(math.floor)
+
+
+class Ceil(_Integer):
+    python = staticmethod(math.ceil)
+
+
+class Trunc(_Integer):
+    python = staticmethod(math.trunc)
+
+
+class Int(_Integer):
+    python = staticmethod(int)
+
+
+class Round(_Integer):
+    """round(x) to an int, half to even; round(x, n) is a float, flat too."""
+
+    nargs = (1, 2)
+    python = staticmethod(round)
+
+
 FUNCTIONS: dict[str, tuple[int, int | None, Callable]] = {
     "sin": (1, 1, sp.sin), "cos": (1, 1, sp.cos), "tan": (1, 1, sp.tan),
     "asin": (1, 1, sp.asin), "acos": (1, 1, sp.acos), "atan": (1, 1, sp.atan),
@@ -348,6 +385,8 @@ FUNCTIONS: dict[str, tuple[int, int | None, Callable]] = {
     "fma": (3, 3, lambda x, y, z: x * y + z),  # Python 3.13+: x*y + z rounded once
     "abs": (1, 1, sp.Abs), "min": (2, None, _fold(Min)), "max": (2, None, _fold(Max)),
     "float": (1, 1, lambda x: x),
+    "floor": (1, 1, Floor), "ceil": (1, 1, Ceil), "trunc": (1, 1, Trunc),
+    "round": (1, 2, Round), "int": (1, 1, Int),
 }
 
 class HalfStep(_PythonFunction):
@@ -455,7 +494,6 @@ _INTEGERS = ("{f} is a function of integers: it has no derivative",
              "compute it outside the differentiated function and pass the number in")
 _TEST = ("{f} returns a bool, not a number", "test it outside the differentiated function")
 REFUSED_MATH: dict[str, tuple[str, str]] = {
-    "floor": _STEP, "ceil": _STEP, "trunc": _STEP,
     "nextafter": ("{f} steps from float to float: its derivative is 0, or undefined at the steps", _STEP[1]),
     "ulp": ("{f} steps with the exponent of its argument: its derivative is 0, or undefined at the steps",
             _STEP[1]),
@@ -493,11 +531,12 @@ def math_refusal(obj: object, shown: str) -> tuple[str, str] | None:
 
 
 # Called by their own name in Python (the rest are math.<name>).
-BUILTINS = frozenset({"abs", "min", "max", "float"})
+BUILTINS = frozenset({"abs", "min", "max", "float", "round", "int"})
 
 # The math functions above, and the builtins, by the object a name resolves to.
 MATH_OBJECTS = {id(getattr(math, name)): name for name in FUNCTIONS if hasattr(math, name)}
-BUILTIN_OBJECTS = {id(abs): "abs", id(min): "min", id(max): "max", id(float): "float"}
+BUILTIN_OBJECTS = {id(abs): "abs", id(min): "min", id(max): "max", id(float): "float", id(round): "round",
+                   id(int): "int"}
 
 CONSTANTS = {"pi": sp.pi, "e": sp.E, "tau": 2 * sp.pi}
 CONSTANT_OBJECTS = {id(getattr(math, name)): name for name in CONSTANTS}

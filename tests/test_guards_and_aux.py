@@ -167,3 +167,21 @@ def not_a_pair(x):
 def test_has_aux_needs_a_pair():
     with pytest.raises(SymbackError, match="must give a pair"):
         grad(not_a_pair, has_aux=True)
+
+
+# --- integers: round, int, math.floor/ceil/trunc ---------------------------------------
+
+def bucket(xs, x):
+    i = int(x * 2.0)
+    j = math.floor(x)
+    k = round(x * 3.0)
+    return xs[i] * x + xs[j] * x * x + k * x + math.ceil(x) - math.trunc(-x) + round(x, 1)
+
+
+@pytest.mark.parametrize("x", [1.3, 0.7, 1.6])
+def test_integers_have_a_zero_gradient_and_index_lists(x):
+    check_faithful(bucket, [1.0, 2.0, 3.0, 4.0], x)
+
+
+def test_integers_raise_where_python_does():
+    assert check_raises_like_f(bucket, [1.0, 2.0], float("inf")) is OverflowError

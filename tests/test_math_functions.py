@@ -308,9 +308,11 @@ SUPPORTED = {
     "fmod": "math.fmod(y, x)", "remainder": "math.remainder(y, x)", "ldexp": "math.ldexp(x, 3)",
     "radians": "math.radians(z)", "degrees": "math.degrees(z)", "erf": "math.erf(x)", "erfc": "math.erfc(x)",
     "gamma": "math.gamma(y)", "lgamma": "math.lgamma(z)", "fma": "math.fma(x, y, z)",
+    # integers, flat between their steps: a zero gradient (issue 11), usable as indices
+    "floor": "math.floor(y) * x", "ceil": "math.ceil(y) * x", "trunc": "math.trunc(z) * x",
 }
 REFUSED = {
-    "floor", "ceil", "trunc", "nextafter", "ulp",  # steps (floor/ceil/trunc: integers, later)
+    "nextafter", "ulp",  # steps
     "factorial", "comb", "perm", "gcd", "lcm", "isqrt",  # integers
     "isnan", "isinf", "isfinite", "isclose",  # bools
     "frexp", "modf",  # tuples

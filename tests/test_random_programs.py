@@ -125,7 +125,9 @@ SAFE_2 = ("math.hypot({0}, {1})", "math.atan2({0}, {1})")
 # Defined only on part of the line, or overflowing for large arguments: f raises at some points.
 UNSAFE_1 = ("math.log({0})", "math.sqrt({0})", "math.exp({0})", "math.asin({0})", "math.acos({0})",
             "math.log1p({0})", "math.cosh({0})", "math.atanh({0})", "math.log10({0})", "math.log2({0})",
-            "math.expm1({0})", "math.tan({0})", "({0}) ** -1", "1.5 ** ({0})", "math.log({0}, 2.0)")
+            "math.expm1({0})", "math.tan({0})", "({0}) ** -1", "1.5 ** ({0})", "math.log({0}, 2.0)",
+            # integers (flat: a zero gradient), raising at inf and nan
+            "(math.floor({0}) * {0})", "(round({0}) + {0})", "(int({0}) - {0})", "(math.ceil({0}) + round({0}, 1))")
 UNSAFE_2 = ("math.pow({0}, {1})", "({0} / {1})", "({0} / ({1} - 1.0))", "({0} % {1})", "({0} // {1})")
 # Each is >= 0.25 in absolute value whatever {0} is (NaN and inf aside).
 DENOMINATORS = ("(1.5 + math.sin({0}))", "(2.0 + math.cos({0}))", "(1.25 + math.tanh({0}))",
