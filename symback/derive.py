@@ -233,8 +233,8 @@ def _hoist(tree: tuple, partials: list[sp.Expr], symbols: list[sp.Symbol]):
     mapping: dict[sp.Expr, sp.Dummy] = {}  # SymPy form of a chosen subtree -> that symbol
     chosen: list[tuple] = []
     for path, sub in nodes:
-        if sub[0] in mathlib.LEAVES or not path:
-            continue
+        if sub[0] in mathlib.LEAVES or sub[0] == "ind" or not path:
+            continue  # a comparison as a number is a bool: its partial prints as 1.0 or 0.0 instead
         original = mathlib.to_sympy(sub, symbols)
         form = original.xreplace(mapping)  # as the partials have it: inner temps put in
         if not _costly(form, partials) or not any(p.has(form) for p in partials):

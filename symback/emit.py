@@ -114,6 +114,9 @@ class Printer(PythonCodePrinter):
         pieces = [(sp.Float(value) if value.is_Integer else value, cond) for value, cond in expr.args]
         return super()._print_Piecewise(sp.Piecewise(*pieces, evaluate=False))
 
+    def _print_Indicator(self, expr):  # a comparison used as a number: 1 or 0 (a float, as a gradient is)
+        return f"(1.0 if {self._print(expr.args[0])} else 0.0)"
+
     def _print_Square(self, expr):
         name = self._print(expr.args[0])
         return f"{name}*{name}"

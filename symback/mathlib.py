@@ -14,12 +14,14 @@ table of supported functions; parse, derive and emit all read it.
            | ('if', cond, tree, tree)     a if cond else b: a Piecewise, so the
                                           printed code evaluates one side only
            | ('temp', j)                  a subexpression hoisted out by derive
-           | ('ind', cond)                a comparison used as a number (NumPy's
-                                          boolean arrays): flat, no gradient
+           | ('ind', cond)                a comparison used as a number (a bool, or
+                                          NumPy's boolean array): flat, no gradient
     cond ::= ('cmp', op, tree, tree)      op in < <= > >= == !=
            | ('chain', ops, tree, tree, tree, ...)   a < b <= c, as written
            | ('and' | 'or', cond, cond, ...) | ('not', cond)
            | ('bool', True | False)
+           | ('truth', tree)              `if flag:`: the truth value of a number
+           | ('isinstance', tree, (type name, ...))
 
 A tree is the user's expression as written (emit prints it back as Python,
 operation for operation); its SymPy form is only for derivatives.
@@ -667,6 +669,10 @@ def to_sympy(tree: tuple, symbols: list[sp.Symbol]) -> sp.Expr:
         return temp_symbol(tree[1])
     if kind == "ind":
         return Indicator(to_sympy(tree[1], symbols))
+    if kind == "truth":  # `if flag:`: Python's truth value of a number
+        return sp.Ne(to_sympy(tree[1], symbols), 0)
+    if kind == "isinstance":  # a test of the type, which no derivative sees
+        return sp.Ne(sp.Function("isinstance_" + "_".join(tree[2]))(to_sympy(tree[1], symbols)), 0)
     if kind in _BOOLEAN:
         return _BOOLEAN[kind](*(to_sympy(part, symbols) for part in tree[1:]))
     raise AssertionError(f"unknown shape node {kind!r}")
@@ -678,7 +684,7 @@ def temp_symbol(j: int) -> sp.Symbol:
 
 
 LEAVES = frozenset({"arg", "num", "const", "bool", "temp"})
-CONDITIONS = frozenset({"cmp", "chain", "and", "or", "not", "bool"})
+CONDITIONS = frozenset({"cmp", "chain", "and", "or", "not", "bool", "truth", "isinstance"})
 
 # Operations on floats that never raise; everything else may (ZeroDivisionError,
 # OverflowError, ValueError: math domain error), so it must run where f runs it.
@@ -714,6 +720,8 @@ def children(tree: tuple) -> tuple:
         return ()
     if kind in ("bin", "call", "cmp", "chain"):
         return tree[2:]
+    if kind == "isinstance":
+        return tree[1:2]
     return tree[1:]  # neg, pos, not, and, or, if (test first, then the sides)
 
 

@@ -216,11 +216,8 @@ class Expressions:
             self.fail(UnsupportedSyntax, node, f"`{word}` used as a number (it picks one of its operands by "
                       "their truth value) is not supported",
                       f"write the choice out as a conditional expression, e.g. {instead}")
-        if isinstance(node, ast.Compare) and self.array_state["used"]:
-            return ("ind", self.condition(node, args))  # a boolean array: a mask, no gradient
-        if isinstance(node, ast.Compare):
-            self.fail(UnsupportedSyntax, node, "a comparison used as a number is not supported",
-                      "use comparisons as conditions, e.g. a if x > 0 else b")
+        if isinstance(node, ast.Compare):  # a bool (in NumPy, a mask): flat, no gradient
+            return ("ind", self.condition(node, args))
         self.refuse(node)
 
     _COMPARE = {ast.Lt: "<", ast.LtE: "<=", ast.Gt: ">", ast.GtE: ">=", ast.Eq: "==", ast.NotEq: "!="}
@@ -253,8 +250,29 @@ class Expressions:
             self.fail(UnsupportedCall, node, f"{node.func.id}(...) is not supported",
                       "write a for loop that counts the items that pass (found += 1.0 if x > 0 else 0.0), "
                       "then test the count")
-        self.fail(UnsupportedSyntax, node, "this condition is not a comparison",
-                  "write a comparison, e.g. x > 0 (the truth value of a number is not supported)")
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "isinstance" \
+                and not self.is_local(node.func):
+            return self.isinstance_test(node, args)
+        if isinstance(node, ast.Name) and self.env.get(node.id) in self.sequences:
+            return ("truth", self.operand(self.length(self.env[node.id], node), args))  # if xs: its length
+        return ("truth", self.expr(node, args, False))  # if flag: its truth value, as Python takes it
+
+    _TYPES = {"int": int, "float": float, "bool": bool, "complex": complex, "list": list, "tuple": tuple,
+              "str": str, "dict": dict}
+
+    def isinstance_test(self, node: ast.Call, args: list[ir.Operand]) -> _Tree:
+        """isinstance(x, int), isinstance(xs, (list, tuple)): built-in types only."""
+        kinds = node.args[1].elts if len(node.args) == 2 and isinstance(node.args[1], ast.Tuple) else \
+            node.args[1:2] if len(node.args) == 2 else []
+        names = tuple(kind.id for kind in kinds if isinstance(kind, ast.Name) and not self.is_local(kind)
+                      and self._TYPES.get(kind.id) is self.lookup(kind))
+        if node.keywords or not names or len(names) != len(kinds):
+            self.fail(UnsupportedCall, node, "isinstance is supported with a variable and built-in types",
+                      "write isinstance(x, int) or isinstance(x, (int, float))")
+        subject = node.args[0]
+        if isinstance(subject, ast.Name) and self.env.get(subject.id) in self.sequences:
+            return ("isinstance", self.operand(self.env[subject.id], args), names)
+        return ("isinstance", self.expr(subject, args, False), names)
 
     def needs_statements(self, node: ast.expr) -> bool:
         """Whether lowering `node` adds statements before the one it is in: a

@@ -81,8 +81,12 @@ def _expr(tree: tuple, modules: set[str]) -> ast.expr:
             modules.add("math")
             func = ast.Attribute(ast.Name("math"), name)
         return ast.Call(func, [_expr(arg, modules) for arg in tree[2:]], [])
-    if kind == "ind":
+    if kind in ("ind", "truth"):
         return _expr(tree[1], modules)
+    if kind == "isinstance":
+        kinds = [ast.Name(name) for name in tree[2]]
+        return ast.Call(ast.Name("isinstance"), [_expr(tree[1], modules),
+                                                 kinds[0] if len(kinds) == 1 else ast.Tuple(kinds)], [])
     if kind == "if":
         return ast.IfExp(_expr(tree[1], modules), _expr(tree[2], modules), _expr(tree[3], modules))
     if kind == "cmp":

@@ -106,14 +106,6 @@ def divides_by_zero(x):
     return x / 0
 
 
-def truthiness(x, flag):
-    return x if flag else -x
-
-
-def comparison_as_number(x):
-    return (x > 0) * x
-
-
 def try_block(x):
     try:
         y = x * 2
@@ -150,8 +142,6 @@ CASES = [
     (star_args, UnsupportedSyntax, r"\*args and \*\*kwargs", "def star_args"),
     (keyword_call, UnsupportedCall, r"keyword arguments to math\.log", "math.log(x, base=2)"),
     (divides_by_zero, NotDifferentiable, r"derivative of `x / 0` is not a finite number: it divides by zero", "x / 0"),
-    (truthiness, UnsupportedSyntax, r"this condition is not a comparison.*x > 0", "x if flag else -x"),
-    (comparison_as_number, UnsupportedSyntax, r"a comparison used as a number", "(x > 0) * x"),
     (try_block, UnsupportedSyntax, r"try statements are not supported", "try:"),
     (string_const, UnsupportedSyntax, r"the constant '2' \(str\)", 'x * "2"'),
     (early_return, UnsupportedSyntax, r"code after return is never run", "y = x * 2"),

@@ -185,3 +185,49 @@ def test_integers_have_a_zero_gradient_and_index_lists(x):
 
 def test_integers_raise_where_python_does():
     assert check_raises_like_f(bucket, [1.0, 2.0], float("inf")) is OverflowError
+
+
+# --- truth values, comparisons as values, isinstance -----------------------------------
+
+def flagged(x, safe_mode):
+    if safe_mode:
+        return math.sqrt(abs(x))
+    return x * x
+
+
+def stored_comparison(x, y):
+    positive = x > 0
+    if positive:
+        return x * y
+    return (x > y) * x + y
+
+
+def empty_guard(xs, c):
+    if not xs:
+        return c
+    return sum(xs) * c
+
+
+def typed(x, n):
+    if not isinstance(n, int):
+        raise TypeError("n must be an int")
+    if isinstance(x, (int, float)):
+        return x ** n
+    return 0.0
+
+
+@pytest.mark.parametrize("f, args", [
+    (flagged, (2.0, 1)), (flagged, (-2.0, 0)), (stored_comparison, (2.0, 3.0)), (stored_comparison, (-2.0, 3.0)),
+    (stored_comparison, (-2.0, -3.0)), (empty_guard, ([], 0.5)), (empty_guard, ([1.0, 2.0], 0.5)), (typed, (1.5, 3)),
+], ids=lambda v: getattr(v, "__name__", None) or "")
+def test_truth_values_stored_comparisons_and_isinstance(f, args):
+    check_faithful(f, *args, wrt=0)
+
+
+def test_a_comparison_used_as_a_number_has_a_float_gradient():
+    g = grad(stored_comparison)(-2.0, -3.0)
+    assert g == (1.0, 1.0) and type(g[0]) is float
+
+
+def test_isinstance_guards_raise_as_f_does():
+    assert check_raises_like_f(typed, 1.5, 2.0, wrt=0) is TypeError
