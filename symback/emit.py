@@ -349,6 +349,21 @@ def _array_template(text: str) -> Template:
     return template
 
 
+def _truth_operands(tree: tuple) -> tuple[set[int], set[int]]:
+    """Operands a tree reads only as `if p:` tests its truth, and those it reads otherwise."""
+    tested, other = set(), set()
+    todo = [tree]
+    while todo:
+        node = todo.pop()
+        if node[0] == "truth" and node[1][0] == "arg":
+            tested.add(node[1][1])
+        elif node[0] == "arg":
+            other.add(node[1])
+        elif node[0] not in mathlib.LEAVES:
+            todo += mathlib.children(node)
+    return tested, other
+
+
 def _value_template(rule: ir.Rule) -> Template:
     return _source_template(rule.value)
 
@@ -626,6 +641,16 @@ class _Emitter:
         self.in_place: dict[ir.Value, str] = {}  # loop updates written straight into their head
         self.used = {source for item in ir.walk(fn.body) for source in ir.reads(item)} | {fn.result} | \
             {bound for loop in ir.loops(fn.body) for bound in loop.bounds}
+        # read only by `if p:` (a list's truth or a number's): its gradient is of either kind
+        tested, other = set(), set()
+        for item in ir.walk(fn.body):
+            if isinstance(item, ir.Assign):
+                only, anywhere = _truth_operands(item.shape.tree)
+                tested |= {item.args[k] for k in only}
+                other |= {item.args[k] for k in anywhere}
+            else:
+                other |= set(ir.reads(item))
+        self.tested_only = tested - other
         self.alias = _merge_aliases(gradient)
         self.swept = {adj.cond for adj in ir.walk_adjoints(gradient.backward) if isinstance(adj, ir.BackIf)}
         # A copy the output adds (a merge's `i_3 = i_1`, a loop's `i_2 = i_1`) of a value
@@ -1072,7 +1097,7 @@ class _Emitter:
                 return f"[0.0] * {self.builtin('len')}({param.ident})"
             if self.arrays:  # an array's gradient is an array of its shape and dtype
                 return self.zero_like(param)
-            if param not in self.used:  # never used: it may be a list or a number
+            if param not in self.used or param in self.tested_only:  # it may be a list or a number
                 return (f"([0.0] * {self.builtin('len')}({param.ident}) if {self.builtin('isinstance')}"
                         f"({param.ident}, ({self.builtin('list')}, {self.builtin('tuple')})) else 0.0)")
             return "0.0"

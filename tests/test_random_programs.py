@@ -40,7 +40,9 @@ and return at every loop depth; loop variables and loop-first variables read
 after the loop; helpers (several statements, branches, tuple results,
 helpers that fail outside their domain) in expressions, if and while tests;
 sum, min and max over generator expressions and list comprehensions
-(filters, zip, a variable named like one outside it);
+(filters, zip, a variable named like one outside it); truth-value
+conditions (`if x:`, `if not xs:`), comparisons used as numbers;
+round, int, math.floor/ceil as integers;
 parameter and local names like symback's own (`x_bar`, `_t1`, `_tape_1`,
 `_`, `out`) or shadowing builtins the generated code may use (`len`,
 `reversed`, `list`, `abs`, ...). Points are floats in (-3, 3), most of them
@@ -339,6 +341,8 @@ class _Writer:
             forms = ("({0} % 1.5)", "({0} // 0.75)", "(({0}) // 0.75 * {1})", "({0} % -2.0)")
             return self.pick(forms).format(a, self.expr(sc, depth - 1))
         if kind == "ifexp":
+            if self.chance(20):  # a comparison as a number: a bool, flat
+                return f"(({a} {self.pick(['>', '<=', '!='])} {self.expr(sc, depth - 1)}) * {self.expr(sc, depth - 1)})"
             return f"({a} if {self.cond(sc, 1)} else {self.expr(sc, depth - 1)})"
         if kind == "unsafe":
             a = self.operand(sc, depth - 1)
@@ -394,10 +398,14 @@ class _Writer:
         return f"{self.expr(sc, depth)} {self.pick(COMPARE)} {self.expr(sc, depth)}"
 
     def cond(self, sc: Scope, depth: int) -> str:
-        kinds = ["compare"] * 4 + ["chain", "not", "and", "or", "guard_and", "guard_or", "float_trick"]
+        kinds = ["compare"] * 4 + ["chain", "not", "and", "or", "guard_and", "guard_or", "float_trick", "truth"]
         if self.scalar_helpers():
             kinds += ["helper", "helper"]
         kind = self.pick(kinds)
+        if kind == "truth":  # a number's (or a list's) truth value, as Python takes it
+            if sc.lists and self.chance(30):
+                return f"not {self.pick(sc.lists)}" if self.chance(50) else self.pick(sc.lists)
+            return self.expr(sc, 1)
         if kind == "compare" or (depth <= 0 and kind in ("not", "and", "or")):
             return self.compare(sc, 1)
         if kind == "chain":
