@@ -82,9 +82,11 @@ class _Lower(Expressions, ArrayExpressions, ControlFlow):
             # whether NumPy is used (then any value may be an array): set on first use
             self.array_state = {"used": self.mentions_numpy()}
             self.shared: set[ir.Value] = set()  # values that may be memory another name sees (see stmt_AugAssign)
+            self.maybe_unbound: set[ir.Value] = set()  # may have no value where read (see settle)
         else:
             self.array_state = caller.array_state
             self.shared = caller.shared
+            self.maybe_unbound = caller.maybe_unbound
             self.namer, self.body = caller.namer, caller.body
             self.stack, self.helper_results = caller.stack + (fn,), caller.helper_results
             self.idents, self.sequences, self.sources = caller.idents, caller.sequences, caller.sources

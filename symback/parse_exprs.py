@@ -126,11 +126,16 @@ class Expressions:
         may raise and `later` (the next operand) adds statements before the
         one being built (a helper call, a branch): Python evaluates them
         first, and if both fail, f fails with the first one's exception."""
-        if not any(tree[0] not in mathlib.LEAVES and mathlib.can_raise(tree) for tree in done) \
-                or not self.needs_statements(later):
+        def unbound(tree: _Tree) -> bool:  # reads a variable that may have no value
+            return (tree[0] == "arg" and args[tree[1]] in self.maybe_unbound) or \
+                (tree[0] not in mathlib.LEAVES and any(unbound(child) for child in mathlib.children(tree)))
+
+        def raises(tree: _Tree) -> bool:  # an operation that may raise, or a variable that may be unassigned
+            return unbound(tree) or (tree[0] not in mathlib.LEAVES and mathlib.can_raise(tree))
+
+        if not any(map(raises, done)) or not self.needs_statements(later):
             return done
-        return [self.piece(tree, args, later) if tree[0] not in mathlib.LEAVES and mathlib.can_raise(tree)
-                else tree for tree in done]
+        return [self.piece(tree, args, later) if raises(tree) else tree for tree in done]
 
     def piece(self, tree: _Tree, args: list[ir.Operand], where: ast.AST) -> _Tree:
         """`tree` computed by a statement of its own, `_v1 = ...`; its value as an operand."""
@@ -280,8 +285,8 @@ class Expressions:
         expression (a branch). Where Python may skip `node` (the right of
         `and`), those statements must go in a branch of their own."""
         for sub in ast.walk(node):
-            if isinstance(sub, (ast.IfExp, ast.Subscript)):
-                return True
+            if isinstance(sub, (ast.IfExp, ast.Subscript, ast.GeneratorExp, ast.ListComp)):
+                return True  # a branch, an element, a comprehension's loop
             if isinstance(sub, ast.BinOp) and isinstance(sub.op, ast.MatMult):
                 return True  # an ArrayOp, as are the methods and attributes of arrays
             if isinstance(sub, ast.Attribute) and self.is_value(sub.value):

@@ -137,6 +137,8 @@ class ControlFlow:
             else:
                 target = ir.Value(name, self.namer.version(name))
                 merges.append(ir.Merge(target, then, orelse))
+                if ir.UNBOUND in (then, orelse) or then in self.maybe_unbound or orelse in self.maybe_unbound:
+                    self.maybe_unbound.add(target)
                 self.env[name] = target
         result = None
         if results[0] is RAISES and results[1] is RAISES:
@@ -382,6 +384,8 @@ class ControlFlow:
                 self.body.append(ir.Assign(copy, shape_of(("arg", 0)), (update,), self.src.loc(node)))
                 update = copy
             carries.append(ir.Carry(heads[name], before.get(name, ir.UNBOUND), update))
+            if name not in before or before[name] in self.maybe_unbound:  # nothing before a loop that may not run
+                self.maybe_unbound.add(heads[name])
         body = tuple(self.body)
         self.body, self.env = outer, {**before, **heads}
         count = None

@@ -1075,7 +1075,7 @@ def check_point(program: Program, fn, vg, g, args: tuple) -> None:
                 # gradient (docs/limitations.md, Numbers): allowed, but counted
                 soft("reads an unbound variable: TypeError for UnboundLocalError", program, args, str(outcome[1]))
                 continue
-            if type(outcome[1]) is not expected:
+            if not isinstance(outcome[1], expected):  # UnboundLocalError is a NameError (a free variable)
                 _fail("raises a different exception", program, args,
                       f"f raised {expected.__name__}: {want[1]}; {name}(f) {_describe(outcome)}")
         event("f raises")
