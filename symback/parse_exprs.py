@@ -126,9 +126,15 @@ class Expressions:
         may raise and `later` (the next operand) adds statements before the
         one being built (a helper call, a branch): Python evaluates them
         first, and if both fail, f fails with the first one's exception."""
-        def unbound(tree: _Tree) -> bool:  # reads a variable that may have no value
-            return (tree[0] == "arg" and args[tree[1]] in self.maybe_unbound) or \
-                (tree[0] not in mathlib.LEAVES and any(unbound(child) for child in mathlib.children(tree)))
+        def unbound(tree: _Tree) -> bool:  # reads a variable that may have no value (no recursion: deep trees)
+            todo = [tree]
+            while todo and self.maybe_unbound:
+                node = todo.pop()
+                if node[0] == "arg" and args[node[1]] in self.maybe_unbound:
+                    return True
+                if node[0] not in mathlib.LEAVES:
+                    todo += mathlib.children(node)
+            return False
 
         def raises(tree: _Tree) -> bool:  # an operation that may raise, or a variable that may be unassigned
             return unbound(tree) or (tree[0] not in mathlib.LEAVES and mathlib.can_raise(tree))
