@@ -262,10 +262,7 @@ class ArrayOp:
         return self.args[:dict(self.options).get("count", 0)]
 
     def __str__(self) -> str:
-        text = self.source
-        for i, arg in reversed(list(enumerate(self.args))):
-            text = text.replace(f"__a{i}", str(arg))
-        return f"{self.target} = {text}"
+        return f"{self.target} = {_filled(self.source, self.args)}"
 
 
 @dataclass(frozen=True)
@@ -284,10 +281,14 @@ class Raise:
         return ()  # no gradient flows through an exception
 
     def __str__(self) -> str:
-        text = self.source
-        for i, arg in reversed(list(enumerate(self.args))):
-            text = text.replace(f"__a{i}", str(arg))
-        return f"raise {text}"
+        return f"raise {_filled(self.source, self.args)}"
+
+
+def _filled(source: str, args: tuple) -> str:
+    """A statement's source text with its operands in place of __a0, __a1, ..."""
+    for i, arg in reversed(list(enumerate(args))):
+        source = source.replace(f"__a{i}", str(arg))
+    return source
 
 
 @dataclass(frozen=True)
