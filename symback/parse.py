@@ -76,7 +76,9 @@ class _Lower(Expressions, ArrayExpressions, ControlFlow):
             self.stack: tuple = (fn,)                  # functions being lowered, for recursion
             self.helper_results: set[ir.Value] = set()  # values a helper's return made
             self.idents: set[str] = set()              # SSA names given so far, on any path
-            self.sequences: set[ir.Value] = set()      # parameters that are lists of floats
+            self.sequences: set[ir.Value] = set()      # lists: list parameters, and lists built here
+            self.built: set[ir.Value] = set()          # lists the function builds (it may append to them)
+            self.list_flows: set[ir.Value] = set()     # merges and loop heads of lists (refused when read)
             self.sources: list[str] = []               # texts read: this function's, its helpers'
             self.lengths: dict[ir.Value, ir.Length] = {}  # len(xs), computed once at the top
             # whether NumPy is used (then any value may be an array): set on first use
@@ -90,6 +92,7 @@ class _Lower(Expressions, ArrayExpressions, ControlFlow):
             self.namer, self.body = caller.namer, caller.body
             self.stack, self.helper_results = caller.stack + (fn,), caller.helper_results
             self.idents, self.sequences, self.sources = caller.idents, caller.sequences, caller.sources
+            self.built, self.list_flows = caller.built, caller.list_flows
             self.lengths = caller.lengths
         if "".join(source.lines) not in self.sources:
             self.sources.append("".join(source.lines))
@@ -195,6 +198,15 @@ class _Lower(Expressions, ArrayExpressions, ControlFlow):
     def stmt_Expr(self, node: ast.Expr) -> None:
         if isinstance(node.value, ast.Constant) and isinstance(node.value.value, str):
             return  # a string used as a comment
+        call = node.value
+        if isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute) and \
+                isinstance(call.func.value, ast.Name) and self.env.get(call.func.value.id) in self.sequences:
+            if call.func.attr == "append":
+                self.append(call)
+                return
+            self.fail(UnsupportedSyntax, node, f"{ast.unparse(call.func)}(...) changes a list in place, which "
+                      "symback does not differentiate (append is supported)",
+                      "build a new list instead, e.g. with a list comprehension or append")
         self.fail(UnsupportedSyntax, node, "expression statements (values computed and thrown away) "
                   "are not supported", "remove it, or assign its value to a variable")
 
@@ -286,11 +298,16 @@ class _Lower(Expressions, ArrayExpressions, ControlFlow):
             self.fail(UnsupportedSyntax, target, f"cannot unpack {len(value.elts)} values into "
                       f"{len(target.elts)} names", "use as many names as values")
         # Python evaluates the whole right-hand side before binding any name.
-        lowered = [self.expression(elt) for elt in value.elts]
+        lowered = [(("arg", 0), [self.sequence(elt, elt)]) if self.is_list(elt) else self.expression(elt)
+                   for elt in value.elts]
         for name, (tree, args), elt in zip(target.elts, lowered, value.elts):
-            self.bind(name, tree, args, elt)
+            self.bind(name, tree, args, elt)  # a list: the name is the list's (see bind)
 
     def assign(self, target: ast.expr, value: ast.expr) -> ir.Value:
+        if isinstance(target, ast.Name) and self.is_list(value):  # ys = [...]: a list named ys
+            made = self.sequence(value, value, name=target.id if not isinstance(value, ast.Name) else None)
+            self.env[target.id] = made
+            return made
         start = len(self.body)
         tree, args = self.expression(value)
         # `a = helper(...)`: the value may take the name a only if this right-hand side made it
@@ -299,6 +316,9 @@ class _Lower(Expressions, ArrayExpressions, ControlFlow):
     def bind(self, target: ast.expr, tree: _Tree, args: list[ir.Operand], where: ast.AST,
              rename: bool = False) -> ir.Value:
         name = self.target_name(target)
+        if tree == ("arg", 0) and args[0] in self.sequences:  # d = helper(xs) returning a list: that list
+            self.env[name] = args[0]
+            return args[0]
         value = ir.Value(name, self.new_ident(name))
         last = self.body[-1] if self.body else None
         made = args[0] if rename and tree == ("arg", 0) and args[0] in self.helper_results else None
@@ -359,9 +379,15 @@ class _Lower(Expressions, ArrayExpressions, ControlFlow):
         if isinstance(node.value, ast.Tuple) and len(node.value.elts) == 1 and self.caller is None:
             self.one_tuple = True  # return value,: the DEAP convention; differentiated as value
             return self.result_operand(node.value.elts[0])
+        if isinstance(node.value, (ast.Tuple, ast.List)) and self.several:
+            # a helper whose caller unpacks: a, b = helper(...)
+            return tuple(self.result_operand(elt) for elt in node.value.elts)
+        if self.is_list(node.value):
+            if self.caller is None:
+                self.fail(UnsupportedSyntax, node.value, f"{self.name}() returns a list: a gradient needs one "
+                          "scalar output", "return a single number (for example, the sum of the list)")
+            return self.sequence(node.value, node.value, name=self.name)  # a helper that returns a list
         if isinstance(node.value, (ast.Tuple, ast.List)):
-            if self.several:  # a helper whose caller unpacks: a, b = helper(...)
-                return tuple(self.result_operand(elt) for elt in node.value.elts)
             what = "returning several values is not supported: a gradient needs one scalar output" \
                 if self.caller is None else f"{self.name}() returns several values here"
             hint = "unpack them, a, b = f(...)" if self.caller else "return a single number (for example, their sum)"
@@ -370,7 +396,11 @@ class _Lower(Expressions, ArrayExpressions, ControlFlow):
 
     def result_operand(self, node: ast.expr) -> ir.Operand:
         """A returned expression as an operand: a new value unless it is one already."""
-        return self.operand_of(node, self.result_value)
+        made = self.operand_of(node, self.result_value)
+        if made in self.sequences and self.caller is None:
+            self.fail(UnsupportedSyntax, node, f"{self.name}() returns a list: a gradient needs one scalar output",
+                      "return a single number (for example, the sum of the list)")
+        return made
 
     def aux_operand(self, node: ast.expr) -> ir.Operand:
         """has_aux's aux: any expression, computed as written, with no gradient."""
@@ -464,9 +494,21 @@ def _used_as_lists(node: ast.FunctionDef, arrays: bool = False) -> set[str]:
         elif isinstance(sub, ast.Call) and isinstance(sub.func, ast.Name) and \
                 sub.func.id in (("sum", "zip", "enumerate") if arrays else ("len", "sum", "zip", "enumerate")):
             names.update(arg.id for arg in sub.args if isinstance(arg, ast.Name))
+        elif isinstance(sub, ast.Call) and not sub.keywords and len(sub.args) == 1 and \
+                isinstance(sub.func, ast.Name) and sub.func.id in ("max", "min", "any", "all") and \
+                isinstance(sub.args[0], ast.Name):
+            names.add(sub.args[0].id)  # max(xs): of one argument, a list
+        elif isinstance(sub, ast.Call) and (isinstance(sub.func, ast.Name) and not arrays or
+                                            isinstance(sub.func, ast.Attribute) and
+                                            isinstance(sub.func.value, ast.Name) and sub.func.value.id == "math") and \
+                (sub.func.id if isinstance(sub.func, ast.Name) else sub.func.attr) in _OF_WHOLE_LISTS:
+            names.update(arg.id for arg in sub.args if isinstance(arg, ast.Name))
         elif isinstance(sub, (ast.For, ast.comprehension)) and isinstance(sub.iter, ast.Name):
             names.add(sub.iter.id)
     return names
+
+
+_OF_WHOLE_LISTS = ("fsum", "prod", "dist", "sumprod")  # math functions of lists
 
 
 def _scan(node: ast.FunctionDef) -> tuple[set[str], set[str]]:

@@ -87,7 +87,7 @@ class ControlFlow:
         self.env, self.body = before, outer
         (then, then_block), (orelse, else_block) = sides
         value = ir.Value("_v", self.namer.fresh("_v", first=1))
-        self.body.append(ir.If(cond, then_block, else_block, (ir.Merge(value, then, orelse),), self.src.loc(node)))
+        self.body.append(ir.If(cond, then_block, else_block, (self.merge(value, then, orelse),), self.src.loc(node)))
         self.helper_results.add(value)  # `y = a if c else b` names the merge y
         return value
 
@@ -105,9 +105,9 @@ class ControlFlow:
         self.env, self.body = before, outer
         value = ir.Value("_cond", self.namer.fresh("_cond_", first=1))
         if isinstance(node.op, ast.And):
-            branch = ir.If(first, block, (), (ir.Merge(value, second, first),), self.src.loc(node))
+            branch = ir.If(first, block, (), (self.merge(value, second, first),), self.src.loc(node))
         else:
-            branch = ir.If(first, (), block, (ir.Merge(value, first, second),), self.src.loc(node))
+            branch = ir.If(first, (), block, (self.merge(value, first, second),), self.src.loc(node))
         self.body.append(branch)
         return value
 
@@ -136,7 +136,7 @@ class ControlFlow:
                 self.env[name] = then
             else:
                 target = ir.Value(name, self.namer.version(name))
-                merges.append(ir.Merge(target, then, orelse))
+                merges.append(self.merge(target, then, orelse))
                 if ir.UNBOUND in (then, orelse) or then in self.maybe_unbound or orelse in self.maybe_unbound:
                     self.maybe_unbound.add(target)
                 self.env[name] = target
@@ -161,7 +161,7 @@ class ControlFlow:
                     merged.append(then)
                     continue
                 value = self.result_value()
-                merges.append(ir.Merge(value, then, orelse))
+                merges.append(self.merge(value, then, orelse))
                 merged.append(value)
             result = tuple(merged) if several[0] else merged[0]
         self.body.append(ir.If(cond, blocks[0], blocks[1], tuple(merges), self.src.loc(node)))
@@ -256,6 +256,22 @@ class ControlFlow:
         then = [ast.copy_location(ast.Return(names(ast.Load, loop)), loop)]
         return zero + [loop_again, ast.copy_location(ast.If(test, then, []), loop)]
 
+    def merge(self, target: ir.Value, then: ir.Operand, orelse: ir.Operand) -> ir.Merge:
+        """target = then | orelse after an if; a list on either side makes target a list
+        symback cannot follow (see flowed_list)."""
+        if then in self.sequences or orelse in self.sequences:
+            self.list_flows.add(target)
+        return ir.Merge(target, then, orelse)
+
+    def flowed_list(self, node: ast.AST) -> None:
+        """Refuse a list assigned differently in the two sides of an if, or from one
+        iteration of a loop to the next: its adjoint would have to follow it."""
+        if isinstance(node, ast.Name) and self.env.get(node.id) in self.list_flows:
+            self.fail(UnsupportedSyntax, node, f"{node.id} is a list assigned in an if/else or a loop (a different "
+                      "list on each path or in each iteration), which symback does not follow",
+                      f"build {node.id} once, before the branch or loop, and append to it, or compute the "
+                      "numbers you need inside each branch or iteration")
+
     def result_value(self) -> ir.Value:
         """A new value for what this function returns: `out`, or the helper's
         name; in a loop body, whether the loop stops (break) on this path."""
@@ -286,9 +302,9 @@ class ControlFlow:
         # over list parameters: for x in xs, for i, x in enumerate(xs), for x, y in zip(xs, ys)
         counter = None  # enumerate(xs, start): (name, start), counting from start
         fields = None
-        if isinstance(it, ast.Name) and len(names) == 1:
+        if self.is_list(it) and len(names) == 1:
             index_name, seqs = None, [self.sequence(it, it)]
-        elif isinstance(it, ast.Name) and isinstance(target, ast.Tuple):  # for W, b in params: pairs
+        elif self.is_list(it) and isinstance(target, ast.Tuple):  # for W, b in params: pairs
             index_name, seqs = None, [self.sequence(it, it)] * len(names)
             fields = list(range(len(names)))
         elif call is enumerate and len(names) == 2 and 1 <= len(it.args) + len(it.keywords) <= 2 \
@@ -300,6 +316,7 @@ class ControlFlow:
         elif call is zip and len(it.args) == len(names) and not it.keywords:
             index_name, seqs = None, [self.sequence(arg, it) for arg in it.args]
         else:
+            self.flowed_list(it)
             self.fail(UnsupportedSyntax, it, "loops over anything but range(...) or list parameters are not "
                       "supported", "loop over range(n), a list parameter, enumerate(xs) or zip(xs, ys)")
         counts = [self.length(seq, it) for seq in dict.fromkeys(seqs)]
@@ -342,6 +359,7 @@ class ControlFlow:
         before, outer = dict(self.env), self.body
         heads = {name: ir.Value(name, self.new_ident(name) if name in self.env else self.head_ident(name))
                  for name in carried}
+        self.list_flows.update(heads[name] for name in carried if before.get(name) in self.sequences)
         if index_name is None and elements:  # for x in xs: an index of our own
             index_name = self.namer.fresh("_i", first=1)
         index = ir.Value(index_name, self.new_ident(index_name)) if index_name else None
@@ -384,6 +402,8 @@ class ControlFlow:
                 self.body.append(ir.Assign(copy, shape_of(("arg", 0)), (update,), self.src.loc(node)))
                 update = copy
             carries.append(ir.Carry(heads[name], before.get(name, ir.UNBOUND), update))
+            if update in self.sequences:
+                self.list_flows.add(heads[name])
             if name not in before or before[name] in self.maybe_unbound:  # nothing before a loop that may not run
                 self.maybe_unbound.add(heads[name])
         body = tuple(self.body)

@@ -1,0 +1,253 @@
+"""issue 11: lists as values inside the function.
+
+Lists the function builds (displays, comprehensions, append, slices), lists
+passed to and returned from helpers, max/min of a list, any/all, math.fsum,
+math.prod and math.dist. Every gradient is checked by check_faithful
+(tests/faithful.py): the value is f's exactly, and the gradient matches
+central differences where f is smooth, or raises f's exception where f does.
+"""
+
+import math
+
+import pytest
+
+from faithful import check_faithful, check_raises_like_f
+from symback import SymbackError, UnsupportedSyntax, grad, value_and_grad
+
+
+def display(a, b):
+    v = [a, b * b, 2.0]
+    return v[0] * v[1] + sum(v) * v[-1]
+
+
+def built_by_comprehension(xs, w):
+    sq = [w * x * x for x in xs if x > 0]
+    return sq[0] + sum(sq) / len(sq)
+
+
+def appended_in_a_loop(xs, w):
+    out = []
+    for x in xs:
+        out.append(math.sin(w * x))
+    return sum(o * o for o in out)
+
+
+def recurrence_on_the_last_element(xs, a):
+    """out[-1] while out grows: the sweep must read the element f read then."""
+    out = [xs[0]]
+    for t in range(1, len(xs)):
+        out.append(a * out[-1] + xs[t])
+    return out[-1] + 0.5 * sum(out)
+
+
+def appended_in_branches(xs):
+    out = []
+    for x in xs:
+        if x > 0:
+            out.append(x * x)
+        else:
+            out.append(-x)
+    return out[-1] * out[0] + len(out)
+
+
+def growing_and_read_from_the_end(xs):
+    acc = []
+    for i, x in enumerate(xs):
+        acc.append(x * i)
+        if len(acc) > 2:
+            acc.append(acc[-2] * acc[-3])
+    return sum(acc)
+
+
+def slices_of_a_growing_list(xs):
+    out = []
+    for x in xs:
+        out.append(x)
+        tail = out[-2:]
+        out.append(sum(tail) * 0.5)
+    return sum(out)
+
+
+def a_new_list_each_iteration(xs, w):
+    t = 0.0
+    for x in xs:
+        row = [x * w, x + w, w]
+        t += row[0] * row[1] - row[-1]
+    return t
+
+
+def slices(xs):
+    evens, odds = xs[::2], xs[1::2]
+    return sum(p * q for p, q in zip(evens, odds)) + sum(xs[-2:]) * xs[0] + sum(xs[::-1][:2])
+
+
+def differences(xs):
+    return sum((b - a) ** 2 for a, b in zip(xs[:-1], xs[1:]))
+
+
+def reversed_recurrence(xs):
+    t = 0.0
+    for x in xs[::-1]:
+        t = t * 0.5 + x
+    return t
+
+
+def de_mean(xs):
+    m = mean(xs)
+    return [x - m for x in xs]
+
+
+def mean(xs):
+    return sum(xs) / len(xs)
+
+
+def variance(xs):
+    d = de_mean(xs)
+    return sum(v * v for v in d) / (len(d) - 1)
+
+
+def sum_of_squares(vs):
+    s = 0.0
+    for v in vs:
+        s += v * v
+    return s
+
+
+def lists_passed_to_a_helper(xs, w):
+    return sum_of_squares([x * w for x in xs]) + sum_of_squares(xs[1:]) + sum_of_squares([w, 2.0 * w])
+
+
+def extremes(xs, w):
+    ys = [w * x for x in xs]
+    return max(ys) - min(ys) + max(xs) * min(xs)
+
+
+def fsum_and_prod(xs, w):
+    return math.fsum(w * x for x in xs) + math.prod(x + w for x in xs) + math.prod(xs, start=w) + math.fsum(xs)
+
+
+def any_and_all(xs, w):
+    if any(x > 1.0 for x in xs) and all(x > -5.0 for x in xs):
+        return w * sum(xs)
+    return w * w
+
+
+def flags_as_values(xs, w):
+    big = any(x > 2.0 for x in xs)
+    return w * sum(xs) if big else w
+
+
+def distance(p, q):
+    return math.dist(p, q) + math.fsum(p)
+
+
+def an_alias_appends(xs, w):
+    ys = [w * x for x in xs]
+    zs = ys
+    zs.append(w)
+    return sum(ys)
+
+
+def max_of_an_empty_list(xs):
+    ys = [x for x in xs if x > 100.0]
+    return max(ys)
+
+
+def index_out_of_range(xs):
+    ys = [x * x for x in xs]
+    return ys[3]
+
+
+CASES = [
+    (display, (1.5, -0.5)), (built_by_comprehension, ([1.0, -2.0, 3.0], 0.7)),
+    (appended_in_a_loop, ([0.3, 1.1, -0.4], 1.3)), (recurrence_on_the_last_element, ([1.0, 2.0, -1.0, 0.5], 0.6)),
+    (appended_in_branches, ([1.0, -2.0, 3.0],)), (growing_and_read_from_the_end, ([1.0, 2.0, 3.0, 0.5],)),
+    (slices_of_a_growing_list, ([1.0, 2.0, 3.0],)), (a_new_list_each_iteration, ([1.0, 2.0, -0.5], 0.7)),
+    (slices, ([1.0, 2.0, 3.0, 4.0, 5.0],)), (differences, ([1.0, 3.0, 2.0, 5.0],)),
+    (reversed_recurrence, ([1.0, 2.0, 3.0],)), (variance, ([1.0, 2.0, 4.0, 7.0],)),
+    (lists_passed_to_a_helper, ([1.0, -2.0, 0.5], 0.3)), (extremes, ([1.0, 3.0, 2.0], 0.5)),
+    (fsum_and_prod, ([1.0, 2.0, -0.5], 0.3)), (any_and_all, ([1.0, 2.0], 0.3)), (any_and_all, ([0.5, 0.2], 0.3)),
+    (flags_as_values, ([1.0, 2.5], 0.3)), (flags_as_values, ([1.0, 1.5], 0.3)),
+    (distance, ([1.0, 2.0, -1.0], [0.5, -1.0, 2.0])), (an_alias_appends, ([1.0, 2.0], 0.3)),
+]
+
+
+@pytest.mark.parametrize("f, args", CASES, ids=[f.__name__ for f, _ in CASES])
+def test_lists_as_values(f, args):
+    check_faithful(f, *args)
+
+
+@pytest.mark.parametrize("f, args, error", [
+    (max_of_an_empty_list, ([1.0, 2.0],), ValueError), (index_out_of_range, ([1.0, 2.0],), IndexError),
+    (variance, ([1.0],), ZeroDivisionError),
+], ids=lambda v: getattr(v, "__name__", None) or "")
+def test_the_gradient_raises_where_f_raises(f, args, error):
+    assert check_raises_like_f(f, *args) is error
+
+
+def test_the_generated_code_builds_the_lists_as_f_does():
+    source = value_and_grad(recurrence_on_the_last_element).source
+    assert "out.append(" in source and "out[-1]" in source
+    assert "out_bar.pop()" in source  # the sweep shrinks the adjoint as the list grew
+    assert "symback" not in source.split('"""')[-1]
+    source = grad(differences).source
+    assert "xs[:-1]" in source and "xs[1:]" in source
+
+
+# --- what stays refused ---------------------------------------------------------
+
+def list_changed_across_iterations(xs):
+    for k in range(2):
+        xs = [x * 0.9 + 0.1 * k for x in xs]
+    return sum(xs)
+
+
+def list_chosen_by_a_branch(a, b, c):
+    if c > 0:
+        v = [a, b]
+    else:
+        v = [b, a * a]
+    return v[0] * 2.0 + v[1]
+
+
+def appends_to_the_callers_list(xs):
+    xs.append(1.0)
+    return sum(xs)
+
+
+def sorts_in_place(xs):
+    ys = [x for x in xs]
+    ys.sort()
+    return ys[0]
+
+
+def list_of_lists(a, b):
+    m = [[a, b], [b, a]]
+    return m[0][1]
+
+
+def returns_a_list(xs):
+    return [x * 2.0 for x in xs]
+
+
+def list_as_a_number(xs):
+    ys = xs[1:]
+    return ys * 2.0
+
+
+@pytest.mark.parametrize("f, words, line", [
+    (list_changed_across_iterations, "xs is a list assigned in an if/else or a loop", 2),
+    (list_chosen_by_a_branch, "v is a list assigned in an if/else or a loop", 5),
+    (appends_to_the_callers_list, "changes a list the caller passed in", 1),
+    (sorts_in_place, "ys.sort(...) changes a list in place", 2),
+    (list_of_lists, "a list built of lists", 1),
+    (returns_a_list, "returns a list: a gradient needs one scalar output", 1),
+    (list_as_a_number, "ys is a list, used here as a number", 2),
+], ids=lambda v: getattr(v, "__name__", None) if callable(v) else None)
+def test_refusals_name_the_line_and_what_to_write(f, words, line):
+    with pytest.raises(SymbackError) as info:
+        grad(f)
+    message = str(info.value)
+    assert words in message, message
+    assert info.value.loc.line == f.__code__.co_firstlineno + line, message
+    assert info.value.hint
