@@ -631,6 +631,9 @@ class _Emitter:
         self.shapes = shapes(fn) if fn.arrays else None  # where no _sum_to is needed
         params = {p.value for p in fn.params}
         self.tuple_lists = {item.seq for item in ir.walk(fn.body) if isinstance(item, ir.Item) and item.field is not None}
+        # lists of lists (their rows are lists too): a zero adjoint of the same shape
+        self.nested_lists = {item.seq for item in ir.walk(fn.body) if isinstance(item, ir.Item)
+                             and item.target in fn.sequences}
         self.indexed_params = {item.args[0] for item in ir.walk(fn.body)  # params[0]: maybe a list of arrays
                                if isinstance(item, ir.ArrayOp) and item.op == "index" and item.args[0] in params}
         self.modules: set[str] = set()
@@ -1028,6 +1031,10 @@ class _Emitter:
                 lines.append(f"{indent}{self.bar(adj.operand)} = {self.zero_like(adj.operand)}")
             elif isinstance(adj, ir.ZeroList) and self.arrays:  # a list, a list of arrays, or an array
                 lines.append(f"{indent}{self.bar(adj.seq)} = {self.helper('_zeros_like')}({adj.seq.ident})")
+            elif isinstance(adj, ir.ZeroList) and adj.seq in self.nested_lists:
+                lines.append(f"{indent}{self.bar(adj.seq)} = {self.nested_zeros(adj.seq)}")
+            elif isinstance(adj, ir.RowAdjoint):  # the same list: adding to row_bar[j] adds to A_bar[i][j]
+                lines.append(f"{indent}{self.bar(adj.row)} = {self.bar(adj.seq)}[{self.index(adj.index)}]")
             elif isinstance(adj, ir.ZeroList) and adj.seq in self.tuple_lists:  # for a, b in pairs
                 lines.append(f"{indent}{self.bar(adj.seq)} = [[0.0] * {self.builtin('len')}(pair) for pair in "
                              f"{adj.seq.ident}]")
@@ -1140,8 +1147,15 @@ class _Emitter:
             self.bars[value] = name
         return name
 
+    def nested_zeros(self, seq: ir.Value) -> str:
+        """Zeros shaped like a list of lists."""
+        row = self.namer.fresh("row")
+        return f"[[0.0] * {self.builtin('len')}({row}) for {row} in {seq.ident}]"
+
     def gradient_of(self, param: ir.Value) -> str:
         if param in self.g.zero:
+            if param in self.nested_lists:
+                return self.nested_zeros(param)
             if param in self.fn.sequences:
                 return f"[0.0] * {self.builtin('len')}({param.ident})"
             if self.arrays:  # an array's gradient is an array of its shape and dtype

@@ -747,6 +747,20 @@ class Unlist:
 
 
 @dataclass(frozen=True)
+class RowAdjoint:
+    """row_bar = seq_bar[index]: the adjoint of a row of a list of lists (row =
+    A[i]) is that row of A's adjoint, the same list, so what is added to
+    row_bar[j] lands in A_bar[i][j]."""
+
+    row: Value
+    seq: Value
+    index: Operand
+
+    def __str__(self) -> str:
+        return f"{self.row}_bar = {self.seq}_bar[{self.index}]"
+
+
+@dataclass(frozen=True)
 class SliceAccumulate:
     """seq_bar[lower:upper:step] += site.target_bar, element by element."""
 
@@ -770,7 +784,7 @@ class ListCallAccumulate:
 
 
 AdjointStmt = Accumulate | Flow | Zero | BackIf | BackLoop | ItemAccumulate | ZeroList | ArrayAccumulate | \
-    Unlist | SliceAccumulate | ListCallAccumulate
+    Unlist | RowAdjoint | SliceAccumulate | ListCallAccumulate
 
 
 def walk_adjoints(stmts):

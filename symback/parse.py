@@ -79,6 +79,7 @@ class _Lower(Expressions, ArrayExpressions, ControlFlow):
             self.sequences: set[ir.Value] = set()      # lists: list parameters, and lists built here
             self.built: set[ir.Value] = set()          # lists the function builds (it may append to them)
             self.list_flows: set[ir.Value] = set()     # merges and loop heads of lists (refused when read)
+            self.item_of: dict[ir.Value, ir.Value] = {}  # an element -> its list (a row of a list of lists)
             self.sources: list[str] = []               # texts read: this function's, its helpers'
             self.lengths: dict[ir.Value, ir.Length] = {}  # len(xs), computed once at the top
             # whether NumPy is used (then any value may be an array): set on first use
@@ -92,7 +93,7 @@ class _Lower(Expressions, ArrayExpressions, ControlFlow):
             self.namer, self.body = caller.namer, caller.body
             self.stack, self.helper_results = caller.stack + (fn,), caller.helper_results
             self.idents, self.sequences, self.sources = caller.idents, caller.sequences, caller.sources
-            self.built, self.list_flows = caller.built, caller.list_flows
+            self.built, self.list_flows, self.item_of = caller.built, caller.list_flows, caller.item_of
             self.lengths = caller.lengths
         if "".join(source.lines) not in self.sources:
             self.sources.append("".join(source.lines))

@@ -504,6 +504,11 @@ class Expressions:
         that returns a list); `name` names a list made here."""
         if isinstance(node, ast.Name) and self.env.get(node.id) in self.sequences:
             return self.env[node.id]
+        if isinstance(node, ast.Name) and self.env.get(node.id) in self.item_of and not self.array_state["used"]:
+            return self.row(self.env[node.id], node)  # for row in A: ... row[j]
+        if isinstance(node, ast.Subscript) and not isinstance(node.slice, ast.Slice) and \
+                not self.array_state["used"] and (self.is_list(node.value) or isinstance(node.value, ast.Subscript)):
+            return self.row(self.element(node), node)  # A[i][j]
         if isinstance(node, ast.List):
             return self.list_display(node, name)
         if isinstance(node, ast.ListComp):
@@ -523,6 +528,21 @@ class Expressions:
         self.fail(UnsupportedSyntax, where, f"{ast.unparse(node)} is not a list",
                   "index, loop over, len() or sum() a list: a list parameter, a list display [a, b], "
                   "a list comprehension, a slice xs[i:j], or a list a helper returns")
+
+    def row(self, value: ir.Value, where: ast.AST) -> ir.Value:
+        """An element of a list parameter that is itself a list (A[i] of a list of
+        lists): a list of its own, whose adjoint is that element of A's adjoint."""
+        seq = self.item_of[value]
+        if seq in self.built or seq in self.item_of and self.item_of[seq] in self.sequences:
+            self.fail(UnsupportedSyntax, where, "lists of lists are supported as parameters, two levels deep "
+                      "(A[i][j]); this is a list in a list the function built, or deeper",
+                      "pass a list of lists of numbers, or a flat list indexed with i * ncols + j")
+        self.sequences.add(value)
+        return value
+
+    def may_be_list(self, node: ast.expr) -> bool:
+        """is_list, or an element of a list, which is a list where used as one (a row A[i])."""
+        return self.is_list(node) or isinstance(node, ast.Name) and self.env.get(node.id) in self.item_of
 
     def is_list(self, node: ast.expr) -> bool:
         """Whether `node` is written as a list (a display, a comprehension, a slice of
@@ -613,6 +633,7 @@ class Expressions:
             label = "last" if index.value == -1 else f"m{-index.value}" if index.value < 0 else str(index)
         value = ir.Value(f"{seq.name}_{label}", self.namer.fresh(f"{seq.name}_{label}"))
         self.body.append(ir.Item(value, seq, index, self.src.loc(node)))
+        self.item_of[value] = seq
         self.helper_results.add(value)  # `x = xs[i]` names it x
         self.shared.add(value)  # an array in a list is the caller's
         return value
@@ -620,7 +641,7 @@ class Expressions:
     def length(self, seq: ir.Value, node: ast.AST) -> ir.Value:
         """len(seq) of a list parameter: one value for the whole function, made at its top;
         of a list the function builds, where it is asked for (the list may grow)."""
-        if seq in self.built:
+        if seq in self.built or seq in self.item_of:  # a list built here, or a row A[i]: not at the top
             value = ir.Value(f"n_{seq.name}", self.namer.fresh(f"n_{seq.name}"))
             self.body.append(ir.Length(value, seq, self.src.loc(node)))
             return value

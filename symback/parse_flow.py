@@ -302,9 +302,9 @@ class ControlFlow:
         # over list parameters: for x in xs, for i, x in enumerate(xs), for x, y in zip(xs, ys)
         counter = None  # enumerate(xs, start): (name, start), counting from start
         fields = None
-        if self.is_list(it) and len(names) == 1:
+        if self.may_be_list(it) and len(names) == 1:
             index_name, seqs = None, [self.sequence(it, it)]
-        elif self.is_list(it) and isinstance(target, ast.Tuple):  # for W, b in params: pairs
+        elif self.may_be_list(it) and isinstance(target, ast.Tuple):  # for W, b in params: pairs
             index_name, seqs = None, [self.sequence(it, it)] * len(names)
             fields = list(range(len(names)))
         elif call is enumerate and len(names) == 2 and 1 <= len(it.args) + len(it.keywords) <= 2 \
@@ -369,6 +369,7 @@ class ControlFlow:
         for name, seq, *field in elements:  # field: a position in a tuple element (for W, b in params)
             element = ir.Value(name, self.new_ident(name))
             self.body.append(ir.Item(element, seq, index, self.src.loc(node.target), field[0] if field else None))
+            self.item_of[element] = seq
             self.env[name] = element
             made_targets[name] = element
         if counter is not None:

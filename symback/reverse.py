@@ -38,7 +38,7 @@ def reverse(function: ir.Function, wrt: tuple[ir.Value, ...], with_value: bool) 
 
 def _reverse(function: ir.Function, wrt: tuple[ir.Value, ...], with_value: bool) -> ir.Gradient:
     result = function.result if isinstance(function.result, ir.Value) else None
-    sweep = _Sweep(result, _varied(function, wrt) & _useful(function), function.arrays)
+    sweep = _Sweep(result, _varied(function, wrt) & _useful(function), function.arrays, function.sequences)
     lists = [ir.ZeroList(p) for p in wrt if p in function.sequences]  # element adjoints add into these
     for zero_list in lists:
         sweep.contributions[zero_list.seq] = [zero_list]
@@ -74,7 +74,8 @@ def _without(stmts, folded: set[int]) -> list:
 class _Sweep:
     """The reverse sweep over (nested) blocks, remembering which adjoints exist."""
 
-    def __init__(self, result: ir.Value | None, active: set[ir.Value], arrays: bool = False):
+    def __init__(self, result: ir.Value | None, active: set[ir.Value], arrays: bool = False,
+                 lists: frozenset = frozenset()):
         self.result = result
         self.active = active
         self.arrays = arrays  # NumPy code: an adjoint may be summed to its operand's shape (reads it)
@@ -88,6 +89,7 @@ class _Sweep:
         # starts it afresh (as a loop's head, per iteration): on this path, is it still?
         self.implicit: set[ir.Value] = {result} if result is not None else set()
         self.built: set[ir.Value] = set()  # lists the function builds (their Items are not recomputed)
+        self.lists = lists  # every list: parameters, lists built, rows of lists of lists
 
     def block(self, stmts: tuple[ir.Stmt, ...], top: bool) -> list:
         # A list built here gets its adjoint, all zeros at its final length, before
@@ -99,6 +101,9 @@ class _Sweep:
                 if stmt.target in self.active:
                     out.append(ir.ZeroList(stmt.target))
                     self.contributions[stmt.target] = [out[-1]]
+            elif isinstance(stmt, ir.Item) and stmt.target in self.lists and stmt.target in self.active:
+                out.append(ir.RowAdjoint(stmt.target, stmt.seq, stmt.index))  # row = A[i]: A_bar[i]
+                self.contributions[stmt.target] = [out[-1]]
         for stmt in reversed(stmts):
             if isinstance(stmt, ir.If):
                 made = self.branch(stmt)
@@ -175,6 +180,8 @@ class _Sweep:
     def item(self, stmt: ir.Item) -> list:
         """x = xs[i]: xs_bar[i] += x_bar."""
         seed = stmt.target == self.result or stmt.target in self.unit  # the element is the output: 1.0
+        if stmt.target in self.lists:
+            return []  # a row of a list of lists: its adjoint is A_bar's row itself (see block)
         if stmt.target not in self.active or stmt.seq not in self.active or \
                 (stmt.target not in self.contributions and not seed):
             return []
@@ -498,6 +505,8 @@ def _reads(adjoints, arrays: bool = False) -> set[ir.Value]:
             read.add(adj.index)
         elif isinstance(adj, ir.ZeroList):
             read.add(adj.seq)  # its length: a list built in a loop's body is taped
+        elif isinstance(adj, ir.RowAdjoint) and isinstance(adj.index, ir.Value):
+            read.add(adj.index)
         elif isinstance(adj, ir.SliceAccumulate):
             read.update(bound for bound in adj.site.bounds if isinstance(bound, ir.Value))
         elif isinstance(adj, ir.ListCallAccumulate) and adj.site.fn != "fsum":

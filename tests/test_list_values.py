@@ -7,6 +7,7 @@ math.prod and math.dist. Every gradient is checked by check_faithful
 central differences where f is smooth, or raises f's exception where f does.
 """
 
+import copy
 import math
 
 import pytest
@@ -251,3 +252,81 @@ def test_refusals_name_the_line_and_what_to_write(f, words, line):
     assert words in message, message
     assert info.value.loc.line == f.__code__.co_firstlineno + line, message
     assert info.value.hint
+
+
+# --- lists of lists as parameters ---------------------------------------------------
+
+def matvec_norm(A, x):
+    y = [sum(a * b for a, b in zip(row, x)) for row in A]
+    return sum(v * v for v in y)
+
+
+def corners(A, w):
+    return A[0][1] * A[1][0] * w + len(A[0]) + sum(A[1]) + max(A[-1])
+
+
+def transposed_products(A):
+    t = 0.0
+    for i in range(len(A)):
+        for j in range(len(A[i])):
+            t += A[i][j] * A[j][i] * (i + 1)
+    return t
+
+
+def row_helper(A):
+    return sum(sum_of_squares(row) for row in A) + sum_of_squares(A[0][1:])
+
+
+def _nudged(args, k, path, h):
+    copied = copy.deepcopy(list(args))
+    place = copied[k]
+    for step in path[:-1]:
+        place = place[step]
+    place[path[-1]] += h
+    return copied
+
+
+def _central(f, args, h=1e-6):
+    """Central differences in every float of every argument, nested lists kept nested."""
+    def walk(k, value, path):
+        if isinstance(value, list):
+            return [walk(k, item, path + (i,)) for i, item in enumerate(value)]
+        if not path:
+            up, down = list(args), list(args)
+            up[k] += h
+            down[k] -= h
+        else:
+            up, down = _nudged(args, k, path, h), _nudged(args, k, path, -h)
+        return (f(*up) - f(*down)) / (2 * h)
+    return tuple(walk(k, value, ()) for k, value in enumerate(args))
+
+
+def _close(got, want):
+    if isinstance(want, list):
+        return isinstance(got, list) and len(got) == len(want) and all(map(_close, got, want))
+    return math.isclose(got, want, rel_tol=1e-5, abs_tol=1e-6)
+
+
+@pytest.mark.parametrize("f, args", [
+    (matvec_norm, ([[1.0, 2.0], [3.0, -1.0], [0.5, 0.5]], [0.3, -0.7])),
+    (corners, ([[1.0, 2.0], [3.0, -1.0]], 0.7)),
+    (transposed_products, ([[1.0, 2.0], [3.0, -1.0]],)),
+    (row_helper, ([[1.0, 2.0, -1.0], [3.0, -1.0, 0.5]],)),
+], ids=lambda v: getattr(v, "__name__", None) or "")
+def test_lists_of_lists_as_parameters(f, args):
+    value, grads = value_and_grad(f)(*copy.deepcopy(args))
+    assert value == f(*copy.deepcopy(args))
+    grads = grads if len(args) > 1 else (grads,)
+    want = _central(f, args)
+    assert all(_close(g, w) for g, w in zip(grads, want)), (grads, want)
+    assert grad(f)(*copy.deepcopy(args)) == (grads if len(args) > 1 else grads[0])
+
+
+def three_levels(T):
+    return T[0][0][0] * 2.0
+
+
+def test_three_levels_are_refused():
+    with pytest.raises(UnsupportedSyntax, match="two levels deep") as info:
+        grad(three_levels)
+    assert info.value.loc.line == three_levels.__code__.co_firstlineno + 1
