@@ -542,7 +542,9 @@ class Expressions:
 
     def may_be_list(self, node: ast.expr) -> bool:
         """is_list, or an element of a list, which is a list where used as one (a row A[i])."""
-        return self.is_list(node) or isinstance(node, ast.Name) and self.env.get(node.id) in self.item_of
+        return self.is_list(node) or isinstance(node, ast.Name) and self.env.get(node.id) in self.item_of or \
+            isinstance(node, ast.Subscript) and not isinstance(node.slice, ast.Slice) and \
+            not self.array_state["used"] and self.is_list(node.value)
 
     def is_list(self, node: ast.expr) -> bool:
         """Whether `node` is written as a list (a display, a comprehension, a slice of

@@ -330,3 +330,39 @@ def test_three_levels_are_refused():
     with pytest.raises(UnsupportedSyntax, match="two levels deep") as info:
         grad(three_levels)
     assert info.value.loc.line == three_levels.__code__.co_firstlineno + 1
+
+
+def nested_clauses(xs, ys):
+    pairs = [x * y for x in xs for y in ys if x > y]
+    weighted = [i * x for i, x in enumerate(xs, start=1)]
+    return sum(pairs) + sum(weighted) + max(x - y for x in xs for y in ys)
+
+
+def test_comprehensions_with_several_for_clauses():
+    check_faithful(nested_clauses, [1.0, 2.0, -0.5], [0.5, 1.5])
+
+
+def names_like_the_generated_ones(xs, row, _j):
+    _g = [x * row for x in xs]
+    _e1 = [_j, row * 2.0]
+    out = []
+    for _x1 in xs[1:]:
+        out.append(_x1 * _e1[1])
+    _seq1 = max(_g) + min(out)
+    _found1 = any(v > 1.0 for v in _g)
+    zip = 2.0
+    return _seq1 * zip + (1.0 if _found1 else 0.0) + math.fsum(_g[::-1]) + _e1[0]
+
+
+def row_names(A, _row, row2):
+    xs_part = [a * row2 for a in A[0]]
+    n_xs_part = len(xs_part)
+    return sum(xs_part) * n_xs_part + A[1][0] * _row
+
+
+def test_user_names_never_clash_with_the_generated_ones():
+    check_faithful(names_like_the_generated_ones, [1.0, 2.0, 0.5], 0.7, 0.3)
+    value, grads = value_and_grad(row_names)([[1.0, 2.0], [3.0, 4.0]], 0.5, 1.5)
+    assert value == row_names([[1.0, 2.0], [3.0, 4.0]], 0.5, 1.5)
+    want = _central(row_names, ([[1.0, 2.0], [3.0, 4.0]], 0.5, 1.5))
+    assert all(_close(g, w) for g, w in zip(grads, want)), (grads, want)
