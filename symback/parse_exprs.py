@@ -318,10 +318,20 @@ class Expressions:
                     obj = self.callee(sub)
                 except SymbackError:
                     continue  # refused with its own message when it is lowered
+                if obj in (max, min) and len(sub.args) == 1 or any(obj is fn for fn in _OF_LISTS) or \
+                        obj is len and sub.args and self.makes_statements_for_len(sub.args[0]):
+                    return True  # a loop over a list (max(xs), any(...)), or len() of a list built here
                 if obj is sum or inspect.isfunction(obj) or (
                         numpy_name(obj) is not None and numpy_name(obj) not in mathlib.NUMPY_FUNCTIONS):
                     return True
         return False
+
+    def makes_statements_for_len(self, node: ast.expr) -> bool:
+        """len(node) needs a statement where it is: the list is built here (it may grow), or a row."""
+        if isinstance(node, ast.Name):
+            value = self.env.get(node.id)
+            return value in self.built or value in self.item_of
+        return not self.array_state["used"]
 
     def number(self, node: ast.AST, value: object, args: list[ir.Operand], exponent: bool) -> _Tree:
         if isinstance(value, bool):

@@ -366,3 +366,53 @@ def test_user_names_never_clash_with_the_generated_ones():
     assert value == row_names([[1.0, 2.0], [3.0, 4.0]], 0.5, 1.5)
     want = _central(row_names, ([[1.0, 2.0], [3.0, 4.0]], 0.5, 1.5))
     assert all(_close(g, w) for g, w in zip(grads, want)), (grads, want)
+
+
+def grown_while_short(x):
+    out = [x]
+    while len(out) < 4:
+        out.append(out[-1] * 0.5 + x)
+    return sum(out)
+
+
+def left_early(xs, w):
+    out = []
+    for x in xs:
+        if x * w > 2.0:
+            break
+        out.append(x * w)
+    return sum(out) + len(out)
+
+
+def truth_of_a_built_list(xs, w):
+    ys = [x for x in xs if x > 1.0]
+    if ys:
+        return sum(ys) * w
+    return w
+
+
+def guarded_any(xs, x):
+    if x != 0 and any(1.0 / x > v for v in xs):
+        return x * 2.0
+    return x * x
+
+
+def guarded_max(xs, w):
+    if xs and max(xs) > 1.0:
+        return w * max(xs)
+    return w
+
+
+@pytest.mark.parametrize("f, args", [
+    (grown_while_short, (0.7,)), (left_early, ([1.0, 2.0, 3.0], 0.9)), (truth_of_a_built_list, ([1.5, 2.0], 0.5)),
+    (truth_of_a_built_list, ([0.25, 0.5], 0.5)), (guarded_any, ([1.0, 2.0], 0.3)), (guarded_any, ([1.0, 2.0], -0.3)),
+    (guarded_max, ([], 0.5)), (guarded_max, ([1.5, 2.0], 0.5)),
+], ids=lambda v: getattr(v, "__name__", None) or "")
+def test_lists_in_tests_and_loops(f, args):
+    check_faithful(f, *args)
+
+
+def test_a_guard_before_any_keeps_python_s_order():
+    """x != 0 and any(1 / x ...): at x = 0 nothing divides, in f and in the gradient."""
+    value, (xs_bar, x_bar) = value_and_grad(guarded_any)([1.0, 2.0], 0.0)
+    assert value == 0.0 and x_bar == 0.0 and xs_bar == [0.0, 0.0]
