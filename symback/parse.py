@@ -493,7 +493,8 @@ def _used_as_lists(node: ast.FunctionDef, arrays: bool = False) -> set[str]:
         if isinstance(sub, ast.Subscript) and isinstance(sub.value, ast.Name) and not arrays:
             names.add(sub.value.id)
         elif isinstance(sub, ast.Call) and isinstance(sub.func, ast.Name) and \
-                sub.func.id in (("sum", "zip", "enumerate") if arrays else ("len", "sum", "zip", "enumerate")):
+                sub.func.id in (("sum", "zip", "enumerate") if arrays else
+                                ("len", "sum", "zip", "enumerate", "reversed", "list")):
             names.update(arg.id for arg in sub.args if isinstance(arg, ast.Name))
         elif isinstance(sub, ast.Call) and not sub.keywords and len(sub.args) == 1 and \
                 isinstance(sub.func, ast.Name) and sub.func.id in ("max", "min", "any", "all") and \
@@ -504,6 +505,9 @@ def _used_as_lists(node: ast.FunctionDef, arrays: bool = False) -> set[str]:
                                             isinstance(sub.func.value, ast.Name) and sub.func.value.id == "math") and \
                 (sub.func.id if isinstance(sub.func, ast.Name) else sub.func.attr) in _OF_WHOLE_LISTS:
             names.update(arg.id for arg in sub.args if isinstance(arg, ast.Name))
+        elif isinstance(sub, ast.Call) and isinstance(sub.func, ast.Attribute) and sub.func.attr == "copy" and \
+                isinstance(sub.func.value, ast.Name) and not arrays:
+            names.add(sub.func.value.id)  # xs.copy()
         elif isinstance(sub, (ast.For, ast.comprehension)) and isinstance(sub.iter, ast.Name):
             names.add(sub.iter.id)
     return names

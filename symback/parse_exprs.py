@@ -525,6 +525,9 @@ class Expressions:
             return self.list_comprehension(node, name)
         if isinstance(node, ast.Subscript) and isinstance(node.slice, ast.Slice):
             return self.list_slice(node, name)
+        copied = self.copied_list(node, name)
+        if copied is not None:
+            return copied
         if isinstance(node, ast.Call) and not isinstance(node.func, ast.Attribute) and \
                 inspect.isfunction(self.callee(node)):
             made = self.inline(node, self.callee(node))
@@ -538,6 +541,29 @@ class Expressions:
         self.fail(UnsupportedSyntax, where, f"{ast.unparse(node)} is not a list",
                   "index, loop over, len() or sum() a list: a list parameter, a list display [a, b], "
                   "a list comprehension, a slice xs[i:j], or a list a helper returns")
+
+    def copied_list(self, node: ast.expr, name: str | None = None) -> ir.Value | None:
+        """list(xs), xs.copy(), reversed(xs): a new list (a slice, xs[:] or xs[::-1]); list(e for x
+        in xs): the comprehension's list. None if `node` is none of these."""
+        if not isinstance(node, ast.Call) or node.keywords or len(node.args) > 1:
+            return None
+        if isinstance(node.func, ast.Attribute) and node.func.attr == "copy" and not node.args and \
+                self.is_list(node.func.value):
+            source, step = node.func.value, None
+        elif isinstance(node.func, ast.Name) and len(node.args) == 1 and not self.is_local(node.func) and \
+                node.func.id in ("list", "reversed") and getattr(builtins, node.func.id) is self.lookup(node.func):
+            source, step = node.args[0], (ir.Const(-1) if node.func.id == "reversed" else None)
+        else:
+            return None
+        if isinstance(source, (ast.GeneratorExp, ast.ListComp)) and step is None:
+            return self.list_comprehension(source, name)
+        seq = self.sequence(source, node)
+        value = ir.Value(name, self.new_ident(name)) if name else \
+            ir.Value(f"{seq.name}_copy", self.namer.fresh(f"{seq.name}_copy"))
+        self.body.append(ir.Slice(value, seq, (None, None, step), self.src.loc(node)))
+        self.sequences.add(value)
+        self.built.add(value)
+        return value
 
     def row(self, value: ir.Value, where: ast.AST) -> ir.Value:
         """An element of a list parameter that is itself a list (A[i] of a list of
@@ -558,9 +584,16 @@ class Expressions:
 
     def is_list(self, node: ast.expr) -> bool:
         """Whether `node` is written as a list (a display, a comprehension, a slice of
-        a list), or names one."""
+        a list, a copy list(xs), xs.copy() or reversed(xs)), or names one."""
         if isinstance(node, ast.Name):
             return self.env.get(node.id) in self.sequences
+        if isinstance(node, ast.Call) and not node.keywords:
+            func = node.func
+            if isinstance(func, ast.Attribute):
+                return func.attr == "copy" and not node.args and self.is_list(func.value)
+            return isinstance(func, ast.Name) and func.id in ("list", "reversed") and len(node.args) == 1 and \
+                not self.is_local(func) and getattr(builtins, func.id) is self.lookup(func) and \
+                (self.is_list(node.args[0]) or isinstance(node.args[0], (ast.GeneratorExp, ast.ListComp)))
         if isinstance(node, ast.Subscript) and isinstance(node.slice, ast.Slice):
             return not self.array_state["used"] or self.is_list(node.value)
         return isinstance(node, (ast.List, ast.ListComp))

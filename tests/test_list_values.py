@@ -416,3 +416,21 @@ def test_a_guard_before_any_keeps_python_s_order():
     """x != 0 and any(1 / x ...): at x = 0 nothing divides, in f and in the gradient."""
     value, (xs_bar, x_bar) = value_and_grad(guarded_any)([1.0, 2.0], 0.0)
     assert value == 0.0 and x_bar == 0.0 and xs_bar == [0.0, 0.0]
+
+
+def copies(xs, w):
+    ys = list(xs)
+    ys.append(w)
+    zs = xs.copy()
+    zs.append(w * w)
+    t = 0.0
+    for v in reversed(xs):
+        t = t * w + v
+    squares = list(v * v for v in xs)
+    return sum(ys) * sum(zs) + t + sum(squares) + sum(reversed([w, 2.0 * w]))
+
+
+def test_copies_and_reversed():
+    check_faithful(copies, [1.0, 2.0, -0.5], 0.7)
+    source = grad(copies).source
+    assert "ys = xs[:]" in source and "squares = []" in source
