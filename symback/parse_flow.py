@@ -317,8 +317,9 @@ class ControlFlow:
             index_name, seqs = None, [self.sequence(arg, it) for arg in it.args]
         else:
             self.flowed_list(it)
-            self.fail(UnsupportedSyntax, it, "loops over anything but range(...) or list parameters are not "
-                      "supported", "loop over range(n), a list parameter, enumerate(xs) or zip(xs, ys)")
+            self.fail(UnsupportedSyntax, it, "loops over anything but range(...) or a list (a parameter, or one "
+                      "the function builds) are not supported",
+                      "loop over range(n), a list, reversed(xs), enumerate(xs) or zip(xs, ys)")
         counts = [self.length(seq, it) for seq in dict.fromkeys(seqs)]
         if len(counts) > 1:  # zip stops at the shortest
             tree = ("call", "min", *(("arg", k) for k in range(len(counts))))

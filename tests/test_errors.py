@@ -32,7 +32,7 @@ def if_without_else_return(x):
 
 def has_for(x, xs):
     s = 0.0
-    for v in reversed(xs):
+    for v in sorted(xs):
         s += x * v
     return s
 
@@ -127,7 +127,7 @@ def early_return(x):
 
 CASES = [
     (if_without_else_return, UnsupportedSyntax, r"not every path through this if returns a value", "if x > 0"),
-    (has_for, UnsupportedSyntax, r"loops over anything but range\(\.\.\.\) or list parameters", "for v in reversed"),
+    (has_for, UnsupportedSyntax, r"loops over anything but range\(\.\.\.\) or a list", "for v in sorted"),
     (has_while, UnsupportedSyntax, r"global declarations are not supported.*parameter", "global NAMES"),
     (has_comprehension, UnsupportedSyntax, r"set comprehensions are not supported", "ys = {w * x"),
     (recursive, UnsupportedCall, r"recursive\(\) calls itself.*recursion", "return recursive(x - 1.0)"),
