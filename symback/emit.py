@@ -606,7 +606,7 @@ def _call_end(text: str, start: int) -> int:
     return 0
 
 
-_BUILTINS_USED = frozenset(mathlib.BUILTINS | {"range", "reversed", "len", "isinstance", "list", "tuple", "zip"})
+_BUILTINS_USED = frozenset(mathlib.BUILTINS | {"range", "reversed", "len", "isinstance", "list", "tuple", "zip", "sum"})
 
 
 class _Emitter:
@@ -846,9 +846,12 @@ class _Emitter:
     def list_forward(self, stmt) -> str:
         """A statement that builds a list, as the user wrote it."""
         if isinstance(stmt, ir.NewList):
-            return f"{stmt.target.ident} = [{', '.join(map(self.operand, stmt.elements))}]"
+            times = f" * {self.operand(stmt.times)}" if stmt.times is not None else ""
+            return f"{stmt.target.ident} = [{', '.join(map(self.operand, stmt.elements))}]{times}"
         if isinstance(stmt, ir.Append):
             return f"{stmt.seq.ident}.append({self.operand(stmt.element)})"
+        if isinstance(stmt, ir.SetItem):
+            return f"{stmt.seq.ident}[{self.index(stmt.index)}] = {self.operand(stmt.element)}"
         if isinstance(stmt, ir.ListCall):
             self.modules.add("math")
             return f"{stmt.target.ident} = {self.math}.{stmt.fn}({', '.join(seq.ident for seq in stmt.seqs)})"
@@ -865,8 +868,16 @@ class _Emitter:
     def list_backward(self, adj, indent: str) -> list[str]:
         """An element's adjoint out of its list's, or a slice's or sum's adjoint into a list's."""
         if isinstance(adj, ir.Unlist):
-            taken = f"{self.bar(adj.seq)}.pop()" if adj.index is None else f"{self.bar(adj.seq)}[{adj.index}]"
-            return [indent + (taken if adj.operand is None else self.add_to(adj.operand, taken, adj.first))]
+            seq = self.bar(adj.seq)
+            taken = f"{seq}.pop()" if adj.index is None else f"{seq}[{self.index(adj.index)}]"
+            if adj.repeated:  # [a, b] * n: a's adjoint is the sum of every other entry from 0
+                size = len(next(stmt for stmt in ir.walk(self.fn.body) if getattr(stmt, "target", None) == adj.seq).elements)
+                taken = f"{self.builtin('sum')}({seq}[{self.index(adj.index)}::{size}])"
+            lines = [] if adj.operand is None and adj.clear else \
+                [indent + (taken if adj.operand is None else self.add_to(adj.operand, taken, adj.first))]
+            if adj.clear:
+                lines.append(f"{indent}{taken} = 0.0")
+            return lines
         at = self.namer.fresh("_j")
         if isinstance(adj, ir.SliceAccumulate):  # the slice's positions in the list, as long as it is here
             seq, part = self.bar(adj.site.seq), self.bar(adj.site.target)

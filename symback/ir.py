@@ -1,11 +1,12 @@
 """The data every stage passes on. Immutable; str() prints any of it.
 
     Function ::= name params:Param* body:Stmt* result:Operand
-    Stmt     ::= Assign | Item | Length | NewList | Append | Slice | ListCall | If | Loop
+    Stmt     ::= Assign | Item | Length | NewList | Append | SetItem | Slice | ListCall | If | Loop
     Item     ::= target:Value '=' seq:Value '[' index:Operand ']'   -- an element of a list
     Length   ::= target:Value '=' 'len(' seq:Value ')'
     NewList  ::= target:Value '=' '[' elements:Operand* ']'      -- a list the function builds
     Append   ::= seq:Value '.append(' element:Operand ')'        -- it grows by one
+    SetItem  ::= seq:Value '[' index:Operand ']' '=' element:Operand   -- an element replaced
     Slice    ::= target:Value '=' seq:Value '[' lower ':' upper ':' step ']'
     ListCall ::= target:Value '=' 'math.' fn '(' seqs:Value* ')'   -- fsum, sumprod, dist of lists
     Assign   ::= target:Value '=' shape(args:Operand*)   -- one source statement
@@ -245,20 +246,23 @@ class Length:
 
 @dataclass(frozen=True)
 class NewList:
-    """target = [e0, e1, ...]: a list the function builds (`[]` to append to).
-    Its elements are written once each, at a position that never changes (a
-    list only grows, by Append), so element k's adjoint is target_bar[k]."""
+    """target = [e0, e1, ...] (times `times`, if given: [0.0] * n): a list the
+    function builds (`[]` to append to). Positions never move (a list only
+    grows, by Append), so the adjoint of what is at position k is
+    target_bar[k]."""
 
     target: Value
     elements: tuple[Operand, ...]
     loc: Loc
+    times: Operand | None = None
 
     @property
     def sources(self) -> tuple:
         return self.elements
 
     def __str__(self) -> str:
-        return f"{self.target} = [{', '.join(map(str, self.elements))}]"
+        return f"{self.target} = [{', '.join(map(str, self.elements))}]" + \
+            (f" * {self.times}" if self.times is not None else "")
 
 
 @dataclass(frozen=True)
@@ -279,6 +283,26 @@ class Append:
 
     def __str__(self) -> str:
         return f"{self.seq}.append({self.element})"
+
+
+@dataclass(frozen=True)
+class SetItem:
+    """seq[index] = element, in a list the function built. Like Append it makes
+    no value. The sweep takes element's adjoint out of seq_bar[index] and sets
+    that to 0.0: reads before this line saw the element it replaced."""
+
+    target: Value
+    seq: Value
+    index: Operand
+    element: Operand
+    loc: Loc
+
+    @property
+    def sources(self) -> tuple:
+        return (self.element,)  # as Append (see reverse._varied)
+
+    def __str__(self) -> str:
+        return f"{self.seq}[{self.index}] = {self.element}"
 
 
 @dataclass(frozen=True)
@@ -434,9 +458,9 @@ class Loop:
     count: Value | None = None    # iterations run, where the range does not say (while, break)
 
 
-Stmt = Assign | Item | Length | NewList | Append | Slice | ListCall | ArrayOp | Raise | If | Loop
+Stmt = Assign | Item | Length | NewList | Append | SetItem | Slice | ListCall | ArrayOp | Raise | If | Loop
 
-LIST_STMTS = (NewList, Append, Slice, ListCall)  # statements on lists the function builds
+LIST_STMTS = (NewList, Append, SetItem, Slice, ListCall)  # statements on lists the function builds
 
 
 def walk(stmts: tuple[Stmt, ...]):
@@ -488,6 +512,10 @@ def reads(item) -> tuple:
         return item.seqs
     if isinstance(item, Append):
         return (item.seq, item.element)
+    if isinstance(item, SetItem):
+        return (item.seq, item.index, item.element)
+    if isinstance(item, NewList):
+        return item.elements + ((item.times,) if item.times is not None else ())
     if isinstance(item, Slice):
         return (item.seq, *(bound for bound in item.bounds if bound is not None))
     if isinstance(item, (ArrayOp, Raise)):
@@ -732,18 +760,20 @@ class ZeroList:
 class Unlist:
     """operand_bar (+)= seq_bar[index]: an element's adjoint out of the list's,
     for an element of a list display; with index None, seq_bar.pop() (the
-    reverse of an Append; operand None if the element has no adjoint)."""
+    reverse of an Append; operand None if the element has no adjoint). With
+    `clear` (the reverse of a SetItem), seq_bar[index] = 0.0 after."""
 
     operand: Value | None
     seq: Value
-    index: int | None
+    index: Operand | None
     first: bool
+    clear: bool = False
+    repeated: bool = False  # [e] * n: the sum of every len(elements)-th entry from index
 
     def __str__(self) -> str:
         taken = f"{self.seq}_bar.pop()" if self.index is None else f"{self.seq}_bar[{self.index}]"
-        if self.operand is None:
-            return taken
-        return f"{self.operand}_bar {'=' if self.first else '+='} {taken}"
+        text = taken if self.operand is None else f"{self.operand}_bar {'=' if self.first else '+='} {taken}"
+        return text + (f"; {taken} = 0.0" if self.clear else "")
 
 
 @dataclass(frozen=True)

@@ -124,11 +124,23 @@ class _Lower(Expressions, ArrayExpressions, ControlFlow):
             result, aux = result
         body = tuple(self.lengths.values()) + tuple(self.body)  # lists do not change: one len() each, first
         body = _drop_unread_carries(body, (result, aux))
+        self.no_reads_of_replaced(body)
         fn = ir.Function(self.name, self.src.file, self.src.loc().line, params, body,
                          result, doc, self.reserved, frozenset(self.sequences), tuple(self.sources),
                          arrays=self.array_state["used"], aux=aux, one_tuple=self.one_tuple)
         fn.verify()
         return fn
+
+    def no_reads_of_replaced(self, body: tuple) -> None:
+        """math.dist and math.sumprod's partials read their lists' elements in the sweep,
+        after f ran: a list whose elements are replaced (ys[i] = ...) would give the last
+        ones, not those the call read."""
+        written = {item.seq for item in ir.walk(body) if isinstance(item, ir.SetItem)}
+        for item in ir.walk(body):
+            if isinstance(item, ir.ListCall) and item.fn != "fsum" and written.intersection(item.seqs):
+                raise UnsupportedSyntax(f"math.{item.fn} of a list whose elements are assigned (ys[i] = ...) is "
+                                        "not supported", function=self.name, loc=item.loc,
+                                        hint=f"pass math.{item.fn} a copy made where you call it, list(ys)")
 
     def params(self) -> tuple[ir.Param, ...]:
         args = self.node.args
@@ -239,6 +251,9 @@ class _Lower(Expressions, ArrayExpressions, ControlFlow):
 
     def stmt_Assign(self, node: ast.Assign) -> None:
         first, *others = node.targets
+        if isinstance(first, ast.Subscript) and not others and self.is_list(first.value):
+            self.set_item(first, node.value)
+            return
         if isinstance(first, (ast.Tuple, ast.List)):
             if others:
                 self.fail(UnsupportedSyntax, node, "chained assignment to tuples is not supported",
@@ -255,6 +270,21 @@ class _Lower(Expressions, ArrayExpressions, ControlFlow):
         self.assign(node.target, node.value)
 
     def stmt_AugAssign(self, node: ast.AugAssign) -> None:
+        if isinstance(node.target, ast.Subscript) and self.is_list(node.target.value):
+            # ys[i] += v: ys and i once, then ys[i] = ys[i] + v, as Python runs it
+            seq, index = self.writable(node.target)
+            hidden, at = self.namer.fresh("_at", first=1), dict(lineno=node.lineno, col_offset=node.col_offset,
+                                                                  end_lineno=node.end_lineno,
+                                                                  end_col_offset=node.end_col_offset)
+            self.env[hidden] = index if isinstance(index, ir.Value) else None
+            spot = node.target.slice if isinstance(index, ir.Const) else ast.Name(hidden, ast.Load(), **at)
+            read = ast.Subscript(node.target.value, spot, ast.Load(), **at)
+            element = self.operand_of(ast.BinOp(read, node.op, node.value, **at),
+                                      lambda: ir.Value("_e", self.namer.fresh("_e", first=1)))
+            self.env.pop(hidden)
+            self.body.append(ir.SetItem(ir.Value("_set", self.namer.fresh("_set", first=1)), seq, index, element,
+                                        self.src.loc(node)))
+            return
         if not isinstance(node.target, ast.Name):
             self.target_name(node.target)
         name = node.target.id
@@ -277,6 +307,28 @@ class _Lower(Expressions, ArrayExpressions, ControlFlow):
         combined = ast.BinOp(read, node.op, node.value, lineno=node.lineno, col_offset=node.col_offset,
                              end_lineno=node.end_lineno, end_col_offset=node.end_col_offset)
         self.assign(node.target, combined)
+
+    def writable(self, target: ast.Subscript) -> tuple[ir.Value, ir.Operand]:
+        """The list and index of `ys[i] = ...`: ys must be a list the function built."""
+        seq = self.sequence(target.value, target)
+        if seq not in self.built:
+            self.fail(UnsupportedSyntax, target, f"assigning to {ast.unparse(target)} changes a list the caller "
+                      "passed in", f"copy it first ({ast.unparse(target.value)} = list({ast.unparse(target.value)}))"
+                      ", or build a new list")
+        if isinstance(target.slice, ast.Slice):
+            self.fail(UnsupportedSyntax, target, "assigning to a slice is not supported",
+                      "assign one element at a time, or build a new list")
+        return seq, self.bound(target.slice)
+
+    def set_item(self, target: ast.Subscript, value: ast.expr) -> None:
+        """ys[i] = v in a list the function built: v first, then ys and i, as Python runs it."""
+        if self.is_list(value):
+            self.fail(UnsupportedSyntax, value, "putting a list in a list (a list of lists) is not supported",
+                      "build one list of numbers")
+        element = self.operand_of(value, lambda: ir.Value("_e", self.namer.fresh("_e", first=1)))
+        seq, index = self.writable(target)
+        self.body.append(ir.SetItem(ir.Value("_set", self.namer.fresh("_set", first=1)), seq, index, element,
+                                    self.src.loc(target)))
 
     def unpack(self, target: ast.Tuple | ast.List, value: ast.expr) -> None:
         starred = next((elt for elt in target.elts if isinstance(elt, ast.Starred)), None)

@@ -521,6 +521,9 @@ class Expressions:
             return self.row(self.element(node), node)  # A[i][j]
         if isinstance(node, ast.List):
             return self.list_display(node, name)
+        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mult) and \
+                (isinstance(node.left, ast.List) or isinstance(node.right, ast.List)):
+            return self.repeated_list(node, name)
         if isinstance(node, ast.ListComp):
             return self.list_comprehension(node, name)
         if isinstance(node, ast.Subscript) and isinstance(node.slice, ast.Slice):
@@ -596,11 +599,13 @@ class Expressions:
                 (self.is_list(node.args[0]) or isinstance(node.args[0], (ast.GeneratorExp, ast.ListComp)))
         if isinstance(node, ast.Subscript) and isinstance(node.slice, ast.Slice):
             return not self.array_state["used"] or self.is_list(node.value)
+        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mult) and not self.array_state["used"]:
+            return isinstance(node.left, ast.List) or isinstance(node.right, ast.List)  # [0.0] * n
         return isinstance(node, (ast.List, ast.ListComp))
 
-    def new_list(self, name: str | None, elements: tuple, where: ast.AST) -> ir.Value:
+    def new_list(self, name: str | None, elements: tuple, where: ast.AST, times: ir.Operand | None = None) -> ir.Value:
         value = ir.Value(name, self.new_ident(name)) if name else ir.Value("_list", self.namer.fresh("_list", first=1))
-        self.body.append(ir.NewList(value, elements, self.src.loc(where)))
+        self.body.append(ir.NewList(value, elements, self.src.loc(where), times))
         self.sequences.add(value)
         self.built.add(value)
         return value
@@ -608,13 +613,27 @@ class Expressions:
     def list_display(self, node: ast.List, name: str | None) -> ir.Value:
         """[a, b * b]: its elements in order, each an operand (a statement of its own if
         it is not a variable or a number), then the list."""
+        return self.new_list(name, self.display_elements(node), node)
+
+    def display_elements(self, node: ast.List) -> tuple[ir.Operand, ...]:
         elements = []
         for elt in node.elts:
             if isinstance(elt, ast.Starred) or self.is_list(elt):
                 self.fail(UnsupportedSyntax, elt, "a list built of lists (or of *unpacked lists) is not supported",
                           "build one list of numbers, or index the inner lists directly")
             elements.append(self.operand_of(elt, lambda: ir.Value("_e", self.namer.fresh("_e", first=1))))
-        return self.new_list(name, tuple(elements), node)
+        return tuple(elements)
+
+    def repeated_list(self, node: ast.BinOp, name: str | None) -> ir.Value:
+        """[0.0] * n (or n * [0.0]): the display's elements, n times over, evaluated
+        left to right as Python does."""
+        if isinstance(node.left, ast.List):
+            elements = self.display_elements(node.left)
+            times = self.bound(node.right)
+        else:
+            times = self.bound(node.left)
+            elements = self.display_elements(node.right)
+        return self.new_list(name, elements, node, times)
 
     def list_comprehension(self, node: ast.ListComp | ast.GeneratorExp, name: str | None) -> ir.Value:
         """[e for x in xs if c]: the loop Python runs, appending to a new list:

@@ -189,12 +189,15 @@ class _Sweep:
 
     def list_stmt(self, stmt) -> list:
         """The reverse of building a list: each element's adjoint out of the list's."""
-        if isinstance(stmt, ir.Append):
+        if isinstance(stmt, (ir.Append, ir.SetItem)):
             if stmt.seq not in self.active:
                 return []
             element = stmt.element if isinstance(stmt.element, ir.Value) and stmt.element in self.active else None
-            # popped whether or not the element has an adjoint: seq_bar shrinks as seq grew
-            made = ir.Unlist(element, stmt.seq, None, first=element is not None and element not in self.contributions)
+            # popped whether or not the element has an adjoint: seq_bar shrinks as seq grew;
+            # a replaced position's adjoint starts again at 0 for the element it replaced
+            index, clear = (stmt.index, True) if isinstance(stmt, ir.SetItem) else (None, False)
+            made = ir.Unlist(element, stmt.seq, index, first=element is not None and element not in self.contributions,
+                             clear=clear)
             if element is not None:
                 self.contributions.setdefault(element, []).append(made)
             return [made]
@@ -205,7 +208,8 @@ class _Sweep:
             made = []
             for index, element in enumerate(stmt.elements):
                 if isinstance(element, ir.Value) and element in self.active:
-                    made.append(ir.Unlist(element, stmt.target, index, first=element not in self.contributions))
+                    made.append(ir.Unlist(element, stmt.target, ir.Const(index), first=element not in self.contributions,
+                                          repeated=stmt.times is not None))
                     self.contributions.setdefault(element, []).append(made[-1])
             return made
         if isinstance(stmt, ir.Slice):
@@ -505,7 +509,7 @@ def _reads(adjoints, arrays: bool = False) -> set[ir.Value]:
             read.add(adj.index)
         elif isinstance(adj, ir.ZeroList):
             read.add(adj.seq)  # its length: a list built in a loop's body is taped
-        elif isinstance(adj, ir.RowAdjoint) and isinstance(adj.index, ir.Value):
+        elif isinstance(adj, (ir.RowAdjoint, ir.Unlist)) and isinstance(adj.index, ir.Value):
             read.add(adj.index)
         elif isinstance(adj, ir.SliceAccumulate):
             read.update(bound for bound in adj.site.bounds if isinstance(bound, ir.Value))
@@ -534,7 +538,7 @@ def _varied(function: ir.Function, wrt: tuple[ir.Value, ...]) -> set[ir.Value]:
         for item in items:
             if any(source in varied for source in item.sources if isinstance(source, ir.Value)):
                 varied.add(item.target)
-                if isinstance(item, ir.Append):
+                if isinstance(item, (ir.Append, ir.SetItem)):
                     varied.add(item.seq)  # the list holds a varied element now
         if len(varied) == size:
             return varied
@@ -547,7 +551,7 @@ def _useful(function: ir.Function) -> set[ir.Value]:
     while True:
         size = len(useful)
         for item in items:
-            if item.target in useful or (isinstance(item, ir.Append) and item.seq in useful):
+            if item.target in useful or (isinstance(item, (ir.Append, ir.SetItem)) and item.seq in useful):
                 useful.update(source for source in item.sources if isinstance(source, ir.Value))
         if len(useful) == size:
             return useful
@@ -605,7 +609,7 @@ def _may_raise(stmt, unbound: frozenset = frozenset()) -> bool:
         # reading a variable with no value raises, a plain copy `a = b` too
         return mathlib.can_raise(stmt.shape.tree) or any(arg in unbound for arg in stmt.args)
     if isinstance(stmt, ir.LIST_STMTS):  # math of lists may raise; so does reading a variable with no value
-        return isinstance(stmt, ir.ListCall) or any(arg in unbound for arg in ir.reads(stmt))
+        return isinstance(stmt, (ir.ListCall, ir.SetItem)) or any(arg in unbound for arg in ir.reads(stmt))
     return isinstance(stmt, (ir.Item, ir.ArrayOp, ir.Raise))  # an index out of range; shapes; a raise
 
 
@@ -613,7 +617,7 @@ def _needed(stmt, read: set, run: set, unbound: frozenset) -> bool:
     """Whether a forward statement must run: its value is read, its temps are,
     it may raise, or it appends to a list that is read later."""
     return stmt.target in read or stmt.target in run or _may_raise(stmt, unbound) or \
-        (isinstance(stmt, ir.Append) and stmt.seq in read)
+        (isinstance(stmt, (ir.Append, ir.SetItem)) and stmt.seq in read)
 
 
 def _prune(stmts, read: set[ir.Value], run: set[ir.Value], unbound: frozenset) -> tuple[ir.Stmt, ...]:

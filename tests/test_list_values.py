@@ -434,3 +434,89 @@ def test_copies_and_reversed():
     check_faithful(copies, [1.0, 2.0, -0.5], 0.7)
     source = grad(copies).source
     assert "ys = xs[:]" in source and "squares = []" in source
+
+
+# --- ys[i] = v and ys[i] += v in a list the function built ----------------------
+
+def matvec_into_zeros(A, x):
+    y = [0.0] * len(A)
+    for i in range(len(A)):
+        for j in range(len(x)):
+            y[i] += A[i][j] * x[j]
+    return sum(v * v for v in y)
+
+
+def overwritten(xs, w):
+    """Reads before a write see the old element; its adjoint must not get the new one's."""
+    ys = [w] * len(xs)
+    a = ys[0] * 2.0
+    for i, x in enumerate(xs):
+        ys[i] = ys[i] * x + a
+    ys[-1] = ys[0] * ys[-1]
+    return sum(ys) + a
+
+
+def interleaved(xs, w):
+    counts = len(xs) * [0.0, 1.0]
+    for k, x in enumerate(xs):
+        counts[2 * k] = x * w
+        counts[2 * k + 1] += x
+    return math.fsum(counts) + counts[1] * counts[0]
+
+
+def smoothed_in_place(xs, a):
+    ys = list(xs)
+    for t in range(1, len(ys)):
+        ys[t] = a * ys[t - 1] + (1.0 - a) * ys[t]
+    return ys[-1] + sum(ys)
+
+
+def written_out_of_range(xs):
+    ys = [0.0] * 2
+    ys[len(xs)] = xs[0]
+    return ys[0]
+
+
+def assigns_to_the_callers_list(xs):
+    xs[0] = 2.0
+    return sum(xs)
+
+
+def dist_of_a_written_list(p, q):
+    ys = list(p)
+    d = math.dist(ys, q)
+    ys[0] = 0.0
+    return d + ys[0]
+
+
+@pytest.mark.parametrize("f, args", [
+    (overwritten, ([1.0, 2.0, -0.5], 0.7)), (interleaved, ([1.0, 2.0], 0.5)),
+    (smoothed_in_place, ([1.0, 2.0, 0.5, 3.0], 0.3)),
+], ids=lambda v: getattr(v, "__name__", None) or "")
+def test_elements_replaced(f, args):
+    check_faithful(f, *args)
+
+
+def test_elements_replaced_in_a_list_of_zeros():
+    args = ([[1.0, 2.0], [3.0, -1.0], [0.5, 0.5]], [0.3, -0.7])
+    value, grads = value_and_grad(matvec_into_zeros)(*copy.deepcopy(args))
+    assert value == matvec_into_zeros(*copy.deepcopy(args))
+    want = _central(matvec_into_zeros, args)
+    assert all(_close(g, w) for g, w in zip(grads, want)), (grads, want)
+    source = grad(matvec_into_zeros).source
+    assert "y = [0.0] * " in source and "y_bar[i] = 0.0" in source
+
+
+def test_a_write_out_of_range_raises_as_in_f():
+    assert check_raises_like_f(written_out_of_range, [1.0, 2.0, 3.0]) is IndexError
+
+
+@pytest.mark.parametrize("f, words, line", [
+    (assigns_to_the_callers_list, "assigning to xs[0] changes a list the caller passed in", 1),
+    (dist_of_a_written_list, "math.dist of a list whose elements are assigned", 2),
+], ids=lambda v: getattr(v, "__name__", None) if callable(v) else None)
+def test_writes_that_stay_refused(f, words, line):
+    with pytest.raises(SymbackError) as info:
+        grad(f)
+    assert words in str(info.value), str(info.value)
+    assert info.value.loc.line == f.__code__.co_firstlineno + line
