@@ -217,6 +217,11 @@ class _Lower(Expressions, ArrayExpressions, ControlFlow):
             if call.func.attr == "append":
                 self.append(call)
                 return
+            if call.func.attr == "extend" and len(call.args) == 1 and not call.keywords:
+                seq = self.env[call.func.value.id]
+                self.check_built(seq, call)
+                self.extend(seq, self.sequence(call.args[0], call), call)
+                return
             self.fail(UnsupportedSyntax, node, f"{ast.unparse(call.func)}(...) changes a list in place, which "
                       "symback does not differentiate (append is supported)",
                       "build a new list instead, e.g. with a list comprehension or append")
@@ -270,6 +275,12 @@ class _Lower(Expressions, ArrayExpressions, ControlFlow):
         self.assign(node.target, node.value)
 
     def stmt_AugAssign(self, node: ast.AugAssign) -> None:
+        if isinstance(node.target, ast.Name) and isinstance(node.op, ast.Add) and self.is_list(node.target):
+            seq = self.env[node.target.id]  # ys += [v]: ys extended in place, as Python does
+            other = self.sequence(node.value, node)
+            self.check_built(seq, node)
+            self.extend(seq, other, node)
+            return
         if isinstance(node.target, ast.Subscript) and self.is_list(node.target.value):
             # ys[i] += v: ys and i once, then ys[i] = ys[i] + v, as Python runs it
             seq, index = self.writable(node.target)
@@ -307,6 +318,11 @@ class _Lower(Expressions, ArrayExpressions, ControlFlow):
         combined = ast.BinOp(read, node.op, node.value, lineno=node.lineno, col_offset=node.col_offset,
                              end_lineno=node.end_lineno, end_col_offset=node.end_col_offset)
         self.assign(node.target, combined)
+
+    def check_built(self, seq: ir.Value, node: ast.AST) -> None:
+        if seq not in self.built:
+            self.fail(UnsupportedSyntax, node, f"`{ast.unparse(node).strip()}` changes a list the caller passed in",
+                      f"copy it first ({seq.name} = list({seq.name})), or build a new list")
 
     def writable(self, target: ast.Subscript) -> tuple[ir.Value, ir.Operand]:
         """The list and index of `ys[i] = ...`: ys must be a list the function built."""

@@ -524,6 +524,9 @@ class Expressions:
         if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mult) and \
                 (isinstance(node.left, ast.List) or isinstance(node.right, ast.List)):
             return self.repeated_list(node, name)
+        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add) and \
+                (self.is_list(node.left) or self.is_list(node.right)):
+            return self.joined(node, name)
         if isinstance(node, ast.ListComp):
             return self.list_comprehension(node, name)
         if isinstance(node, ast.Subscript) and isinstance(node.slice, ast.Slice):
@@ -601,6 +604,8 @@ class Expressions:
             return not self.array_state["used"] or self.is_list(node.value)
         if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mult) and not self.array_state["used"]:
             return isinstance(node.left, ast.List) or isinstance(node.right, ast.List)  # [0.0] * n
+        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add) and not self.array_state["used"]:
+            return self.is_list(node.left) or self.is_list(node.right)  # xs + [0.0]
         return isinstance(node, (ast.List, ast.ListComp))
 
     def new_list(self, name: str | None, elements: tuple, where: ast.AST, times: ir.Operand | None = None) -> ir.Value:
@@ -623,6 +628,29 @@ class Expressions:
                           "build one list of numbers, or index the inner lists directly")
             elements.append(self.operand_of(elt, lambda: ir.Value("_e", self.namer.fresh("_e", first=1))))
         return tuple(elements)
+
+    def joined(self, node: ast.BinOp, name: str | None) -> ir.Value:
+        """xs + ys: a copy of xs, then ys's elements appended (both are evaluated first)."""
+        first, second = self.sequence(node.left, node), self.sequence(node.right, node)
+        value = ir.Value(name, self.new_ident(name)) if name else \
+            ir.Value(f"{first.name}_joined", self.namer.fresh(f"{first.name}_joined"))
+        self.body.append(ir.Slice(value, first, (None, None, None), self.src.loc(node)))
+        self.sequences.add(value)
+        self.built.add(value)
+        self.extend(value, second, node)
+        return value
+
+    def extend(self, seq: ir.Value, other: ir.Value, where: ast.AST) -> None:
+        """seq.extend(other), seq += other: each element of other appended, in a loop."""
+        at = _location(where)
+        hidden, item = self.namer.fresh("_seq", first=1), self.namer.fresh("_x", first=1)
+        owner = self.namer.fresh("_built", first=1)
+        self.env[hidden], self.env[owner] = other, seq
+        append = ast.Expr(ast.Call(ast.Attribute(_load(owner, at), "append", ast.Load(), **at),
+                                   [_load(item, at)], [], **at), **at)
+        self.statement(ast.For(ast.Name(item, ast.Store(), **at), _load(hidden, at), [append], [], **at))
+        for name in (hidden, owner, item):
+            self.env.pop(name, None)
 
     def repeated_list(self, node: ast.BinOp, name: str | None) -> ir.Value:
         """[0.0] * n (or n * [0.0]): the display's elements, n times over, evaluated

@@ -520,3 +520,23 @@ def test_writes_that_stay_refused(f, words, line):
         grad(f)
     assert words in str(info.value), str(info.value)
     assert info.value.loc.line == f.__code__.co_firstlineno + line
+
+
+def joined(xs, w):
+    ys = xs + [w, 2.0 * w]
+    zs = [w] + xs[1:]
+    ys += [w * w]
+    zs.extend(ys)
+    return sum(v * v for v in zs) + ys[-1]
+
+
+def extends_the_callers_list(xs, w):
+    xs += [w]
+    return sum(xs)
+
+
+def test_lists_joined_and_extended():
+    check_faithful(joined, [1.0, 2.0, -0.5], 0.7)
+    with pytest.raises(UnsupportedSyntax, match="changes a list the caller passed in") as info:
+        grad(extends_the_callers_list)
+    assert info.value.loc.line == extends_the_callers_list.__code__.co_firstlineno + 1
