@@ -30,7 +30,8 @@ from .errors import SymbackError, UnsupportedSyntax
 from .names import Namer
 from .parse_arrays import ArrayExpressions
 from .parse_exprs import _BINOPS, Expressions, _Tree, shape_of
-from .parse_flow import ControlFlow, stored_names
+from .parse_flow import ControlFlow
+from .parse_nested import Nested, NestedFunctions, parameter_names, scope_names
 from .refusals import UNSUPPORTED
 from .source import Source, read_source
 
@@ -46,13 +47,15 @@ def parse(fn: object, has_aux: bool = False) -> ir.Function:
     return lower.function()
 
 
-class _Lower(Expressions, ArrayExpressions, ControlFlow):
+class _Lower(NestedFunctions, Expressions, ArrayExpressions, ControlFlow):
     """Function body -> ir statements; one method per accepted construct
     (expressions in parse_exprs.py, NumPy's in parse_arrays.py, blocks,
-    branches and loops in parse_flow.py)."""
+    branches and loops in parse_flow.py, nested defs and lambdas in
+    parse_nested.py)."""
 
-    def __init__(self, source: Source, caller: "_Lower | None" = None):
-        """Lower `source`; a helper called from `caller` shares its body and names."""
+    def __init__(self, source: Source, caller: "_Lower | None" = None, nested: Nested | None = None):
+        """Lower `source`; a helper called from `caller` shares its body and
+        names; a `nested` function also sees its scope's variables."""
         self.src = source
         self.node = source.node
         self.name = source.node.name
@@ -65,9 +68,19 @@ class _Lower(Expressions, ArrayExpressions, ControlFlow):
                 self.closure[var] = cell.cell_contents
             except ValueError:
                 self.unbound.add(var)
-        names, self.locals = _scan(self.node)
+        names, self.locals, self.function_names = _scan(self.node)
+        self.value_names = (self.locals - self.function_names) | parameter_names(self.node)
         self.reserved = frozenset(names)
         self.env: dict[str, ir.Value] = {}
+        self.functions: dict[str, Nested] = {}  # nested functions defined so far, by name
+        self.outer_locals: frozenset[str] = frozenset()  # enclosing functions' variables
+        if nested is not None:
+            # Late binding: the enclosing variables as they are now, at the call
+            # (the body is inlined here); less the names that are its own.
+            scope, own = nested.scope, self.locals | parameter_names(self.node)
+            self.env = {name: value for name, value in scope.env.items() if name not in own}
+            self.functions = {name: fn for name, fn in scope.functions.items() if name not in own}
+            self.outer_locals = frozenset((scope.locals | scope.outer_locals) - own)
         self.caller = caller
         self.several = False  # may return a tuple: set when the caller unpacks the call
         if caller is None:
@@ -88,7 +101,7 @@ class _Lower(Expressions, ArrayExpressions, ControlFlow):
             self.shared = caller.shared
             self.maybe_unbound = caller.maybe_unbound
             self.namer, self.body = caller.namer, caller.body
-            self.stack, self.helper_results = caller.stack + (fn,), caller.helper_results
+            self.stack, self.helper_results = caller.stack + (nested or fn,), caller.helper_results
             self.idents, self.sequences, self.sources = caller.idents, caller.sequences, caller.sources
             self.lengths = caller.lengths
         if "".join(source.lines) not in self.sources:
@@ -225,6 +238,9 @@ class _Lower(Expressions, ArrayExpressions, ControlFlow):
         self.if_statement(rewritten, None)
 
     def stmt_Assign(self, node: ast.Assign) -> None:
+        if isinstance(node.value, ast.Lambda):
+            self.define_lambda(node)
+            return
         first, *others = node.targets
         if isinstance(first, (ast.Tuple, ast.List)):
             if others:
@@ -239,6 +255,9 @@ class _Lower(Expressions, ArrayExpressions, ControlFlow):
     def stmt_AnnAssign(self, node: ast.AnnAssign) -> None:
         if node.value is None:
             return  # a bare declaration, `x: float`, computes nothing
+        if isinstance(node.value, ast.Lambda):
+            self.define_lambda(node)
+            return
         self.assign(node.target, node.value)
 
     def stmt_AugAssign(self, node: ast.AugAssign) -> None:
@@ -270,7 +289,7 @@ class _Lower(Expressions, ArrayExpressions, ControlFlow):
         if starred is not None:
             self.fail(UnsupportedSyntax, starred, f"starred assignment ({ast.unparse(starred)}) is not supported",
                       "unpack into one name per value")
-        if isinstance(value, ast.Call) and isinstance(self.callee(value), types.FunctionType):
+        if isinstance(value, ast.Call) and isinstance(self.callee(value), (types.FunctionType, Nested)):
             results = self.inline(value, self.callee(value), several=True)
             if not isinstance(results, tuple) or len(results) != len(target.elts):
                 count = len(results) if isinstance(results, tuple) else 1
@@ -469,9 +488,10 @@ def _used_as_lists(node: ast.FunctionDef, arrays: bool = False) -> set[str]:
     return names
 
 
-def _scan(node: ast.FunctionDef) -> tuple[set[str], set[str]]:
+def _scan(node: ast.FunctionDef) -> tuple[set[str], set[str], set[str]]:
     """Every identifier the source mentions (generated names must avoid them),
-    and the names Python treats as local (bound anywhere in the body)."""
+    the names Python treats as local (bound anywhere in the body, not inside
+    a nested function), and those of them that def or lambda bind."""
     names = {node.name}
     for sub in ast.walk(node):
         if isinstance(sub, ast.Name):
@@ -480,4 +500,5 @@ def _scan(node: ast.FunctionDef) -> tuple[set[str], set[str]]:
             names.add(sub.arg)
         elif isinstance(sub, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
             names.add(sub.name)
-    return names, set(stored_names(node.body))
+    values, functions = scope_names(node)
+    return names, values | functions, functions

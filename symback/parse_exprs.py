@@ -19,6 +19,7 @@ from . import ir, mathlib
 from .errors import SymbackError, UnsupportedCall, UnsupportedSyntax
 from .source import read_source
 from .parse_arrays import is_numpy, numpy_name
+from .parse_nested import Nested
 from .static import Unresolved
 
 _BINOPS = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Pow: "**",
@@ -302,7 +303,7 @@ class Expressions:
                     obj = self.callee(sub)
                 except SymbackError:
                     continue  # refused with its own message when it is lowered
-                if obj is sum or inspect.isfunction(obj) or (
+                if obj is sum or inspect.isfunction(obj) or isinstance(obj, Nested) or (
                         numpy_name(obj) is not None and numpy_name(obj) not in mathlib.NUMPY_FUNCTIONS):
                     return True
         return False
@@ -446,7 +447,7 @@ class Expressions:
                       "see docs/supported.md for the NumPy functions symback differentiates, and write it "
                       "with those")
         if fname is None:
-            if inspect.isfunction(obj):
+            if inspect.isfunction(obj) or isinstance(obj, Nested):
                 return self.operand(self.inline(node, obj), args)
             refusal = mathlib.math_refusal(obj, shown)
             if refusal is not None:
@@ -598,11 +599,14 @@ class Expressions:
         if fn in self.stack:
             self.fail(UnsupportedCall, node, f"{shown}() calls itself, directly or through other functions",
                       "symback cannot differentiate recursion; write it without the recursive call")
-        try:
-            source = read_source(fn)
-        except SymbackError as err:
-            self.fail(type(err), node, f"cannot follow the call to {shown}: {err.what}", err.hint)
-        helper = type(self)(source, caller=self)  # a _Lower sharing this one's body
+        if isinstance(fn, Nested):  # a def or lambda inside the function: lowered from its node
+            helper, signature = type(self)(fn.source, caller=self, nested=fn), fn.signature
+        else:
+            try:
+                source = read_source(fn)
+            except SymbackError as err:
+                self.fail(type(err), node, f"cannot follow the call to {shown}: {err.what}", err.hint)
+            helper, signature = type(self)(source, caller=self), inspect.signature(fn)  # sharing self's body
         helper.several = several
         if helper.node.args.vararg or helper.node.args.kwarg:
             helper.fail(UnsupportedSyntax, helper.node, "*args and **kwargs parameters are not supported",
@@ -613,7 +617,6 @@ class Expressions:
         if any(keyword.arg is None for keyword in node.keywords):
             self.fail(UnsupportedCall, node, f"**kwargs in the call to {shown} are not supported",
                       "pass the arguments by name")
-        signature = inspect.signature(fn)
         try:
             bound = signature.bind(*node.args, **{keyword.arg: keyword.value for keyword in node.keywords})
         except TypeError as err:
@@ -627,6 +630,9 @@ class Expressions:
                     continue
                 tree, targs = self.expression(where)
                 loc, shape = self.src.loc(where), self.shape(tree, where)
+            elif isinstance(param.default, ir.Value):  # a nested def's default, computed where the def ran
+                helper.env[name] = param.default
+                continue
             elif isinstance(param.default, (int, float)) and not isinstance(param.default, bool):
                 tree, targs = self.expression(ast.Constant(param.default, lineno=node.lineno,
                                                            col_offset=node.col_offset))

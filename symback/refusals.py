@@ -19,8 +19,6 @@ UNSUPPORTED = {
     ast.Nonlocal: ("nonlocal declarations", "pass the value as a parameter"),
     ast.Import: ("imports inside the function", "import at module level"),
     ast.ImportFrom: ("imports inside the function", "import at module level"),
-    ast.FunctionDef: ("nested function definitions", "define the helper outside the differentiated "
-                      "function; symback follows calls to it"),
     ast.ClassDef: ("class definitions", "define classes outside the differentiated function"),
     ast.Match: ("match statements", "write straight-line code"),
     ast.ListComp: ("list comprehensions outside sum(...)",
@@ -30,7 +28,8 @@ UNSUPPORTED = {
     ast.GeneratorExp: ("generator expressions outside sum(...)",
                        "write a for loop (m = xs[0]; for x in xs: m = max(m, x * x)) where you need min, max, "
                        "any or all of them"),
-    ast.Lambda: ("lambda expressions", "write the expression inline"),
+    ast.Lambda: ("lambda expressions used as values", "assign the lambda to a name (g = lambda v: ...) and "
+                 "call it, g(x): symback follows a lambda only where it is called"),
     ast.Subscript: ("index expressions (x[i])", "pass the elements as separate parameters"),
     ast.List: ("lists", "use separate variables"),
     ast.Tuple: ("tuples", "use separate variables"),
