@@ -31,7 +31,7 @@ from .names import Namer
 from .parse_arrays import ArrayExpressions
 from .parse_exprs import _BINOPS, Expressions, _Tree, shape_of
 from .parse_flow import ControlFlow
-from .parse_nested import Nested, NestedFunctions, parameter_names, scope_names
+from .parse_nested import Nested, NestedFunctions, as_def, parameter_names, scope_names
 from .refusals import UNSUPPORTED
 from .source import Source, read_source
 
@@ -68,8 +68,9 @@ class _Lower(NestedFunctions, Expressions, ArrayExpressions, ControlFlow):
                 self.closure[var] = cell.cell_contents
             except ValueError:
                 self.unbound.add(var)
-        names, self.locals, self.function_names = _scan(self.node)
-        self.value_names = (self.locals - self.function_names) | parameter_names(self.node)
+        names, values, self.function_names = _scan(self.node)
+        self.locals = values | self.function_names
+        self.value_names = values | parameter_names(self.node)  # a nested function may not share one
         self.reserved = frozenset(names)
         self.env: dict[str, ir.Value] = {}
         self.functions: dict[str, Nested] = {}  # nested functions defined so far, by name
@@ -168,16 +169,22 @@ class _Lower(NestedFunctions, Expressions, ArrayExpressions, ControlFlow):
         out: set[str] = set()
         if depth > 8:  # helpers calling helpers: deep enough (recursion is refused anyway)
             return out
+        nested = _nested_defs(node)
         for call in ast.walk(node):
-            if not (isinstance(call, ast.Call) and isinstance(call.func, ast.Name)) or call.func.id in self.locals:
+            if not (isinstance(call, ast.Call) and isinstance(call.func, ast.Name)):
                 continue
-            fn = self.closure.get(call.func.id, self.globals.get(call.func.id))
-            if not inspect.isfunction(fn):
+            if call.func.id in nested:  # a def or lambda inside node (the last of that name will do)
+                helper = nested[call.func.id]
+            elif call.func.id in self.locals:
                 continue
-            try:
-                helper = read_source(fn).node
-            except SymbackError:
-                continue  # refused with its own message when the call is lowered
+            else:
+                fn = self.closure.get(call.func.id, self.globals.get(call.func.id))
+                if not inspect.isfunction(fn):
+                    continue
+                try:
+                    helper = read_source(fn).node
+                except SymbackError:
+                    continue  # refused with its own message when the call is lowered
             params = [arg.arg for arg in helper.args.posonlyargs + helper.args.args]
             lists = _used_as_lists(helper, arrays=self.array_state["used"]) | self.passed_as_lists(helper, depth + 1)
             bound = list(zip(params, call.args)) + [(kw.arg, kw.value) for kw in call.keywords]
@@ -414,7 +421,9 @@ class _Lower(NestedFunctions, Expressions, ArrayExpressions, ControlFlow):
         return value
 
     def statements(self) -> list[ast.stmt]:
-        """The body without its docstring."""
+        """The body without its docstring (refused first if it defines a
+        function where it cannot be followed; see check_placement)."""
+        self.check_placement()
         stmts = list(self.node.body)
         if ast.get_docstring(self.node, clean=True) is not None:
             stmts = stmts[1:]
@@ -477,7 +486,9 @@ def _used_as_lists(node: ast.FunctionDef, arrays: bool = False) -> set[str]:
     parameters. In NumPy code, indexing and len() are an array's: only a loop
     (or zip, enumerate, sum) makes a list."""
     names = set()
-    for sub in ast.walk(node):
+    todo = [(node, frozenset())]  # a node, and the names a nested function around it makes its own
+    while todo:
+        sub, own = todo.pop()
         if isinstance(sub, ast.Subscript) and isinstance(sub.value, ast.Name) and not arrays:
             names.add(sub.value.id)
         elif isinstance(sub, ast.Call) and isinstance(sub.func, ast.Name) and \
@@ -485,13 +496,31 @@ def _used_as_lists(node: ast.FunctionDef, arrays: bool = False) -> set[str]:
             names.update(arg.id for arg in sub.args if isinstance(arg, ast.Name))
         elif isinstance(sub, (ast.For, ast.comprehension)) and isinstance(sub.iter, ast.Name):
             names.add(sub.iter.id)
+        names -= own
+        if sub is not node and isinstance(sub, ast.FunctionDef):  # a closure's use of xs is f's; its ys is its own
+            own = own | parameter_names(sub) | set().union(*scope_names(sub))
+        elif isinstance(sub, ast.Lambda):
+            own = own | parameter_names(sub)
+        todo += [(child, own) for child in ast.iter_child_nodes(sub)]
     return names
+
+
+def _nested_defs(node: ast.FunctionDef) -> dict[str, ast.FunctionDef]:
+    """The defs and `name = lambda ...` inside node, at any depth, by name (lambdas as defs)."""
+    out = {}
+    for sub in ast.walk(node):
+        if sub is not node and isinstance(sub, ast.FunctionDef):
+            out[sub.name] = sub
+        elif isinstance(sub, ast.Assign) and isinstance(sub.value, ast.Lambda) and len(sub.targets) == 1 \
+                and isinstance(sub.targets[0], ast.Name):
+            out[sub.targets[0].id] = as_def(sub.value, sub.targets[0].id)
+    return out
 
 
 def _scan(node: ast.FunctionDef) -> tuple[set[str], set[str], set[str]]:
     """Every identifier the source mentions (generated names must avoid them),
     the names Python treats as local (bound anywhere in the body, not inside
-    a nested function), and those of them that def or lambda bind."""
+    a nested function) bound to values, and those def or lambda bind."""
     names = {node.name}
     for sub in ast.walk(node):
         if isinstance(sub, ast.Name):
@@ -501,4 +530,4 @@ def _scan(node: ast.FunctionDef) -> tuple[set[str], set[str], set[str]]:
         elif isinstance(sub, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
             names.add(sub.name)
     values, functions = scope_names(node)
-    return names, values | functions, functions
+    return names, values, functions

@@ -49,8 +49,31 @@ class NestedFunctions:
 
     # --- definitions --------------------------------------------------------
 
+    def check_placement(self) -> None:
+        """Refuse, before lowering, a def or `name = lambda` that is not a
+        statement of the function's own body: inside an if or a loop it would
+        exist on some paths only (and the lowering of returns in ifs and loops
+        must not meet a nested function's return)."""
+        for sub in _own_nodes(self.node.body):
+            if isinstance(sub, (ast.Assign, ast.AnnAssign)) and isinstance(sub.value, ast.Lambda):
+                target = sub.targets[0] if isinstance(sub, ast.Assign) else sub.target
+                shown = f"{ast.unparse(target)} = lambda"
+            elif isinstance(sub, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                shown = f"def {sub.name}"
+            else:
+                continue
+            if any(stmt is sub for stmt in self.node.body):
+                continue
+            inside = _enclosing_statement(self.node, sub)
+            kind = {ast.If: "an if", ast.For: "a for loop", ast.While: "a while loop", ast.With: "a with",
+                    ast.Try: "a try"}.get(type(inside), "a block")
+            where = f", before the {kind.split()[-1]} (line {self.src.loc(inside).line})" if inside else ""
+            self.fail(UnsupportedSyntax, sub, f"`{shown}` inside {kind} is not supported: the function would "
+                      "exist on some paths only", f"define it at the top level of {self.name}'s body{where}; "
+                      "it reads the variables it uses as they are when it is called")
+
     def stmt_FunctionDef(self, node: ast.FunctionDef) -> None:
-        self.placed(node, node.name, f"def {node.name}")
+        self.own_name(node, node.name)
         if node.decorator_list:
             self.fail(UnsupportedSyntax, node.decorator_list[0], f"decorators on the nested function {node.name} "
                       "are not supported: the decorated function computes something else than its body",
@@ -73,21 +96,12 @@ class NestedFunctions:
             self.fail(UnsupportedSyntax, node, "a lambda is supported assigned to one name (g = lambda v: ...)",
                       "assign it to a single name, then call that name")
         name = targets[0].id
-        self.placed(node, name, f"{name} = lambda")
+        self.own_name(node, name)
         lam = node.value
-        self.functions[name] = self.nested(_as_def(lam, name), node)
+        self.functions[name] = self.nested(as_def(lam, name), node)
 
-    def placed(self, node: ast.stmt, name: str, shown: str) -> None:
-        """Refuse a nested function that is not a statement of the function's own
-        body, or whose name the function also uses for a value."""
-        if not any(stmt is node for stmt in self.node.body):
-            inside = _enclosing_statement(self.node, node)
-            kind = {ast.If: "an if", ast.For: "a for loop", ast.While: "a while loop", ast.With: "a with",
-                    ast.Try: "a try"}.get(type(inside), "a block")
-            self.fail(UnsupportedSyntax, node, f"`{shown}` inside {kind} is not supported: the function would "
-                      "exist on some paths only", f"define it at the top level of {self.name}'s body, before "
-                      f"the {kind.split()[-1]} (line {self.src.loc(inside).line})" if inside is not None else
-                      f"define it at the top level of {self.name}'s body")
+    def own_name(self, node: ast.stmt, name: str) -> None:
+        """Refuse a nested function whose name the function also uses for a value."""
         if name in self.value_names:
             self.fail(UnsupportedSyntax, node, f"{name} names both a nested function and a variable (or "
                       f"parameter) of {self.name}", "give the function a name of its own")
@@ -164,12 +178,27 @@ class NestedFunctions:
             if lam.args.defaults or any(d is not None for d in lam.args.kw_defaults):
                 self.fail(UnsupportedSyntax, lam, "default values in a lambda called where it is written are "
                           "not supported", "assign the lambda to a name first (g = lambda ...), then call g(...)")
-            return self.nested(_as_def(lam, "_lambda"), lam)
+            return self.nested(as_def(lam, "_lambda"), lam)
         if isinstance(node.func, ast.Name):
             found = self.local_function(node.func)
             if found is not None:
                 return found
         return super().callee(node)
+
+    def call(self, node: ast.Call, args: list[ir.Operand], exponent: bool) -> tuple:
+        # map(g, xs), sorted(xs, key=lambda v: -v): refused here, where a call
+        # to map or sum(map(...)) would otherwise say something less to the point
+        for sub in _own_nodes([node]):
+            if not isinstance(sub, ast.Call):
+                continue
+            for arg in sub.args + [keyword.value for keyword in sub.keywords]:
+                if isinstance(arg, ast.Lambda) or (isinstance(arg, ast.Name) and (
+                        arg.id in self.functions or arg.id in self.function_names)):
+                    what = "a lambda" if isinstance(arg, ast.Lambda) else f"the nested function {arg.id}"
+                    self.fail(UnsupportedSyntax, arg, f"{what} passed to {ast.unparse(sub.func)}() is not "
+                              "supported: symback follows a nested function or lambda only where it is called",
+                              "call it yourself, e.g. in a for loop: for x in xs: total += g(x)")
+        return super().call(node, args, exponent)
 
     def name_ref(self, node: ast.Name, args: list[ir.Operand], exponent: bool) -> tuple:
         if node.id in self.functions or node.id in self.function_names:
@@ -218,16 +247,16 @@ def parameter_names(node: ast.FunctionDef) -> set[str]:
 
 
 def _own_nodes(stmts: list[ast.stmt]):
-    """Every node of a body outside the functions defined in it."""
-    todo = list(stmts)
+    """Every node of a body outside the functions defined in it, in source order."""
+    todo = list(reversed(stmts))
     while todo:
         sub = todo.pop()
         yield sub
         if not isinstance(sub, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)):
-            todo += list(ast.iter_child_nodes(sub))
+            todo += reversed(list(ast.iter_child_nodes(sub)))
 
 
-def _as_def(lam: ast.Lambda, name: str) -> ast.FunctionDef:
+def as_def(lam: ast.Lambda, name: str) -> ast.FunctionDef:
     """`lambda args: body` as `def name(args): return body`, at the lambda's place."""
     ret = ast.copy_location(ast.Return(lam.body), lam.body)
     ret.end_lineno, ret.end_col_offset = lam.body.end_lineno, lam.body.end_col_offset
