@@ -422,8 +422,8 @@ class _Lower(NestedFunctions, Expressions, ArrayExpressions, ControlFlow):
 
     def statements(self) -> list[ast.stmt]:
         """The body without its docstring (refused first if it defines a
-        function where it cannot be followed; see check_placement)."""
-        self.check_placement()
+        function where it cannot be followed; see check_nested)."""
+        self.check_nested()
         stmts = list(self.node.body)
         if ast.get_docstring(self.node, clean=True) is not None:
             stmts = stmts[1:]

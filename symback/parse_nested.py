@@ -25,7 +25,7 @@ import inspect
 from dataclasses import dataclass
 
 from . import ir
-from .errors import UnsupportedCall, UnsupportedSyntax
+from .errors import UnsupportedSyntax
 from .source import Source
 
 
@@ -36,7 +36,6 @@ class Nested:
     source: Source                # its def (a lambda as a def); positions in the enclosing file
     scope: object                 # the parse._Lower that ran the def: its variables at call time
     signature: inspect.Signature  # defaults: numbers, or ir values computed where the def ran
-    line: int                     # absolute line of the def, for messages
 
 
 class NestedFunctions:
@@ -49,12 +48,23 @@ class NestedFunctions:
 
     # --- definitions --------------------------------------------------------
 
-    def check_placement(self) -> None:
-        """Refuse, before lowering, a def or `name = lambda` that is not a
-        statement of the function's own body: inside an if or a loop it would
-        exist on some paths only (and the lowering of returns in ifs and loops
-        must not meet a nested function's return)."""
+    def check_nested(self) -> None:
+        """Refuse, before lowering the body, what it does with nested functions
+        that cannot be followed: a def or `name = lambda` that is not a
+        statement of the body itself (inside an if or a loop it would exist on
+        some paths only, and the lowering of returns in ifs and loops must not
+        meet a nested function's return), and a nested function or lambda
+        passed to a call (map(g, xs), sorted(xs, key=g)), where symback would
+        have to follow it into code it does not read."""
+        functions = (self.function_names | set(self.functions)) - self.value_names
         for sub in _own_nodes(self.node.body):
+            if isinstance(sub, ast.Call):
+                for arg in sub.args + [keyword.value for keyword in sub.keywords]:
+                    if isinstance(arg, ast.Lambda) or (isinstance(arg, ast.Name) and arg.id in functions):
+                        what = "a lambda" if isinstance(arg, ast.Lambda) else f"the nested function {arg.id}"
+                        self.fail(UnsupportedSyntax, arg, f"{what} passed to {ast.unparse(sub.func)}() is not "
+                                  "supported: symback follows a nested function or lambda only where it is "
+                                  "called", "call it yourself, e.g. in a for loop: for x in xs: total += g(x)")
             if isinstance(sub, (ast.Assign, ast.AnnAssign)) and isinstance(sub.value, ast.Lambda):
                 target = sub.targets[0] if isinstance(sub, ast.Assign) else sub.target
                 shown = f"{ast.unparse(target)} = lambda"
@@ -83,7 +93,7 @@ class NestedFunctions:
                 what = "awaits" if isinstance(sub, ast.Await) else "is a generator (it yields)"
                 self.fail(UnsupportedSyntax, sub, f"the nested function {node.name} {what}, which is not "
                           "supported", f"make {node.name} return one value, or write its loop in {self.name}")
-        self.functions[node.name] = self.nested(node, node)
+        self.functions[node.name] = self.nested(node)
 
     def stmt_AsyncFunctionDef(self, node: ast.AsyncFunctionDef) -> None:
         self.fail(UnsupportedSyntax, node, f"the nested async function {node.name} is not supported",
@@ -98,7 +108,7 @@ class NestedFunctions:
         name = targets[0].id
         self.own_name(node, name)
         lam = node.value
-        self.functions[name] = self.nested(as_def(lam, name), node)
+        self.functions[name] = self.nested(as_def(lam, name))
 
     def own_name(self, node: ast.stmt, name: str) -> None:
         """Refuse a nested function whose name the function also uses for a value."""
@@ -106,7 +116,7 @@ class NestedFunctions:
             self.fail(UnsupportedSyntax, node, f"{name} names both a nested function and a variable (or "
                       f"parameter) of {self.name}", "give the function a name of its own")
 
-    def nested(self, node: ast.FunctionDef, where: ast.AST) -> Nested:
+    def nested(self, node: ast.FunctionDef) -> Nested:
         """The function a def (or lambda) statement makes here: its defaults
         evaluated now, left to right, as Python evaluates them."""
         args = node.args
@@ -124,7 +134,7 @@ class NestedFunctions:
         for arg, default in zip(args.kwonlyargs, args.kw_defaults):
             params.append(inspect.Parameter(arg.arg, inspect.Parameter.KEYWORD_ONLY,
                                             default=self.default_operand(arg, default)))
-        return Nested(self.src.inner(node), self, inspect.Signature(params), self.src.loc(where).line)
+        return Nested(self.src.inner(node), self, inspect.Signature(params))
 
     def default_operand(self, arg: ast.arg, default: ast.expr | None) -> object:
         """A parameter's default, computed where the def runs: a number, or the
@@ -178,27 +188,12 @@ class NestedFunctions:
             if lam.args.defaults or any(d is not None for d in lam.args.kw_defaults):
                 self.fail(UnsupportedSyntax, lam, "default values in a lambda called where it is written are "
                           "not supported", "assign the lambda to a name first (g = lambda ...), then call g(...)")
-            return self.nested(as_def(lam, "_lambda"), lam)
+            return self.nested(as_def(lam, "_lambda"))
         if isinstance(node.func, ast.Name):
             found = self.local_function(node.func)
             if found is not None:
                 return found
         return super().callee(node)
-
-    def call(self, node: ast.Call, args: list[ir.Operand], exponent: bool) -> tuple:
-        # map(g, xs), sorted(xs, key=lambda v: -v): refused here, where a call
-        # to map or sum(map(...)) would otherwise say something less to the point
-        for sub in _own_nodes([node]):
-            if not isinstance(sub, ast.Call):
-                continue
-            for arg in sub.args + [keyword.value for keyword in sub.keywords]:
-                if isinstance(arg, ast.Lambda) or (isinstance(arg, ast.Name) and (
-                        arg.id in self.functions or arg.id in self.function_names)):
-                    what = "a lambda" if isinstance(arg, ast.Lambda) else f"the nested function {arg.id}"
-                    self.fail(UnsupportedSyntax, arg, f"{what} passed to {ast.unparse(sub.func)}() is not "
-                              "supported: symback follows a nested function or lambda only where it is called",
-                              "call it yourself, e.g. in a for loop: for x in xs: total += g(x)")
-        return super().call(node, args, exponent)
 
     def name_ref(self, node: ast.Name, args: list[ir.Operand], exponent: bool) -> tuple:
         if node.id in self.functions or node.id in self.function_names:
