@@ -30,7 +30,8 @@ from .errors import SymbackError, UnsupportedSyntax
 from .names import Namer
 from .parse_arrays import ArrayExpressions
 from .parse_exprs import _BINOPS, Expressions, _Tree, shape_of
-from .parse_flow import ControlFlow, stored_names
+from .parse_flow import ControlFlow
+from .parse_nested import Nested, NestedFunctions, as_def, parameter_names, scope_names
 from .refusals import UNSUPPORTED
 from .source import Source, read_source
 
@@ -46,13 +47,15 @@ def parse(fn: object, has_aux: bool = False) -> ir.Function:
     return lower.function()
 
 
-class _Lower(Expressions, ArrayExpressions, ControlFlow):
+class _Lower(NestedFunctions, Expressions, ArrayExpressions, ControlFlow):
     """Function body -> ir statements; one method per accepted construct
     (expressions in parse_exprs.py, NumPy's in parse_arrays.py, blocks,
-    branches and loops in parse_flow.py)."""
+    branches and loops in parse_flow.py, nested defs and lambdas in
+    parse_nested.py)."""
 
-    def __init__(self, source: Source, caller: "_Lower | None" = None):
-        """Lower `source`; a helper called from `caller` shares its body and names."""
+    def __init__(self, source: Source, caller: "_Lower | None" = None, nested: Nested | None = None):
+        """Lower `source`; a helper called from `caller` shares its body and
+        names; a `nested` function also sees its scope's variables."""
         self.src = source
         self.node = source.node
         self.name = source.node.name
@@ -65,9 +68,20 @@ class _Lower(Expressions, ArrayExpressions, ControlFlow):
                 self.closure[var] = cell.cell_contents
             except ValueError:
                 self.unbound.add(var)
-        names, self.locals = _scan(self.node)
+        names, values, self.function_names = _scan(self.node)
+        self.locals = values | self.function_names
+        self.value_names = values | parameter_names(self.node)  # a nested function may not share one
         self.reserved = frozenset(names)
         self.env: dict[str, ir.Value] = {}
+        self.functions: dict[str, Nested] = {}  # nested functions defined so far, by name
+        self.outer_locals: frozenset[str] = frozenset()  # enclosing functions' variables
+        if nested is not None:
+            # Late binding: the enclosing variables as they are now, at the call
+            # (the body is inlined here); less the names that are its own.
+            scope, own = nested.scope, self.locals | parameter_names(self.node)
+            self.env = {name: value for name, value in scope.env.items() if name not in own}
+            self.functions = {name: fn for name, fn in scope.functions.items() if name not in own}
+            self.outer_locals = frozenset((scope.locals | scope.outer_locals) - own)
         self.caller = caller
         self.several = False  # may return a tuple: set when the caller unpacks the call
         if caller is None:
@@ -91,7 +105,7 @@ class _Lower(Expressions, ArrayExpressions, ControlFlow):
             self.shared = caller.shared
             self.maybe_unbound = caller.maybe_unbound
             self.namer, self.body = caller.namer, caller.body
-            self.stack, self.helper_results = caller.stack + (fn,), caller.helper_results
+            self.stack, self.helper_results = caller.stack + (nested or fn,), caller.helper_results
             self.idents, self.sequences, self.sources = caller.idents, caller.sequences, caller.sources
             self.built, self.list_flows, self.item_of = caller.built, caller.list_flows, caller.item_of
             self.lengths = caller.lengths
@@ -171,16 +185,22 @@ class _Lower(Expressions, ArrayExpressions, ControlFlow):
         out: set[str] = set()
         if depth > 8:  # helpers calling helpers: deep enough (recursion is refused anyway)
             return out
+        nested = _nested_defs(node)
         for call in ast.walk(node):
-            if not (isinstance(call, ast.Call) and isinstance(call.func, ast.Name)) or call.func.id in self.locals:
+            if not (isinstance(call, ast.Call) and isinstance(call.func, ast.Name)):
                 continue
-            fn = self.closure.get(call.func.id, self.globals.get(call.func.id))
-            if not inspect.isfunction(fn):
+            if call.func.id in nested:  # a def or lambda inside node (the last of that name will do)
+                helper = nested[call.func.id]
+            elif call.func.id in self.locals:
                 continue
-            try:
-                helper = read_source(fn).node
-            except SymbackError:
-                continue  # refused with its own message when the call is lowered
+            else:
+                fn = self.closure.get(call.func.id, self.globals.get(call.func.id))
+                if not inspect.isfunction(fn):
+                    continue
+                try:
+                    helper = read_source(fn).node
+                except SymbackError:
+                    continue  # refused with its own message when the call is lowered
             params = [arg.arg for arg in helper.args.posonlyargs + helper.args.args]
             lists = _used_as_lists(helper, arrays=self.array_state["used"]) | self.passed_as_lists(helper, depth + 1)
             bound = list(zip(params, call.args)) + [(kw.arg, kw.value) for kw in call.keywords]
@@ -255,6 +275,9 @@ class _Lower(Expressions, ArrayExpressions, ControlFlow):
         self.if_statement(rewritten, None)
 
     def stmt_Assign(self, node: ast.Assign) -> None:
+        if isinstance(node.value, ast.Lambda):
+            self.define_lambda(node)
+            return
         first, *others = node.targets
         if isinstance(first, ast.Subscript) and not others and self.is_list(first.value):
             self.set_item(first, node.value)
@@ -272,6 +295,9 @@ class _Lower(Expressions, ArrayExpressions, ControlFlow):
     def stmt_AnnAssign(self, node: ast.AnnAssign) -> None:
         if node.value is None:
             return  # a bare declaration, `x: float`, computes nothing
+        if isinstance(node.value, ast.Lambda):
+            self.define_lambda(node)
+            return
         self.assign(node.target, node.value)
 
     def stmt_AugAssign(self, node: ast.AugAssign) -> None:
@@ -351,7 +377,7 @@ class _Lower(Expressions, ArrayExpressions, ControlFlow):
         if starred is not None:
             self.fail(UnsupportedSyntax, starred, f"starred assignment ({ast.unparse(starred)}) is not supported",
                       "unpack into one name per value")
-        if isinstance(value, ast.Call) and isinstance(self.callee(value), types.FunctionType):
+        if isinstance(value, ast.Call) and isinstance(self.callee(value), (types.FunctionType, Nested)):
             results = self.inline(value, self.callee(value), several=True)
             if not isinstance(results, tuple) or len(results) != len(target.elts):
                 count = len(results) if isinstance(results, tuple) else 1
@@ -494,7 +520,9 @@ class _Lower(Expressions, ArrayExpressions, ControlFlow):
         return value
 
     def statements(self) -> list[ast.stmt]:
-        """The body without its docstring."""
+        """The body without its docstring (refused first if it defines a
+        function where it cannot be followed; see check_nested)."""
+        self.check_nested()
         stmts = list(self.node.body)
         if ast.get_docstring(self.node, clean=True) is not None:
             stmts = stmts[1:]
@@ -557,7 +585,9 @@ def _used_as_lists(node: ast.FunctionDef, arrays: bool = False) -> set[str]:
     parameters. In NumPy code, indexing and len() are an array's: only a loop
     (or zip, enumerate, sum) makes a list."""
     names = set()
-    for sub in ast.walk(node):
+    todo = [(node, frozenset())]  # a node, and the names a nested function around it makes its own
+    while todo:
+        sub, own = todo.pop()
         if isinstance(sub, ast.Subscript) and isinstance(sub.value, ast.Name) and not arrays:
             names.add(sub.value.id)
         elif isinstance(sub, ast.Call) and isinstance(sub.func, ast.Name) and \
@@ -578,15 +608,34 @@ def _used_as_lists(node: ast.FunctionDef, arrays: bool = False) -> set[str]:
             names.add(sub.func.value.id)  # xs.copy()
         elif isinstance(sub, (ast.For, ast.comprehension)) and isinstance(sub.iter, ast.Name):
             names.add(sub.iter.id)
+        names -= own
+        if sub is not node and isinstance(sub, ast.FunctionDef):  # a closure's use of xs is f's; its ys is its own
+            own = own | parameter_names(sub) | set().union(*scope_names(sub))
+        elif isinstance(sub, ast.Lambda):
+            own = own | parameter_names(sub)
+        todo += [(child, own) for child in ast.iter_child_nodes(sub)]
     return names
 
 
 _OF_WHOLE_LISTS = ("fsum", "prod", "dist", "sumprod")  # math functions of lists
 
 
-def _scan(node: ast.FunctionDef) -> tuple[set[str], set[str]]:
+def _nested_defs(node: ast.FunctionDef) -> dict[str, ast.FunctionDef]:
+    """The defs and `name = lambda ...` inside node, at any depth, by name (lambdas as defs)."""
+    out = {}
+    for sub in ast.walk(node):
+        if sub is not node and isinstance(sub, ast.FunctionDef):
+            out[sub.name] = sub
+        elif isinstance(sub, ast.Assign) and isinstance(sub.value, ast.Lambda) and len(sub.targets) == 1 \
+                and isinstance(sub.targets[0], ast.Name):
+            out[sub.targets[0].id] = as_def(sub.value, sub.targets[0].id)
+    return out
+
+
+def _scan(node: ast.FunctionDef) -> tuple[set[str], set[str], set[str]]:
     """Every identifier the source mentions (generated names must avoid them),
-    and the names Python treats as local (bound anywhere in the body)."""
+    the names Python treats as local (bound anywhere in the body, not inside
+    a nested function) bound to values, and those def or lambda bind."""
     names = {node.name}
     for sub in ast.walk(node):
         if isinstance(sub, ast.Name):
@@ -595,4 +644,5 @@ def _scan(node: ast.FunctionDef) -> tuple[set[str], set[str]]:
             names.add(sub.arg)
         elif isinstance(sub, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
             names.add(sub.name)
-    return names, set(stored_names(node.body))
+    values, functions = scope_names(node)
+    return names, values, functions

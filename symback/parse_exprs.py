@@ -19,6 +19,7 @@ from . import ir, mathlib
 from .errors import SymbackError, UnsupportedCall, UnsupportedSyntax
 from .source import read_source
 from .parse_arrays import is_numpy, numpy_name
+from .parse_nested import Nested
 from .static import Unresolved
 
 # Functions of whole lists (parse_exprs.of_lists)
@@ -321,7 +322,7 @@ class Expressions:
                 if obj in (max, min) and len(sub.args) == 1 or any(obj is fn for fn in _OF_LISTS) or \
                         obj is len and sub.args and self.makes_statements_for_len(sub.args[0]):
                     return True  # a loop over a list (max(xs), any(...)), or len() of a list built here
-                if obj is sum or inspect.isfunction(obj) or (
+                if obj is sum or inspect.isfunction(obj) or isinstance(obj, Nested) or (
                         numpy_name(obj) is not None and numpy_name(obj) not in mathlib.NUMPY_FUNCTIONS):
                     return True
         return False
@@ -479,7 +480,7 @@ class Expressions:
                       "see docs/supported.md for the NumPy functions symback differentiates, and write it "
                       "with those")
         if fname is None:
-            if inspect.isfunction(obj):
+            if inspect.isfunction(obj) or isinstance(obj, Nested):
                 return self.operand(self.inline(node, obj), args)
             refusal = mathlib.math_refusal(obj, shown)
             if refusal is not None:
@@ -887,11 +888,14 @@ class Expressions:
         if fn in self.stack:
             self.fail(UnsupportedCall, node, f"{shown}() calls itself, directly or through other functions",
                       "symback cannot differentiate recursion; write it without the recursive call")
-        try:
-            source = read_source(fn)
-        except SymbackError as err:
-            self.fail(type(err), node, f"cannot follow the call to {shown}: {err.what}", err.hint)
-        helper = type(self)(source, caller=self)  # a _Lower sharing this one's body
+        if isinstance(fn, Nested):  # a def or lambda inside the function: lowered from its node
+            helper, signature = type(self)(fn.source, caller=self, nested=fn), fn.signature
+        else:
+            try:
+                source = read_source(fn)
+            except SymbackError as err:
+                self.fail(type(err), node, f"cannot follow the call to {shown}: {err.what}", err.hint)
+            helper, signature = type(self)(source, caller=self), inspect.signature(fn)  # sharing self's body
         helper.several = several
         if helper.node.args.vararg or helper.node.args.kwarg:
             helper.fail(UnsupportedSyntax, helper.node, "*args and **kwargs parameters are not supported",
@@ -902,7 +906,6 @@ class Expressions:
         if any(keyword.arg is None for keyword in node.keywords):
             self.fail(UnsupportedCall, node, f"**kwargs in the call to {shown} are not supported",
                       "pass the arguments by name")
-        signature = inspect.signature(fn)
         try:
             bound = signature.bind(*node.args, **{keyword.arg: keyword.value for keyword in node.keywords})
         except TypeError as err:
@@ -916,6 +919,9 @@ class Expressions:
                     continue
                 tree, targs = self.expression(where)
                 loc, shape = self.src.loc(where), self.shape(tree, where)
+            elif isinstance(param.default, ir.Value):  # a nested def's default, computed where the def ran
+                helper.env[name] = param.default
+                continue
             elif isinstance(param.default, (int, float)) and not isinstance(param.default, bool):
                 tree, targs = self.expression(ast.Constant(param.default, lineno=node.lineno,
                                                            col_offset=node.col_offset))

@@ -19,8 +19,6 @@ UNSUPPORTED = {
     ast.Nonlocal: ("nonlocal declarations", "pass the value as a parameter"),
     ast.Import: ("imports inside the function", "import at module level"),
     ast.ImportFrom: ("imports inside the function", "import at module level"),
-    ast.FunctionDef: ("nested function definitions", "define the helper outside the differentiated "
-                      "function; symback follows calls to it"),
     ast.ClassDef: ("class definitions", "define classes outside the differentiated function"),
     ast.Match: ("match statements", "write straight-line code"),
     ast.ListComp: ("list comprehensions used as numbers",
@@ -29,7 +27,8 @@ UNSUPPORTED = {
     ast.DictComp: ("dict comprehensions", "write the terms out one by one"),
     ast.GeneratorExp: ("generator expressions outside sum, min, max, any, all, math.fsum and math.prod",
                        "make it a list comprehension, [... for x in xs], or write a for loop"),
-    ast.Lambda: ("lambda expressions", "write the expression inline"),
+    ast.Lambda: ("lambda expressions used as values", "assign the lambda to a name (g = lambda v: ...) and "
+                 "call it, g(x): symback follows a lambda only where it is called"),
     ast.Subscript: ("index expressions (x[i])", "pass the elements as separate parameters"),
     ast.List: ("lists used as numbers", "use an element, xs[i], or sum(xs)"),
     ast.Tuple: ("tuples", "use separate variables"),

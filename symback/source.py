@@ -9,6 +9,7 @@ back into absolute lines and columns of the user's file.
 from __future__ import annotations
 
 import ast
+import dataclasses
 import dis
 import inspect
 import textwrap
@@ -22,7 +23,7 @@ from .errors import Loc, NoSource, UnsupportedSyntax, UsageError
 class Source:
     """A function's parsed definition and where it sits in its file."""
 
-    fn: types.FunctionType
+    fn: types.FunctionType  # for a nested def, the function that holds it
     node: ast.FunctionDef
     file: str
     first_line: int       # absolute line of the first source line we parsed
@@ -39,6 +40,12 @@ class Source:
         if getattr(node, "end_lineno", None) == rel and getattr(node, "end_col_offset", None) is not None:
             end_col = node.end_col_offset + self.indent
         return Loc(self.file, self.first_line + rel - 1, col, end_col, text.rstrip("\n"))
+
+    def inner(self, node: ast.FunctionDef) -> "Source":
+        """A def written inside this one (or a lambda, as a def): parsed with
+        this text, so its positions map to the file as this one's do; `fn`
+        stays the function whose code holds it, for its globals and closure."""
+        return dataclasses.replace(self, node=node)
 
 
 def read_source(fn: object) -> Source:

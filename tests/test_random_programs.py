@@ -39,6 +39,8 @@ list, enumerate and zip; while loops bounded by a counter; break, continue
 and return at every loop depth; loop variables and loop-first variables read
 after the loop; helpers (several statements, branches, tuple results,
 helpers that fail outside their domain) in expressions, if and while tests;
+helpers defined inside f (a def, a tuple-returning def or `g = lambda ...`)
+reading f's variables, which f may reassign between calls;
 sum, min and max over generator expressions and list comprehensions
 (filters, zip, a variable named like one outside it); truth-value
 conditions (`if x:`, `if not xs:`), comparisons used as numbers;
@@ -191,6 +193,7 @@ class Features:
     statements: int = 8      # at most this many top-level statements
     depth: int = 2           # nesting of if/for/while
     after_loop: bool = True  # read loop variables and loop-first variables after the loop
+    nested: bool = False     # helpers defined inside f too (def or lambda), closing over f's variables
 
 
 @dataclass(frozen=True)
@@ -698,6 +701,35 @@ class _Writer:
         self.taken.add(name)
         return lines
 
+    def nested_helper(self, k: int, sc: Scope) -> list:
+        """A helper inside f, at the top of its body: `def g1(u, v): ...` or
+        `g1 = lambda u, v: ...`, reading some of f's variables (as they are when
+        it is called: f may reassign them between calls), never assigning them
+        (that would make them its own)."""
+        arity = self.count(1, 2)
+        params = self.pick([("u", "v"), ("x", "y"), ("x_bar", "_t1"), ("a", "b")])[:arity]
+        kind = self.pick(["lambda", "def", "def", "tuple"])
+        name = f"{'gp' if kind == 'tuple' else 'g'}{k}"
+        lines = []
+        if self.chance(50):  # a local of f for it to close over
+            local = self.fresh(sc)
+            lines.append(f"    {local} = {self.expr(sc, 2)}")
+            sc.define(local)
+        outer = [n for n in sc.numbers if n not in params and self.chance(60)]
+        inner = Scope(numbers=list(params) + outer, fixed=set(outer), lists=list(sc.lists))
+        saved = (self.taken, self.size)
+        self.taken, self.size = {"math", "f", name} | set(params) | {h.name for h in self.helpers}, 22
+        if kind == "lambda":
+            lines.append(f"    {name} = lambda {', '.join(params)}: {self.expr(inner, 2)}")
+        else:
+            lines.append(f"    def {name}({', '.join(params)}):")
+            lines += self.block(inner, "        ", 1, 3, kind == "tuple")
+            lines.append(f"        {self.returns(inner, kind == 'tuple')}")
+        self.taken, self.size = saved
+        self.helpers.append(Helper(name, arity, kind == "tuple"))
+        self.taken.add(name)
+        return lines
+
     def program(self) -> Program:
         f = self.features
         kinds = ["float"] * self.count(1, 3)
@@ -724,6 +756,9 @@ class _Writer:
                    fixed={n for n, k in zip(names, kinds) if k != "float"},
                    lists=[n for n, k in zip(names, kinds) if k == "list"])
         body = []
+        if f.nested and self.chance(50):
+            for k in range(self.count(1, 2)):
+                body += self.nested_helper(k + 1, sc)
         for _ in range(self.count(1, f.statements)):
             body += self.statement(sc, "    ", f.depth, False)
         body.append(f"    {self.returns(sc, False)}")
@@ -1141,9 +1176,10 @@ def check_point(program: Program, fn, vg, g, args: tuple) -> None:
 
 STRAIGHT = Features(statements=8, depth=2, helpers=0)
 CONTROL = Features(loops=True, whiles=True, ints=True, statements=6, depth=3)
-HELPERS = Features(loops=True, whiles=True, helpers=3, statements=5, depth=2)
+HELPERS = Features(loops=True, whiles=True, helpers=3, statements=5, depth=2, nested=True)
 LISTS = Features(loops=True, whiles=True, lists=True, ints=True, statements=5, depth=2)
-EVERYTHING = Features(loops=True, whiles=True, helpers=2, lists=True, ints=True, statements=5, depth=2)
+EVERYTHING = Features(loops=True, whiles=True, helpers=2, lists=True, ints=True, statements=5, depth=2,
+                      nested=True)
 
 
 def _directory(tmp_path_factory):
