@@ -463,7 +463,9 @@ def _used_as_lists(node: ast.FunctionDef, arrays: bool = False) -> set[str]:
             names.add(sub.value.id)
         elif isinstance(sub, ast.Call) and isinstance(sub.func, ast.Name) and \
                 sub.func.id in (("sum", "zip", "enumerate") if arrays else ("len", "sum", "zip", "enumerate")):
-            names.update(arg.id for arg in sub.args if isinstance(arg, ast.Name))
+            # zip's arguments are all lists; sum's and enumerate's second is a start
+            listed = sub.args if sub.func.id == "zip" else sub.args[:1]
+            names.update(arg.id for arg in listed if isinstance(arg, ast.Name))
         elif isinstance(sub, (ast.For, ast.comprehension)) and isinstance(sub.iter, ast.Name):
             names.add(sub.iter.id)
     return names

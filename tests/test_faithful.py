@@ -808,3 +808,19 @@ def test_a_partial_with_exp_of_a_negative_stays_a_product():
     overflows (OverflowError) where f is smooth and the slope is 0.0; now *exp(-9*x**2)."""
     for x in (-2.74, 0.3, 30.0):
         check_faithful(erf_of_a_multiple, x)
+
+
+def sum_from_a_parameter(xs, s0):
+    return sum(xs, s0)
+
+
+def enumerate_from_a_parameter(xs, k):
+    return sum(i * x for i, x in enumerate(xs, k))
+
+
+def test_a_start_passed_by_position_is_a_number_not_a_list():
+    """nested-targets work: sum(xs, s0) and enumerate(xs, k) marked s0 and k as list
+    parameters (every argument of sum and enumerate was taken for a list): a refusal,
+    "s0 is a list, used here as a number". d/ds0 sum(xs, s0) = 1."""
+    assert check_faithful(sum_from_a_parameter, [1.0, 2.0], 3.0) == ([1.0, 1.0], 1.0)
+    check_faithful(enumerate_from_a_parameter, [1.0, -2.0, 0.5], 2, wrt="xs")
