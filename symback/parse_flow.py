@@ -212,7 +212,8 @@ class ControlFlow:
             if _returned_1 > 0.5: return _ret_1
 
         so that break and early return (which lower already) do the work. A
-        helper returning several values gets one `_ret_` variable for each."""
+        helper returning several values gets one `_ret_` variable for each (and
+        `return value,` stays a 1-tuple)."""
         returns = [sub for sub in ast.walk(loop) if isinstance(sub, ast.Return)]
         width = next((len(r.value.elts) for r in returns if isinstance(r.value, (ast.Tuple, ast.List))), 1)
         rets = [self.namer.fresh("_ret_", first=1) for _ in range(width)]
@@ -221,8 +222,11 @@ class ControlFlow:
         def name(ident: str, ctx, where: ast.AST) -> ast.Name:
             return ast.copy_location(ast.Name(ident, ctx()), where)
 
+        # `return value,` (a 1-tuple): `_ret_1, = value,`, then `return _ret_1,`
+        one_tuple = width == 1 and any(isinstance(r.value, ast.Tuple) for r in returns)
+
         def names(ctx, where: ast.AST) -> ast.expr:
-            if width == 1:
+            if width == 1 and not one_tuple:
                 return name(rets[0], ctx, where)
             return ast.copy_location(ast.Tuple([name(r, ctx, where) for r in rets], ctx()), where)
 

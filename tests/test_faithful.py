@@ -824,3 +824,20 @@ def test_a_start_passed_by_position_is_a_number_not_a_list():
     "s0 is a list, used here as a number". d/ds0 sum(xs, s0) = 1."""
     assert check_faithful(sum_from_a_parameter, [1.0, 2.0], 3.0) == ([1.0, 1.0], 1.0)
     check_faithful(enumerate_from_a_parameter, [1.0, -2.0, 0.5], 2, wrt="xs")
+
+
+def one_tuple_from_a_loop(x, y):
+    for i in range(3):
+        if x > i:
+            return x * (i + 1.0),
+    return y,
+
+
+def test_a_one_tuple_returned_inside_a_loop_stays_a_one_tuple():
+    """property test (nested-targets work): `return value,` inside a loop was rewritten
+    to `_ret_1 = value,`, refused as "tuples are not supported"."""
+    for args, want in (((1.5, 2.0), (1.0, 0.0)), ((-1.5, 2.0), (0.0, 1.0))):
+        value, grads = value_and_grad(one_tuple_from_a_loop)(*args)
+        assert value == one_tuple_from_a_loop(*args) and type(value) is tuple
+        assert grads == want  # d/dx x*(i+1) at i = 0; d/dy y
+        assert grad(one_tuple_from_a_loop)(*args) == grads
