@@ -841,3 +841,23 @@ def test_a_one_tuple_returned_inside_a_loop_stays_a_one_tuple():
         assert value == one_tuple_from_a_loop(*args) and type(value) is tuple
         assert grads == want  # d/dx x*(i+1) at i = 0; d/dy y
         assert grad(one_tuple_from_a_loop)(*args) == grads
+
+
+def aux_of_a_loop_variable(x, n):
+    for i in range(n):
+        if x > i:
+            return x * x, i
+    return x, i
+
+
+def test_an_aux_f_may_not_have_assigned_raises_as_f_does():
+    """property test (nested-targets work): with has_aux, an aux that a loop which ran zero
+    times leaves unassigned (i above, after range(0)) was returned as None where f
+    raises UnboundLocalError."""
+    for make in (value_and_grad, grad):
+        with pytest.raises(UnboundLocalError):
+            aux_of_a_loop_variable(0.5, 0)
+        with pytest.raises(UnboundLocalError):
+            make(aux_of_a_loop_variable, has_aux=True)(0.5, 0)
+    assert value_and_grad(aux_of_a_loop_variable, wrt="x", has_aux=True)(0.5, 1) == ((0.25, 0), 1.0)  # d(x*x)/dx
+    assert grad(aux_of_a_loop_variable, wrt="x", has_aux=True)(-0.5, 1) == (1.0, 0)  # dx/dx, after the loop
