@@ -400,6 +400,9 @@ class ControlFlow:
         before, outer = dict(self.env), self.body
         heads = {name: ir.Value(name, self.new_ident(name) if name in self.env else self.head_ident(name))
                  for name in carried}
+        for name in carried:  # in the body too (settle): unbound on the first iteration, as before the loop
+            if name not in before or before[name] in self.maybe_unbound:
+                self.maybe_unbound.add(heads[name])
         if index_name is None and bindings:  # for x in xs: an index of our own
             index_name = self.namer.fresh("_i", first=1)
         index = ir.Value(index_name, self.new_ident(index_name)) if index_name else None

@@ -861,3 +861,19 @@ def test_an_aux_f_may_not_have_assigned_raises_as_f_does():
             make(aux_of_a_loop_variable, has_aux=True)(0.5, 0)
     assert value_and_grad(aux_of_a_loop_variable, wrt="x", has_aux=True)(0.5, 1) == ((0.25, 0), 1.0)  # d(x*x)/dx
     assert grad(aux_of_a_loop_variable, wrt="x", has_aux=True)(-0.5, 1) == (1.0, 0)  # dx/dx, after the loop
+
+
+def unbound_from_an_inner_loop(xs, n):
+    for i in range(n):
+        for j in range(i):
+            pass
+        t = j + xs[5]
+    return 1.0
+
+
+def test_a_variable_an_inner_loop_may_not_assign_is_read_before_later_operands():
+    """property test (nested-targets work): at i = 0 the inner loop runs zero times, and f
+    reads j first: UnboundLocalError. The gradient read xs[5] first (IndexError): the outer
+    loop's head for j was marked maybe-unbound only after its body was lowered, so the
+    inner loop's head for j was not, and settle did not read j first."""
+    assert check_raises_like_f(unbound_from_an_inner_loop, [-1.0], 1) is UnboundLocalError
