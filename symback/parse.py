@@ -91,6 +91,7 @@ class _Lower(Expressions, ArrayExpressions, ControlFlow):
             self.stack, self.helper_results = caller.stack + (fn,), caller.helper_results
             self.idents, self.sequences, self.sources = caller.idents, caller.sequences, caller.sources
             self.lengths = caller.lengths
+        self.aux_names: set[str] = set()  # has_aux: the `_ret_` variables that hold an aux (return_from_loop)
         if "".join(source.lines) not in self.sources:
             self.sources.append("".join(source.lines))
 
@@ -231,6 +232,9 @@ class _Lower(Expressions, ArrayExpressions, ControlFlow):
                 self.fail(UnsupportedSyntax, node, "chained assignment to tuples is not supported",
                           "assign in separate statements")
             self.unpack(first, node.value)
+            return
+        if isinstance(first, ast.Name) and first.id in self.aux_names and not others:
+            self.env[first.id] = self.aux_operand(node.value)  # has_aux's aux, returned from a loop
             return
         value = self.assign(first, node.value)
         for target in others:  # a = b = expr: b is a copy of a

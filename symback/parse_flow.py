@@ -230,12 +230,23 @@ class ControlFlow:
                 return name(rets[0], ctx, where)
             return ast.copy_location(ast.Tuple([name(r, ctx, where) for r in rets], ctx()), where)
 
+        # has_aux: `_ret_1 = loss; _ret_2 = aux`, the aux computed as written, whatever it is
+        aux = self.caller is None and getattr(self, "has_aux", False) and width == 2
+        if aux:
+            self.aux_names.add(rets[1])
+
+        def store(stmt: ast.Return, value: ast.expr) -> list[ast.stmt]:
+            if aux and isinstance(value, ast.Tuple) and len(value.elts) == 2:
+                return [ast.copy_location(ast.Assign([name(ret, ast.Store, stmt)], part), stmt)
+                        for ret, part in zip(rets, value.elts)]
+            return [ast.copy_location(ast.Assign([names(ast.Store, stmt)], value), stmt)]
+
         def rewrite(stmts: list[ast.stmt]) -> list[ast.stmt]:
             out = []
             for stmt in stmts:
                 if isinstance(stmt, ast.Return):
                     value = stmt.value or ast.copy_location(ast.Constant(None), stmt)
-                    out += [ast.copy_location(ast.Assign([names(ast.Store, stmt)], value), stmt),
+                    out += [*store(stmt, value),
                             ast.copy_location(ast.Assign([name(flag, ast.Store, stmt)],
                                                          ast.copy_location(ast.Constant(1.0), stmt)), stmt),
                             ast.copy_location(ast.Break(), stmt)]

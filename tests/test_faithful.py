@@ -877,3 +877,22 @@ def test_a_variable_an_inner_loop_may_not_assign_is_read_before_later_operands()
     loop's head for j was marked maybe-unbound only after its body was lowered, so the
     inner loop's head for j was not, and settle did not read j first."""
     assert check_raises_like_f(unbound_from_an_inner_loop, [-1.0], 1) is UnboundLocalError
+
+
+def aux_returned_from_a_loop(x, n):
+    for i in range(n):
+        if x > i:
+            return x * x, "inside"
+        x = x * 0.5
+    return x, (x > 0.1, i)
+
+
+def test_an_aux_of_any_kind_returned_inside_a_loop_is_passed_through():
+    """property test (nested-targets work): with has_aux, `return loss, 'inside'` in a loop
+    was rewritten to `_ret_1, _ret_2 = loss, 'inside'` and the aux lowered as a number:
+    refused, "the constant 'inside' (str) is not supported"."""
+    for args, want in (((0.3, 2), 0.6), ((-0.3, 2), 0.25)):  # d(x*x)/dx = 2x; x halved twice
+        value, grads = value_and_grad(aux_returned_from_a_loop, wrt="x", has_aux=True)(*args)
+        assert value == aux_returned_from_a_loop(*args)
+        assert grads == pytest.approx(want, rel=1e-12)
+        assert grad(aux_returned_from_a_loop, wrt="x", has_aux=True)(*args) == (grads, value[1])
