@@ -736,7 +736,7 @@ class _Emitter:
         lines += [f"    {name} = []" for name, _ in self.tapes.values()]
         lines += self.forward_block(self.g.forward, "    ")
         value = self.operand(fn.result)
-        lines += self.unassigned([fn.result], "    ")
+        lines += self.unassigned([fn.result] + ([fn.aux] if fn.aux is not None else []), "    ")
         if self.arrays and isinstance(fn.result, ir.Value) and fn.result not in self.shapes.scalars:
             # a gradient is of a number: an array's would be of the sum of its entries, silently
             lines += [f"    if {self.np}.ndim({value}) != 0:",

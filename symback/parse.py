@@ -109,6 +109,7 @@ class _Lower(NestedFunctions, Expressions, ArrayExpressions, ControlFlow):
             self.idents, self.sequences, self.sources = caller.idents, caller.sequences, caller.sources
             self.built, self.list_flows, self.item_of = caller.built, caller.list_flows, caller.item_of
             self.lengths = caller.lengths
+        self.aux_names: set[str] = set()  # has_aux: the `_ret_` variables that hold an aux (return_from_loop)
         if "".join(source.lines) not in self.sources:
             self.sources.append("".join(source.lines))
 
@@ -287,6 +288,9 @@ class _Lower(NestedFunctions, Expressions, ArrayExpressions, ControlFlow):
                 self.fail(UnsupportedSyntax, node, "chained assignment to tuples is not supported",
                           "assign in separate statements")
             self.unpack(first, node.value)
+            return
+        if isinstance(first, ast.Name) and first.id in self.aux_names and not others:
+            self.env[first.id] = self.aux_operand(node.value)  # has_aux's aux, returned from a loop
             return
         value = self.assign(first, node.value)
         for target in others:  # a = b = expr: b is a copy of a
@@ -593,7 +597,9 @@ def _used_as_lists(node: ast.FunctionDef, arrays: bool = False) -> set[str]:
         elif isinstance(sub, ast.Call) and isinstance(sub.func, ast.Name) and \
                 sub.func.id in (("sum", "zip", "enumerate") if arrays else
                                 ("len", "sum", "zip", "enumerate", "reversed", "list")):
-            names.update(arg.id for arg in sub.args if isinstance(arg, ast.Name))
+            # zip's arguments are all lists; sum's and enumerate's second is a start
+            listed = sub.args if sub.func.id == "zip" else sub.args[:1]
+            names.update(arg.id for arg in listed if isinstance(arg, ast.Name))
         elif isinstance(sub, ast.Call) and not sub.keywords and len(sub.args) == 1 and \
                 isinstance(sub.func, ast.Name) and sub.func.id in ("max", "min", "any", "all") and \
                 isinstance(sub.args[0], ast.Name):
