@@ -126,6 +126,8 @@ LOCALS = ("a", "b", "c", "t", "s", "acc", "u", "p", "q", "r", "out", "x_bar", "t
 SHADOWABLE = ("len", "reversed", "list", "float", "tuple", "isinstance", "abs", "min", "max", "sum",
               "zip", "enumerate")
 INDICES = ("i", "j", "l", "idx", "_", "_i1", "_t1")
+# Names for lists built in f: plain ones, and ones like the generated code's (_e1, _j, row, xs_part, ...)
+LIST_LOCALS = ("vals", "ys2", "row", "_list1", "xs_part", "_e1", "_j", "_g", "out_bar", "n_vals", "_built1")
 COUNTERS = ("k", "steps", "_count_1", "kk", "_cond_1")
 
 SAFE_1 = ("math.sin({0})", "math.cos({0})", "math.tanh({0})", "math.atan({0})", "math.erf({0})",
@@ -201,6 +203,7 @@ class Features:
     depth: int = 2           # nesting of if/for/while
     after_loop: bool = True  # read loop variables and loop-first variables after the loop
     nested: bool = False     # helpers defined inside f too (def or lambda), closing over f's variables
+    list_values: bool = False  # lists built in f: displays, comprehensions, append, [0.0] * n, slices, ...
     guards: bool = False     # `if c: raise ValueError(...)`, `assert c, "..."` (in helpers and loops too)
     results: bool = False    # `return value,` (a 1-tuple) and `return loss, aux` (checked with has_aux)
 
@@ -270,6 +273,8 @@ class _Writer:
         if not self.can("len"):
             options.remove("last")
         kind = self.pick(options)
+        if self.features.list_values and self.chance(35):
+            return self.list_function(sc, xs)
         if kind == "comprehension":
             return self.comprehension(sc, xs)
         if kind == "index":
@@ -279,6 +284,83 @@ class _Writer:
         if kind == "last":
             return f"{xs}[len({xs}) - 1]"
         return f"sum({xs})"
+
+    def list_function(self, sc: Scope, xs: str) -> str:
+        """A number from a whole list: of a slice, max/min of a list, math.fsum/prod, any/all."""
+        options = ["fsum", "prod", "any"]
+        if self.can("sum"):
+            options += ["slice", "slice"]
+        if self.can("max") and self.can("min"):
+            options += ["extreme"]
+        kind = self.pick(options)
+        if kind == "slice":
+            part = self.pick(["[1:]", "[:-1]", "[::2]", "[::-1]", "[1::2]", "[-2:]", "[::-1][:2]"])
+            return f"sum({xs}{part})"
+        if kind == "extreme":
+            return f"{self.pick(['max', 'min'])}({xs})"
+        v = self.fresh(sc)
+        sc = sc.child(lists=[])  # no list inside: each list leaf would nest another
+        inner = sc.child(numbers=sc.numbers + [v], fixed=sc.fixed - {v})
+        if kind == "fsum":
+            return f"math.fsum({self.expr(inner, 1)} for {v} in {xs})"
+        if kind == "prod":
+            return f"math.prod({xs})" if self.chance(40) else f"math.prod(math.tanh({self.expr(inner, 1)}) for {v} in {xs})"
+        test = f"{v} {self.pick(['>', '<', '!='])} {self.constant()}"
+        word = self.pick(["any", "all"]) if self.can("any") and self.can("all") else "any"
+        return f"({self.expr(sc, 1)} if {word}({test} for {v} in {xs}) else {self.expr(sc, 1)})"
+
+    def list_value(self, sc: Scope, indent: str) -> list:
+        """A list built in f, then in scope as a list for the rest of this block."""
+        pool = [n for n in LIST_LOCALS if n not in self.taken and n not in sc.numbers and n not in sc.fixed
+                and n not in sc.lists]
+        if not pool or not sc.lists:
+            return self.assignment(sc, indent, 1)
+        name = self.pick(pool)
+        xs = self.pick(sc.lists)
+        v = self.fresh(sc)
+        inner = sc.child(numbers=sc.numbers + [v], fixed=sc.fixed - {v}, loops=sc.loops + 1)
+        kinds = ["comprehension", "display", "append", "slice", "joined"]
+        if self.can("len"):
+            kinds += ["recurrence", "zeros"]
+        if self.can("list"):
+            kinds += ["copy"]
+        kind = self.pick(kinds)
+        i = self.pick([n for n in INDICES if n not in self.taken and n not in sc.numbers and n not in sc.fixed]
+                      or ["i_l"])
+        if kind == "comprehension":
+            test = f" if {v} {self.pick(['>', '<='])} {self.constant()}" if self.chance(30) else ""
+            lines = [f"{indent}{name} = [{self.expr(inner, 2)} for {v} in {xs}{test}]"]
+        elif kind == "display":
+            lines = [f"{indent}{name} = [{', '.join(self.expr(sc, 2) for _ in range(self.count(1, 3)))}]"]
+        elif kind == "append":
+            lines = [f"{indent}{name} = []", f"{indent}for {v} in {xs}:"]
+            if self.chance(40):
+                lines += [f"{indent}    if {v} {self.pick(['>', '<='])} {self.constant()}:",
+                          f"{indent}        {name}.append({self.expr(inner, 2)})"]
+            else:
+                lines += [f"{indent}    {name}.append({self.expr(inner, 2)})"]
+        elif kind == "recurrence":  # reads the element appended last while the list grows
+            lines = [f"{indent}{name} = [{xs}[0]]", f"{indent}for {v} in {xs}[1:]:",
+                     f"{indent}    {name}.append(math.tanh({self.pick(['0.5', '-0.75', '1.5'])} * {name}[-1] + "
+                     f"{self.expr(inner, 1)}))"]
+        elif kind == "zeros":  # [0.0] * n, then elements replaced and added to
+            each = sc.child(numbers=sc.numbers + [f"{xs}[{i}]"], loops=sc.loops + 1)
+            lines = [f"{indent}{name} = [{self.pick(['0.0', '1.0'])}] * len({xs})",
+                     f"{indent}for {i} in range(len({xs})):",
+                     f"{indent}    {name}[{i}] {self.pick(['=', '+='])} {self.expr(each, 2)}"]
+            if self.chance(50):
+                lines.append(f"{indent}{name}[-1] = {name}[0] * {self.expr(sc, 1)}")
+        elif kind == "slice":
+            lines = [f"{indent}{name} = {xs}{self.pick(['[1:]', '[:-1]', '[::-1]', '[::2]'])}"]
+        elif kind == "joined":
+            lines = [f"{indent}{name} = {xs} + [{self.expr(sc, 2)}]"]
+            if self.chance(50):
+                lines.append(f"{indent}{name} += [{self.expr(sc, 1)}]")
+        else:
+            lines = [f"{indent}{name} = list({xs})", f"{indent}{name}.append({self.expr(sc, 2)})"]
+        sc.lists.append(name)
+        sc.fixed.add(name)
+        return lines
 
     def comprehension(self, sc: Scope, xs: str) -> str:
         """sum(e for v in xs if test), sum([e for a, b in zip(xs, ys)]): the variables are the
@@ -590,7 +672,11 @@ class _Writer:
             kinds += ["jump"]
         if self.features.guards and self.size < 30:
             kinds += ["guard"]
+        if self.features.list_values and sc.lists and self.size < 30:
+            kinds += ["list_value"] * 2
         kind = self.pick(kinds)
+        if kind == "list_value":
+            return self.list_value(sc, indent)
         if kind == "assign":
             return self.assignment(sc, indent, depth)
         if kind == "guard":
@@ -1315,9 +1401,9 @@ STRAIGHT = Features(statements=8, depth=2, helpers=0, results=True)
 CONTROL = Features(loops=True, whiles=True, ints=True, statements=6, depth=3, guards=True, results=True)
 HELPERS = Features(loops=True, whiles=True, helpers=3, statements=5, depth=2, guards=True, results=True, nested=True)
 LISTS = Features(loops=True, whiles=True, lists=True, ints=True, helpers=1, statements=5, depth=2, guards=True,
-                 results=True)
+                 results=True, list_values=True)
 EVERYTHING = Features(loops=True, whiles=True, helpers=2, lists=True, ints=True, statements=5, depth=2,
-                      guards=True, results=True, nested=True)
+                      guards=True, results=True, nested=True, list_values=True)
 
 
 def _directory(tmp_path_factory):
