@@ -1,6 +1,6 @@
 """grad and value_and_grad: the pipeline, run once per function, behind a decorator.
 
-    parse -> derive -> reverse -> emit -> compile
+    parse -> derive -> reverse -> optimize -> emit -> compile
 
 All SymPy work happens here, when the gradient is made; calling the result
 runs only the generated Python.
@@ -18,6 +18,7 @@ from .compile import compile_source
 from .derive import derive
 from .emit import emit_parts, module_text
 from .errors import InternalError, SymbackError, UsageError
+from .optimize import optimize
 from .parse import parse
 from .reverse import reverse
 
@@ -46,9 +47,9 @@ def value_and_grad(f: Callable | None = None, *, wrt=None, has_aux: bool = False
 
 
 def gradient_ir(f: Callable, wrt=None, with_value: bool = False, has_aux: bool = False) -> ir.Gradient:
-    """Run parse, derive and reverse on `f`: the IR that emit prints."""
+    """Run parse, derive, reverse and optimize on `f`: the IR that emit prints."""
     function = derive(parse(f, has_aux=has_aux))
-    return reverse(function, check_wrt(function, wrt), with_value)
+    return optimize(reverse(function, check_wrt(function, wrt), with_value))
 
 
 def _make(f: Callable, wrt, with_value: bool, has_aux: bool = False) -> types.FunctionType:

@@ -18,7 +18,8 @@ from . import arrays, ir, mathlib
 from .names import Namer
 from .shapes import shapes
 from .templates import (NumPyPrinter, Printer, Template, _array_template, _contribution_template,  # noqa: F401 (tests)
-                        _folded_template, _temp_template, _truth_operands, _value_template)
+                        _folded_template, _source_template, _temp_template, _truth_operands,
+                        _value_template)
 
 
 def emit(gradient: ir.Gradient, name: str | None = None) -> str:
@@ -135,90 +136,6 @@ def _merge_aliases(gradient: ir.Gradient) -> dict[ir.Value, ir.Value]:
     return alias
 
 
-_ASSIGNED = re.compile(r"^\s*(?:for\s+)?(\w+(?:\s*,\s*\w+)*)\s*(?:[-+*/]?=|\bin\b)")  # no nested repeats:
-# an indented line must not make it backtrack
-_WORD = re.compile(r"[A-Za-z_]\w*")
-
-
-def _reuse_calls(lines: list[str], math_name: str) -> list[str]:
-    """A math call a temp holds, written again later, reads the temp instead:
-    `_t1 = math.sin(x)` then `b = a + math.sin(x)` becomes `b = a + _t1`.
-
-    Temps are per statement (derive pulls out what one statement's value and
-    partials share); this reuses them across statements. Only temps made in
-    the function's own block count (not in a branch or loop, where they may
-    not run), only lines outside loops are rewritten (a loop rebinds names
-    each iteration), and a temp is forgotten once any name in its call is
-    assigned again anywhere (a tape pop or a loop rebinds it). Linear in the
-    number of lines: calls are found by scanning, forgotten through an index.
-    """
-    prefix = math_name + "."
-    temp_line = re.compile(rf"^    (_t\d+) = ({re.escape(prefix)}\w+\(.*\))$")
-    known: dict[str, str] = {}             # call text -> temp
-    by_name: dict[str, set[str]] = {}      # a name (or temp) -> the calls that mention it
-    loops: list[int] = []                  # indents of the loops the current line is in
-    out = []
-    for line in lines:
-        indent = len(line) - len(line.lstrip())
-        while loops and indent <= loops[-1]:
-            loops.pop()
-        if known and not loops and prefix in line:
-            line = _replace_calls(line, prefix, known)
-        out.append(line)
-        assigned = _ASSIGNED.match(line)
-        if assigned and by_name:
-            for name in assigned.group(1).split(","):
-                for call in by_name.pop(name.strip(), ()):
-                    known.pop(call, None)
-        match = temp_line.match(line)
-        if match and not loops and _call_end(match.group(2), 0) == len(match.group(2)):
-            call, temp = match.group(2), match.group(1)
-            if call not in known:
-                known[call] = temp
-                for name in set(_WORD.findall(call)) | {temp}:
-                    by_name.setdefault(name, set()).add(call)
-        if line.rstrip().endswith(":") and line.lstrip().startswith(("for ", "while ")):
-            loops.append(indent)
-    return out
-
-
-def _replace_calls(line: str, prefix: str, known: dict[str, str]) -> str:
-    """`line` with every outermost call that `known` holds replaced by its temp."""
-    out, k = [], 0
-    while True:
-        start = line.find(prefix, k)
-        if start < 0:
-            out.append(line[k:])
-            return "".join(out)
-        if start > 0 and (line[start - 1].isalnum() or line[start - 1] in "_."):
-            out.append(line[k:start + len(prefix)])  # part of a longer name, e.g. notmath.sin
-            k = start + len(prefix)
-            continue
-        end = _call_end(line, start)
-        if end and line[start:end] in known:
-            out.append(line[k:start] + known[line[start:end]])
-            k = end
-        else:
-            out.append(line[k:start + len(prefix)])
-            k = start + len(prefix)
-
-
-def _call_end(text: str, start: int) -> int:
-    """The index just past the call that starts at `start` (0 if there is none)."""
-    open_at = text.find("(", start)
-    if open_at < 0 or not re.fullmatch(r"[\w.]+", text[start:open_at]):
-        return 0
-    depth = 0
-    for k in range(open_at, len(text)):
-        if text[k] == "(":
-            depth += 1
-        elif text[k] == ")":
-            depth -= 1
-            if depth == 0:
-                return k + 1
-    return 0
-
-
 _BUILTINS_USED = frozenset(mathlib.BUILTINS | {"range", "reversed", "len", "isinstance", "list", "tuple", "zip", "sum"})
 
 
@@ -268,6 +185,13 @@ class _Emitter:
                 other |= set(ir.reads(item))
         self.tested_only = tested - other
         self.alias = _merge_aliases(gradient)
+        self.same_adjoint = dict(gradient.same_adjoint)
+        for value in list(self.same_adjoint):  # x1 -> x2 -> x3: x3's variable
+            while self.same_adjoint[value] in self.same_adjoint:
+                self.same_adjoint[value] = self.same_adjoint[self.same_adjoint[value]]
+        self.same_temp = dict(gradient.same_temp)
+        self.rewritten = dict(gradient.rewritten)
+        self.lets: dict[int, str] = {}  # optimize's shared subexpressions: index -> name
         self.swept = {adj.cond for adj in ir.walk_adjoints(gradient.backward) if isinstance(adj, ir.BackIf)}
         # A copy the output adds (a merge's `i_3 = i_1`, a loop's `i_2 = i_1`) of a value
         # f may not have assigned would raise where f reads nothing: such values start
@@ -344,7 +268,6 @@ class _Emitter:
         fn = self.fn
         lines = [f"def {self.name}({self.signature()}):"]
         lines += [f"    {line}" if line else "" for line in self.docstring()]
-        head = len(lines)
         # every tape starts empty once: a loop nested in another fills its tape across all outer iterations
         lines += [f"    {name} = []" for name, _ in self.tapes.values()]
         lines += self.forward_block(self.g.forward, "    ")
@@ -381,7 +304,6 @@ class _Emitter:
             lines.append(f"    return {grads_text}, {aux}")
         else:
             lines.append(f"    return {grads_text}")
-        lines[head:] = _reuse_calls(lines[head:], self.math)
         text = "\n".join(lines)
         aliases = [f"{alias} = {name}  # {fn.name} has a variable named {name}"
                    for name, alias in self.shadowed.items() if re.search(rf"\b{alias}\b", text)]
@@ -439,6 +361,11 @@ class _Emitter:
                 continue
             if isinstance(stmt, ir.ArrayOp):
                 lines.append(f"{indent}{self.operand(stmt.target)} = {self.array_forward(stmt)}")
+                continue
+            if isinstance(stmt, ir.Guard):  # what may raise in a statement nobody reads: its divisions
+                shown = self.render(_source_template(stmt.stmt.shape.tree), self.names_for(stmt.stmt))
+                lines += [f"{indent}1.0 / {self.operand(d)}  # may raise, as {shown} in {self.fn.name}"
+                          for d in stmt.divisors]
                 continue
             if isinstance(stmt, ir.Raise):  # f's own raise, its message from this path's variables
                 names = {f"a{i}": self.operand(arg) for i, arg in enumerate(stmt.args)}
@@ -672,9 +599,53 @@ class _Emitter:
                 added = "1.0" if adj.seed else self.bar(adj.source)
                 at = f"[{adj.field}]" if adj.field is not None else ""
                 lines.append(f"{indent}{self.bar(adj.seq)}[{self.index(adj.index)}]{at} += {added}")
+            elif isinstance(adj, ir.Let):
+                name = self.lets[adj.index] = self.namer.temp()
+                lines.append(f"{indent}{name} = {self.tree_text(adj.expr)}")
             else:
                 lines.append(indent + self.accumulate(adj))
         return lines
+
+    def tree_text(self, tree: tuple, stmt: ir.Assign | None = None, spaced: bool = False) -> str:
+        """An expression tree optimize made, with this function's names."""
+        def leaf(node):
+            kind = node[0]
+            if kind in ("v", "c"):
+                return self.operand(node[1])
+            if kind == "tmp":
+                return self.temps[node[1]][f"t{node[2]}"]
+            if kind == "bar":
+                return self.bar(node[1])
+            return self.lets[node[1]]
+        return ir.expr_text(self._named(tree), leaf, spaced)
+
+    def _named(self, tree: tuple) -> tuple:
+        """Calls and names of a tree as this output spells them: its math and
+        numpy modules, builtins and helpers (recorded as used)."""
+        kind = tree[0]
+        if kind == "name":
+            return ("name", self._spelled(tree[1]))
+        if kind == "call":
+            return ("call", self._spelled(tree[1]), *(self._named(part) for part in tree[2:]))
+        if kind in ("bin", "un", "cmp", "bool"):
+            return (*tree[:2], *(self._named(part) for part in tree[2:]))
+        if kind == "if":
+            return ("if", *(self._named(part) for part in tree[1:]))
+        return tree
+
+    def _spelled(self, name: str) -> str:
+        if name.startswith("math."):
+            self.modules.add("math")
+            return f"{self.math}.{name[5:]}"
+        if name.startswith("np."):
+            self.modules.add("numpy")
+            return f"{self.np}.{name[3:]}"
+        if name.startswith("__b_"):
+            return self.builtins[name[2:]]
+        if name in mathlib.HELPERS:
+            self.modules |= {name, "math"}
+            return self.renamed(name + "(")[:-1]
+        return name
 
     def silent(self, adj) -> bool:
         """An adjoint flow between two names for one variable: it prints nothing."""
@@ -686,11 +657,18 @@ class _Emitter:
         lines = []
         named = self.temps.get(stmt.target, {})  # named already if a loop tapes them
         for index, temp in enumerate(rule.temps):
+            same = self.same_temp.get((stmt.target, index))
+            if same is not None:  # computed by an earlier statement already (optimize)
+                made = names if same[0] == stmt.target else self.temps[same[0]]
+                names[temp.symbol.name[2:]] = made[f"t{same[1]}"]
+                continue
             name = named.get(f"t{index}") or self.namer.temp()
             lines.append(f"{name} = {self.render(_temp_template(rule, index), names)}")
             names[temp.symbol.name[2:]] = name
         self.temps[stmt.target] = {k: v for k, v in names.items() if k.startswith("t")}
-        if stmt.target not in self.g.unused:
+        if stmt.target in self.rewritten:  # reads what an earlier statement computed (optimize)
+            lines.append(f"{self.operand(stmt.target)} = {self.tree_text(self.rewritten[stmt.target], spaced=True)}")
+        elif stmt.target not in self.g.unused:
             lines.append(f"{self.operand(stmt.target)} = {self.render(_value_template(rule), names)}")
         elif mathlib.can_raise(rule.value) or any(arg in self.g.unbound for arg in stmt.args):
             # nothing reads it, but f fails here for some inputs: so must we
@@ -706,6 +684,8 @@ class _Emitter:
         if acc.mirror:  # the same product was just assigned to another adjoint
             operand, sign = acc.mirror
             text = ("-" if sign < 0 else "") + self.bar(operand)
+        elif acc.expr is not None:  # rewritten by optimize
+            text = self.tree_text(acc.expr, stmt)
         else:
             template = _folded_template(stmt, acc.index, acc.seed, self.arrays) or \
                 _contribution_template(stmt.rule, acc.index, acc.seed, self.arrays)
@@ -764,6 +744,7 @@ class _Emitter:
         return self.shadowed.get(name, name)
 
     def bar(self, value: ir.Value) -> str:
+        value = self.same_adjoint.get(value, value)  # a copy optimize forwarded
         value = self.alias.get(value, value)
         name = self.bars.get(value)
         if name is None:
