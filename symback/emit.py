@@ -17,9 +17,8 @@ import re
 from . import arrays, ir, mathlib
 from .names import Namer
 from .shapes import shapes
-from .templates import (NumPyPrinter, Printer, Template, _array_template, _contribution_template,  # noqa: F401 (tests)
-                        _folded_template, _source_template, _temp_template, _truth_operands,
-                        _value_template)
+from .templates import (NumPyPrinter, Printer, Template, _array_template,  # noqa: F401 (tests)
+                        _source_template, _temp_template, _truth_operands, _value_template, contribution_template)
 
 
 def emit(gradient: ir.Gradient, name: str | None = None) -> str:
@@ -687,9 +686,7 @@ class _Emitter:
         elif acc.expr is not None:  # rewritten by optimize
             text = self.tree_text(acc.expr, stmt)
         else:
-            template = _folded_template(stmt, acc.index, acc.seed, self.arrays) or \
-                _contribution_template(stmt.rule, acc.index, acc.seed, self.arrays)
-            text = self.render(template, names)
+            text = self.render(contribution_template(acc, self.arrays), names)
         if self.arrays and self.shapes.needs_sum(acc.operand, stmt):
             # NumPy may have broadcast this operand to a larger shape: sum its adjoint back
             sign = "-" if text.startswith("-") else ""

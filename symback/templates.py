@@ -400,3 +400,10 @@ def _folded_template(stmt: ir.Assign, index: int, seed: bool = True, arrays: boo
 
 
 _FOLDED: dict[tuple, Template | None] = {}
+
+
+def contribution_template(acc: ir.Accumulate, arrays: bool = False) -> Template:
+    """The template an accumulation prints with: its partial times its
+    adjoint, constants folded in where they fold."""
+    return _folded_template(acc.site, acc.index, acc.seed, arrays) or \
+        _contribution_template(acc.site.rule, acc.index, acc.seed, arrays)

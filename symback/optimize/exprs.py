@@ -2,8 +2,8 @@
 that say when two trees compute the same float.
 
 A contribution `operand_bar += partial * target_bar` prints from its shape's
-template (templates.py), once per shape. `tree()` reads that printed text back
-with `ast`, once per template, so the tree has exactly the operations, in
+template (templates.py), once per shape. `template_tree()` reads that printed
+text back with `ast`, once per template, so the tree has exactly the operations, in
 exactly the order, that the printed line runs; `instantiate()` puts one
 statement's values in. Nothing here calls SymPy.
 
@@ -19,33 +19,24 @@ from __future__ import annotations
 import ast
 
 from .. import ir
-from ..templates import Template, _contribution_template, _folded_template
+from ..templates import Template, contribution_template  # noqa: F401 (the passes use it from here)
 
 _BINARY = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Pow: "**", ast.FloorDiv: "//",
            ast.Mod: "%"}
 _COMPARE = {ast.Lt: "<", ast.LtE: "<=", ast.Gt: ">", ast.GtE: ">=", ast.Eq: "==", ast.NotEq: "!="}
 _UNARY = {ast.USub: "-", ast.UAdd: "+", ast.Not: "not"}
-_TREES: dict[int, tuple | None] = {}  # id(template) -> its tree (templates live for the process)
-_KEEP: list[Template] = []           # so that the ids stay theirs
-
-
-def contribution_template(acc: ir.Accumulate, arrays: bool) -> Template:
-    """The template emit prints an accumulation with (constants folded in where they fold)."""
-    return _folded_template(acc.site, acc.index, acc.seed, arrays) or \
-        _contribution_template(acc.site.rule, acc.index, acc.seed, arrays)
 
 
 def template_tree(template: Template) -> tuple | None:
     """The template's text as a tree over placeholders ('ph', name); None if it
     uses anything this grammar does not have (then nothing rewrites it)."""
-    found = _TREES.get(id(template), False)
+    found = template.__dict__.get("tree", False)  # read once per template, kept with it
     if found is False:
         try:
             found = _from_ast(ast.parse(template.text, mode="eval").body)
         except (_Unknown, SyntaxError):
             found = None
-        _TREES[id(template)] = found
-        _KEEP.append(template)
+        template.tree = found
     return found
 
 
