@@ -481,7 +481,9 @@ class _Writer:
         if roll < 45 and exists:
             a = self.pick(exists)
             op = self.pick(["+=", "-=", "*=", "/="])
-            value = self.expr(sc, e_depth - 1)
+            # not `a` itself: a /= a is exactly 1.0, and math.asin(a) after it meets an infinite
+            # slope times a zero one where f is smooth (a limitation, docs/limitations.md)
+            value = self.other(sc, e_depth - 1, a)
             if op == "/=":
                 value = self.pick(DENOMINATORS).format(value) if self.chance(85) else value
             elif op == "*=" and sc.loops:
