@@ -289,8 +289,12 @@ class _Lower(Expressions, ArrayExpressions, ControlFlow):
         if len(target.elts) != len(value.elts):
             self.fail(UnsupportedSyntax, target, f"cannot unpack {len(value.elts)} values into "
                       f"{len(target.elts)} names", "use as many names as values")
-        # Python evaluates the whole right-hand side before binding any name.
-        lowered = [self.expression(elt) for elt in value.elts]
+        # Python evaluates the whole right-hand side, left to right, before binding any
+        # name: what may raise is computed before a later value's statements (settle)
+        lowered: list = []
+        for elt in value.elts:
+            lowered = [(self.settle([tree], elt, args)[0], args) for tree, args in lowered]
+            lowered.append(self.expression(elt))
         for name, (tree, args), elt in zip(target.elts, lowered, value.elts):
             self.bind(name, tree, args, elt)
 

@@ -896,3 +896,16 @@ def test_an_aux_of_any_kind_returned_inside_a_loop_is_passed_through():
         assert value == aux_returned_from_a_loop(*args)
         assert grads == pytest.approx(want, rel=1e-12)
         assert grad(aux_returned_from_a_loop, wrt="x", has_aux=True)(*args) == (grads, value[1])
+
+
+def unpacks_a_log_then_an_item(x, xs):
+    a, b = math.log(x), xs[0]
+    return a + b
+
+
+def test_tuple_assignment_evaluates_its_values_left_to_right():
+    """property test (nested-targets work): in `a, b = math.log(x), xs[0]` the gradient read
+    xs[0] (its own statement) before computing log(x): IndexError where f raises
+    ValueError (x < 0 and xs empty)."""
+    assert check_raises_like_f(unpacks_a_log_then_an_item, -1.0, []) is ValueError
+    assert check_faithful(unpacks_a_log_then_an_item, 2.0, [1.5]) == (0.5, [1.0])  # d log x = 1/x
