@@ -396,9 +396,12 @@ class _Lower(NestedFunctions, Expressions, ArrayExpressions, ControlFlow):
         if len(target.elts) != len(value.elts):
             self.fail(UnsupportedSyntax, target, f"cannot unpack {len(value.elts)} values into "
                       f"{len(target.elts)} names", "use as many names as values")
-        # Python evaluates the whole right-hand side before binding any name.
-        lowered = [(("arg", 0), [self.sequence(elt, elt)]) if self.is_list(elt) else self.expression(elt)
-                   for elt in value.elts]
+        # Python evaluates the whole right-hand side, left to right, before binding any
+        # name: what may raise is computed before a later value's statements (settle)
+        lowered: list = []
+        for elt in value.elts:
+            lowered = [(self.settle([tree], elt, args)[0], args) for tree, args in lowered]
+            lowered.append((("arg", 0), [self.sequence(elt, elt)]) if self.is_list(elt) else self.expression(elt))
         for name, (tree, args), elt in zip(target.elts, lowered, value.elts):
             self.bind(name, tree, args, elt)  # a list: the name is the list's (see bind)
 
@@ -609,6 +612,9 @@ def _used_as_lists(node: ast.FunctionDef, arrays: bool = False) -> set[str]:
                                             isinstance(sub.func.value, ast.Name) and sub.func.value.id == "math") and \
                 (sub.func.id if isinstance(sub.func, ast.Name) else sub.func.attr) in _OF_WHOLE_LISTS:
             names.update(arg.id for arg in sub.args if isinstance(arg, ast.Name))
+        elif isinstance(sub, ast.BinOp) and isinstance(sub.op, ast.Add) and not arrays and \
+                any(isinstance(side, (ast.List, ast.ListComp)) for side in (sub.left, sub.right)):
+            names.update(side.id for side in (sub.left, sub.right) if isinstance(side, ast.Name))  # xs + [v]
         elif isinstance(sub, ast.Call) and isinstance(sub.func, ast.Attribute) and sub.func.attr == "copy" and \
                 isinstance(sub.func.value, ast.Name) and not arrays:
             names.add(sub.func.value.id)  # xs.copy()
