@@ -728,6 +728,9 @@ class _Writer:
         self.taken, self.size = saved
         self.helpers.append(Helper(name, arity, kind == "tuple"))
         self.taken.add(name)
+        movable = [n for n in outer if n not in sc.fixed]
+        if movable and self.chance(50):  # changed before any call: the calls must read the new value
+            lines.append(f"    {self.pick(movable)} = {self.expr(sc, 1)}")
         return lines
 
     def program(self) -> Program:
