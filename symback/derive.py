@@ -45,8 +45,8 @@ def _derive_block(stmts: tuple[ir.Stmt, ...], name: str) -> tuple[ir.Stmt, ...]:
         if isinstance(stmt, ir.If):
             out.append(replace(stmt, then=_derive_block(stmt.then, name), orelse=_derive_block(stmt.orelse, name)))
             continue
-        if isinstance(stmt, (ir.Item, ir.Length, ir.ArrayOp, ir.Raise)):
-            out.append(stmt)  # element access: partial 1; array operations: a rule of arrays.RULES
+        if isinstance(stmt, (ir.Item, ir.Length, ir.ArrayOp, ir.Raise, *ir.LIST_STMTS)):
+            out.append(stmt)  # element access, lists: partial 1; array operations: a rule of arrays.RULES
             continue
         if isinstance(stmt, ir.Loop):
             cond = _derive_block((stmt.cond,), name)[0] if stmt.cond is not None else None

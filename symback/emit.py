@@ -606,7 +606,7 @@ def _call_end(text: str, start: int) -> int:
     return 0
 
 
-_BUILTINS_USED = frozenset(mathlib.BUILTINS | {"range", "reversed", "len", "isinstance", "list", "tuple"})
+_BUILTINS_USED = frozenset(mathlib.BUILTINS | {"range", "reversed", "len", "isinstance", "list", "tuple", "zip", "sum"})
 
 
 class _Emitter:
@@ -631,6 +631,9 @@ class _Emitter:
         self.shapes = shapes(fn) if fn.arrays else None  # where no _sum_to is needed
         params = {p.value for p in fn.params}
         self.tuple_lists = {item.seq for item in ir.walk(fn.body) if isinstance(item, ir.Item) and item.field is not None}
+        # lists of lists (their rows are lists too): a zero adjoint of the same shape
+        self.nested_lists = {item.seq for item in ir.walk(fn.body) if isinstance(item, ir.Item)
+                             and item.target in fn.sequences}
         self.indexed_params = {item.args[0] for item in ir.walk(fn.body)  # params[0]: maybe a list of arrays
                                if isinstance(item, ir.ArrayOp) and item.op == "index" and item.args[0] in params}
         self.modules: set[str] = set()
@@ -733,7 +736,7 @@ class _Emitter:
         lines += [f"    {name} = []" for name, _ in self.tapes.values()]
         lines += self.forward_block(self.g.forward, "    ")
         value = self.operand(fn.result)
-        lines += self.unassigned([fn.result], "    ")
+        lines += self.unassigned([fn.result] + ([fn.aux] if fn.aux is not None else []), "    ")
         if self.arrays and isinstance(fn.result, ir.Value) and fn.result not in self.shapes.scalars:
             # a gradient is of a number: an array's would be of the sum of its entries, silently
             lines += [f"    if {self.np}.ndim({value}) != 0:",
@@ -819,7 +822,7 @@ class _Emitter:
                 lines += self.unassigned(ir.reads(stmt), indent)
             if isinstance(stmt, ir.Item):
                 at = f"[{stmt.field}]" if stmt.field is not None else ""
-                lines.append(f"{indent}{self.operand(stmt.target)} = {stmt.seq.ident}[{self.operand(stmt.index)}]{at}")
+                lines.append(f"{indent}{self.operand(stmt.target)} = {stmt.seq.ident}[{self.index(stmt.index)}]{at}")
                 continue
             if isinstance(stmt, ir.ArrayOp):
                 lines.append(f"{indent}{self.operand(stmt.target)} = {self.array_forward(stmt)}")
@@ -831,11 +834,69 @@ class _Emitter:
             if isinstance(stmt, ir.Length):
                 lines.append(f"{indent}{self.operand(stmt.target)} = {self.builtin('len')}({stmt.seq.ident})")
                 continue
+            if isinstance(stmt, ir.LIST_STMTS):
+                lines.append(indent + self.list_forward(stmt))
+                continue
             if not isinstance(stmt, ir.If):
                 lines += [indent + line for line in self.forward(stmt)]
                 continue
             lines += self.forward_if(stmt, indent)
         return lines
+
+    def list_forward(self, stmt) -> str:
+        """A statement that builds a list, as the user wrote it."""
+        if isinstance(stmt, ir.NewList):
+            times = f" * {self.operand(stmt.times)}" if stmt.times is not None else ""
+            return f"{stmt.target.ident} = [{', '.join(map(self.operand, stmt.elements))}]{times}"
+        if isinstance(stmt, ir.Append):
+            return f"{stmt.seq.ident}.append({self.operand(stmt.element)})"
+        if isinstance(stmt, ir.SetItem):
+            return f"{stmt.seq.ident}[{self.index(stmt.index)}] = {self.operand(stmt.element)}"
+        if isinstance(stmt, ir.ListCall):
+            self.modules.add("math")
+            return f"{stmt.target.ident} = {self.math}.{stmt.fn}({', '.join(seq.ident for seq in stmt.seqs)})"
+        return f"{stmt.target.ident} = {stmt.seq.ident}[{self.slice_text(stmt.bounds)}]"
+
+    def index(self, operand: ir.Operand) -> str:
+        """An index or a slice's bound: xs[-1], not xs[(-1)]."""
+        return repr(operand.value) if isinstance(operand, ir.Const) else self.operand(operand)
+
+    def slice_text(self, bounds: tuple) -> str:
+        lower, upper, step = ("" if bound is None else self.index(bound) for bound in bounds)
+        return f"{lower}:{upper}" + (f":{step}" if step else "")
+
+    def list_backward(self, adj, indent: str) -> list[str]:
+        """An element's adjoint out of its list's, or a slice's or sum's adjoint into a list's."""
+        if isinstance(adj, ir.Unlist):
+            seq = self.bar(adj.seq)
+            taken = f"{seq}.pop()" if adj.index is None else f"{seq}[{self.index(adj.index)}]"
+            if adj.repeated:  # [a, b] * n: a's adjoint is the sum of every other entry from 0
+                size = len(next(stmt for stmt in ir.walk(self.fn.body) if getattr(stmt, "target", None) == adj.seq).elements)
+                taken = f"{self.builtin('sum')}({seq}[{self.index(adj.index)}::{size}])"
+            lines = [] if adj.operand is None and adj.clear else \
+                [indent + (taken if adj.operand is None else self.add_to(adj.operand, taken, adj.first))]
+            if adj.clear:
+                lines.append(f"{indent}{taken} = 0.0")
+            return lines
+        at = self.namer.fresh("_j")
+        if isinstance(adj, ir.SliceAccumulate):  # the slice's positions in the list, as long as it is here
+            seq, part = self.bar(adj.site.seq), self.bar(adj.site.target)
+            g = self.namer.fresh("_g")
+            return [f"{indent}for {at}, {g} in {self.builtin('zip')}({self.builtin('range')}({self.builtin('len')}"
+                    f"({seq}))[{self.slice_text(adj.site.bounds)}], {part}):",
+                    f"{indent}    {seq}[{at}] += {g}"]
+        site = adj.site  # a ListCall: the partial in element `at` of seqs[index]
+        seq, outer = self.bar(site.seqs[adj.index]), "1.0" if adj.seed else self.bar(site.target)
+        if site.fn == "fsum":
+            added = outer
+        elif site.fn == "sumprod":
+            other = site.seqs[1 - adj.index].ident
+            added = f"{other}[{at}]" if adj.seed else f"{outer} * {other}[{at}]"
+        else:  # dist(p, q): (p[j] - q[j]) / dist, and its negative for q
+            p, q = (seq.ident for seq in site.seqs[::1 if adj.index == 0 else -1])
+            added = f"({p}[{at}] - {q}[{at}]) / {site.target.ident}" + ("" if adj.seed else f" * {outer}")
+        return [f"{indent}for {at} in {self.builtin('range')}({self.builtin('len')}({seq})):",
+                f"{indent}    {seq}[{at}] += {added}"]
 
     def forward_if(self, stmt: ir.If, indent: str) -> list[str]:
         """if/elif/else: an else that is only the next test and its if prints
@@ -981,6 +1042,10 @@ class _Emitter:
                 lines.append(f"{indent}{self.bar(adj.operand)} = {self.zero_like(adj.operand)}")
             elif isinstance(adj, ir.ZeroList) and self.arrays:  # a list, a list of arrays, or an array
                 lines.append(f"{indent}{self.bar(adj.seq)} = {self.helper('_zeros_like')}({adj.seq.ident})")
+            elif isinstance(adj, ir.ZeroList) and adj.seq in self.nested_lists:
+                lines.append(f"{indent}{self.bar(adj.seq)} = {self.nested_zeros(adj.seq)}")
+            elif isinstance(adj, ir.RowAdjoint):  # the same list: adding to row_bar[j] adds to A_bar[i][j]
+                lines.append(f"{indent}{self.bar(adj.row)} = {self.bar(adj.seq)}[{self.index(adj.index)}]")
             elif isinstance(adj, ir.ZeroList) and adj.seq in self.tuple_lists:  # for a, b in pairs
                 lines.append(f"{indent}{self.bar(adj.seq)} = [[0.0] * {self.builtin('len')}(pair) for pair in "
                              f"{adj.seq.ident}]")
@@ -988,10 +1053,12 @@ class _Emitter:
                 lines.append(f"{indent}{self.bar(adj.seq)} = [0.0] * {self.builtin('len')}({adj.seq.ident})")
             elif isinstance(adj, ir.ArrayAccumulate):
                 lines.append(indent + self.array_accumulate(adj))
+            elif isinstance(adj, (ir.Unlist, ir.SliceAccumulate, ir.ListCallAccumulate)):
+                lines += self.list_backward(adj, indent)
             elif isinstance(adj, ir.ItemAccumulate):
                 added = "1.0" if adj.seed else self.bar(adj.source)
                 at = f"[{adj.field}]" if adj.field is not None else ""
-                lines.append(f"{indent}{self.bar(adj.seq)}[{self.operand(adj.index)}]{at} += {added}")
+                lines.append(f"{indent}{self.bar(adj.seq)}[{self.index(adj.index)}]{at} += {added}")
             else:
                 lines.append(indent + self.accumulate(adj))
         return lines
@@ -1091,8 +1158,15 @@ class _Emitter:
             self.bars[value] = name
         return name
 
+    def nested_zeros(self, seq: ir.Value) -> str:
+        """Zeros shaped like a list of lists."""
+        row = self.namer.fresh("row")
+        return f"[[0.0] * {self.builtin('len')}({row}) for {row} in {seq.ident}]"
+
     def gradient_of(self, param: ir.Value) -> str:
         if param in self.g.zero:
+            if param in self.nested_lists:
+                return self.nested_zeros(param)
             if param in self.fn.sequences:
                 return f"[0.0] * {self.builtin('len')}({param.ident})"
             if self.arrays:  # an array's gradient is an array of its shape and dtype

@@ -115,6 +115,13 @@ class Explanation:
                 self.rows.append(_Row(depth, stmt.loc.line, stmt.target, str(stmt).split(" = ", 1)[1], edges))
             elif isinstance(stmt, ir.Raise):
                 self.rows.append(_Row(depth, stmt.loc.line, heading=str(stmt)))
+            elif isinstance(stmt, (ir.Append, ir.SetItem)):  # the element goes into the list: an edge of partial 1
+                edge = (_Edge(stmt.seq, stmt.element, sp.S.One),) if isinstance(stmt.element, ir.Value) else ()
+                self.rows.append(_Row(depth, stmt.loc.line, stmt.seq, str(stmt), edge))
+            elif isinstance(stmt, (ir.NewList, ir.Slice, ir.ListCall)):
+                edges = tuple(_Edge(stmt.target, arg, sp.S.One) for arg in dict.fromkeys(stmt.sources)
+                              if isinstance(arg, ir.Value))
+                self.rows.append(_Row(depth, stmt.loc.line, stmt.target, str(stmt).split(" = ", 1)[1], edges))
             elif isinstance(stmt, ir.Length):
                 self.indices.add(stmt.target)  # a count: it steers, no gradient flows through it
                 self.rows.append(_Row(depth, stmt.loc.line, stmt.target, f"len({stmt.seq})"))

@@ -1,9 +1,14 @@
 """The data every stage passes on. Immutable; str() prints any of it.
 
     Function ::= name params:Param* body:Stmt* result:Operand
-    Stmt     ::= Assign | Item | Length | If | Loop
-    Item     ::= target:Value '=' seq:Value '[' index:Operand ']'   -- a list parameter's element
+    Stmt     ::= Assign | Item | Length | NewList | Append | SetItem | Slice | ListCall | If | Loop
+    Item     ::= target:Value '=' seq:Value '[' index:Operand ']'   -- an element of a list
     Length   ::= target:Value '=' 'len(' seq:Value ')'
+    NewList  ::= target:Value '=' '[' elements:Operand* ']'      -- a list the function builds
+    Append   ::= seq:Value '.append(' element:Operand ')'        -- it grows by one
+    SetItem  ::= seq:Value '[' index:Operand ']' '=' element:Operand   -- an element replaced
+    Slice    ::= target:Value '=' seq:Value '[' lower ':' upper ':' step ']'
+    ListCall ::= target:Value '=' 'math.' fn '(' seqs:Value* ')'   -- fsum, sumprod, dist of lists
     Assign   ::= target:Value '=' shape(args:Operand*)   -- one source statement
     If       ::= 'if' cond:Value then:Stmt* orelse:Stmt* merges:Merge*
     Merge    ::= target:Value '=' then:Operand | orelse:Operand   -- live after the if
@@ -240,6 +245,105 @@ class Length:
 
 
 @dataclass(frozen=True)
+class NewList:
+    """target = [e0, e1, ...] (times `times`, if given: [0.0] * n): a list the
+    function builds (`[]` to append to). Positions never move (a list only
+    grows, by Append), so the adjoint of what is at position k is
+    target_bar[k]."""
+
+    target: Value
+    elements: tuple[Operand, ...]
+    loc: Loc
+    times: Operand | None = None
+
+    @property
+    def sources(self) -> tuple:
+        return self.elements
+
+    def __str__(self) -> str:
+        return f"{self.target} = [{', '.join(map(str, self.elements))}]" + \
+            (f" * {self.times}" if self.times is not None else "")
+
+
+@dataclass(frozen=True)
+class Append:
+    """seq.append(element). It makes no value; `target` only names the
+    statement. The reverse sweep pops seq's adjoint as this pushed seq, so
+    at every point of the sweep seq_bar is as long as seq was there, and an
+    index from the end (seq[-1]) means in the sweep what it meant in f."""
+
+    target: Value
+    seq: Value
+    element: Operand
+    loc: Loc
+
+    @property
+    def sources(self) -> tuple:
+        return (self.element,)  # the gradient flows seq_bar -> element (see reverse._varied)
+
+    def __str__(self) -> str:
+        return f"{self.seq}.append({self.element})"
+
+
+@dataclass(frozen=True)
+class SetItem:
+    """seq[index] = element, in a list the function built. Like Append it makes
+    no value. The sweep takes element's adjoint out of seq_bar[index] and sets
+    that to 0.0: reads before this line saw the element it replaced."""
+
+    target: Value
+    seq: Value
+    index: Operand
+    element: Operand
+    loc: Loc
+
+    @property
+    def sources(self) -> tuple:
+        return (self.element,)  # as Append (see reverse._varied)
+
+    def __str__(self) -> str:
+        return f"{self.seq}[{self.index}] = {self.element}"
+
+
+@dataclass(frozen=True)
+class Slice:
+    """target = seq[lower:upper:step], a new list (bounds None where omitted;
+    they steer, they carry no gradient)."""
+
+    target: Value
+    seq: Value
+    bounds: tuple[Operand | None, Operand | None, Operand | None]
+    loc: Loc
+
+    @property
+    def sources(self) -> tuple:
+        return (self.seq,)
+
+    def __str__(self) -> str:
+        lower, upper, step = ("" if b is None else str(b) for b in self.bounds)
+        return f"{self.target} = {self.seq}[{lower}:{upper}" + (f":{step}]" if step else "]")
+
+
+@dataclass(frozen=True)
+class ListCall:
+    """target = math.<fn>(*seqs), a math function of whole lists: fsum(xs)
+    (each element's partial is 1), sumprod(xs, ys) (ys[j] and xs[j]), or
+    dist(p, q) ((p[j] - q[j]) / target, and its negative)."""
+
+    target: Value
+    fn: str
+    seqs: tuple[Value, ...]
+    loc: Loc
+
+    @property
+    def sources(self) -> tuple:
+        return self.seqs
+
+    def __str__(self) -> str:
+        return f"{self.target} = math.{self.fn}({', '.join(map(str, self.seqs))})"
+
+
+@dataclass(frozen=True)
 class ArrayOp:
     """target = an operation on arrays that is not elementwise: a reduction, a
     product, a change of shape, a shape query, a constant array. `op` names its
@@ -354,7 +458,9 @@ class Loop:
     count: Value | None = None    # iterations run, where the range does not say (while, break)
 
 
-Stmt = Assign | Item | Length | ArrayOp | Raise | If | Loop
+Stmt = Assign | Item | Length | NewList | Append | SetItem | Slice | ListCall | ArrayOp | Raise | If | Loop
+
+LIST_STMTS = (NewList, Append, SetItem, Slice, ListCall)  # statements on lists the function builds
 
 
 def walk(stmts: tuple[Stmt, ...]):
@@ -402,6 +508,16 @@ def reads(item) -> tuple:
         return (item.seq, item.index)
     if isinstance(item, Length):
         return (item.seq,)
+    if isinstance(item, ListCall):
+        return item.seqs
+    if isinstance(item, Append):
+        return (item.seq, item.element)
+    if isinstance(item, SetItem):
+        return (item.seq, item.index, item.element)
+    if isinstance(item, NewList):
+        return item.elements + ((item.times,) if item.times is not None else ())
+    if isinstance(item, Slice):
+        return (item.seq, *(bound for bound in item.bounds if bound is not None))
     if isinstance(item, (ArrayOp, Raise)):
         return item.args
     return item.sources
@@ -449,7 +565,7 @@ class Function:
     result: Operand
     doc: str | None = None
     reserved: frozenset[str] = frozenset()  # every name the source mentions
-    sequences: frozenset[Value] = frozenset()  # parameters that are lists of floats
+    sequences: frozenset[Value] = frozenset()  # lists: list parameters, and lists the function builds
     sources: tuple[str, ...] = ()  # the text of the function and of each helper it calls, as read
     arrays: bool = False  # uses NumPy: any value may be an array (shapes are known only at run time)
     aux: Operand | None = None  # has_aux: what f returns beside the result, passed through
@@ -513,6 +629,9 @@ def _verify_block(stmts, visible: set, everywhere: set) -> None:
                 check(stmt.index, stmt)
         elif isinstance(stmt, (ArrayOp, Raise)):
             for arg in stmt.args:
+                check(arg, stmt)
+        elif isinstance(stmt, LIST_STMTS):
+            for arg in reads(stmt):
                 check(arg, stmt)
         else:
             assert len(stmt.args) == stmt.shape.arity, f"arity mismatch in {stmt}"
@@ -637,7 +756,65 @@ class ZeroList:
         return f"{self.seq}_bar = [0.0] * len({self.seq})"
 
 
-AdjointStmt = Accumulate | Flow | Zero | BackIf | BackLoop | ItemAccumulate | ZeroList | ArrayAccumulate
+@dataclass(frozen=True)
+class Unlist:
+    """operand_bar (+)= seq_bar[index]: an element's adjoint out of the list's,
+    for an element of a list display; with index None, seq_bar.pop() (the
+    reverse of an Append; operand None if the element has no adjoint). With
+    `clear` (the reverse of a SetItem), seq_bar[index] = 0.0 after."""
+
+    operand: Value | None
+    seq: Value
+    index: Operand | None
+    first: bool
+    clear: bool = False
+    repeated: bool = False  # [e] * n: the sum of every len(elements)-th entry from index
+
+    def __str__(self) -> str:
+        taken = f"{self.seq}_bar.pop()" if self.index is None else f"{self.seq}_bar[{self.index}]"
+        text = taken if self.operand is None else f"{self.operand}_bar {'=' if self.first else '+='} {taken}"
+        return text + (f"; {taken} = 0.0" if self.clear else "")
+
+
+@dataclass(frozen=True)
+class RowAdjoint:
+    """row_bar = seq_bar[index]: the adjoint of a row of a list of lists (row =
+    A[i]) is that row of A's adjoint, the same list, so what is added to
+    row_bar[j] lands in A_bar[i][j]."""
+
+    row: Value
+    seq: Value
+    index: Operand
+
+    def __str__(self) -> str:
+        return f"{self.row}_bar = {self.seq}_bar[{self.index}]"
+
+
+@dataclass(frozen=True)
+class SliceAccumulate:
+    """seq_bar[lower:upper:step] += site.target_bar, element by element."""
+
+    site: Slice
+
+    def __str__(self) -> str:
+        return f"{self.site.seq}_bar[slice] += {self.site.target}_bar"
+
+
+@dataclass(frozen=True)
+class ListCallAccumulate:
+    """seq_bar[j] += the partial of site (a ListCall) in seqs[index][j], times
+    site.target's adjoint (1.0 if seed), for every j."""
+
+    site: ListCall
+    index: int
+    seed: bool = False
+
+    def __str__(self) -> str:
+        return f"{self.site.seqs[self.index]}_bar[each] += d {self.site.fn} of {self.site.target}_bar"
+
+
+AdjointStmt = Accumulate | Flow | Zero | BackIf | BackLoop | ItemAccumulate | ZeroList | ArrayAccumulate | \
+    Unlist | RowAdjoint | SliceAccumulate | ListCallAccumulate
 
 
 def walk_adjoints(stmts):

@@ -510,11 +510,6 @@ REFUSED_MATH: dict[str, tuple[str, str]] = {
     "frexp": ("{f} returns a tuple (mantissa, exponent)", "compute it outside the differentiated function"),
     "modf": ("{f} returns a tuple (fractional part, integer part)",
              "the fractional part of x is math.fmod(x, 1.0)"),
-    "fsum": ("{f} takes a sequence", "add the terms with +, or with sum(xs) for a list parameter xs"),
-    "prod": ("{f} takes a sequence", "multiply the terms with *, or in a for loop over the list"),
-    "dist": ("{f} takes two sequences of coordinates",
-             "write math.hypot(p[0] - q[0], p[1] - q[1], ...), or math.sqrt of the sum of the squares"),
-    "sumprod": ("{f} takes two sequences", "write a for loop adding p[i] * q[i] to a running total"),
 }
 
 

@@ -90,7 +90,10 @@ class _Lower(NestedFunctions, Expressions, ArrayExpressions, ControlFlow):
             self.stack: tuple = (fn,)                  # functions being lowered, for recursion
             self.helper_results: set[ir.Value] = set()  # values a helper's return made
             self.idents: set[str] = set()              # SSA names given so far, on any path
-            self.sequences: set[ir.Value] = set()      # parameters that are lists of floats
+            self.sequences: set[ir.Value] = set()      # lists: list parameters, and lists built here
+            self.built: set[ir.Value] = set()          # lists the function builds (it may append to them)
+            self.list_flows: set[ir.Value] = set()     # merges and loop heads of lists (refused when read)
+            self.item_of: dict[ir.Value, ir.Value] = {}  # an element -> its list (a row of a list of lists)
             self.sources: list[str] = []               # texts read: this function's, its helpers'
             self.lengths: dict[ir.Value, ir.Length] = {}  # len(xs), computed once at the top
             # whether NumPy is used (then any value may be an array): set on first use
@@ -104,7 +107,9 @@ class _Lower(NestedFunctions, Expressions, ArrayExpressions, ControlFlow):
             self.namer, self.body = caller.namer, caller.body
             self.stack, self.helper_results = caller.stack + (nested or fn,), caller.helper_results
             self.idents, self.sequences, self.sources = caller.idents, caller.sequences, caller.sources
+            self.built, self.list_flows, self.item_of = caller.built, caller.list_flows, caller.item_of
             self.lengths = caller.lengths
+        self.aux_names: set[str] = set()  # has_aux: the `_ret_` variables that hold an aux (return_from_loop)
         if "".join(source.lines) not in self.sources:
             self.sources.append("".join(source.lines))
 
@@ -134,11 +139,23 @@ class _Lower(NestedFunctions, Expressions, ArrayExpressions, ControlFlow):
             result, aux = result
         body = tuple(self.lengths.values()) + tuple(self.body)  # lists do not change: one len() each, first
         body = _drop_unread_carries(body, (result, aux))
+        self.no_reads_of_replaced(body)
         fn = ir.Function(self.name, self.src.file, self.src.loc().line, params, body,
                          result, doc, self.reserved, frozenset(self.sequences), tuple(self.sources),
                          arrays=self.array_state["used"], aux=aux, one_tuple=self.one_tuple)
         fn.verify()
         return fn
+
+    def no_reads_of_replaced(self, body: tuple) -> None:
+        """math.dist and math.sumprod's partials read their lists' elements in the sweep,
+        after f ran: a list whose elements are replaced (ys[i] = ...) would give the last
+        ones, not those the call read."""
+        written = {item.seq for item in ir.walk(body) if isinstance(item, ir.SetItem)}
+        for item in ir.walk(body):
+            if isinstance(item, ir.ListCall) and item.fn != "fsum" and written.intersection(item.seqs):
+                raise UnsupportedSyntax(f"math.{item.fn} of a list whose elements are assigned (ys[i] = ...) is "
+                                        "not supported", function=self.name, loc=item.loc,
+                                        hint=f"pass math.{item.fn} a copy made where you call it, list(ys)")
 
     def params(self) -> tuple[ir.Param, ...]:
         args = self.node.args
@@ -215,6 +232,20 @@ class _Lower(NestedFunctions, Expressions, ArrayExpressions, ControlFlow):
     def stmt_Expr(self, node: ast.Expr) -> None:
         if isinstance(node.value, ast.Constant) and isinstance(node.value.value, str):
             return  # a string used as a comment
+        call = node.value
+        if isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute) and \
+                isinstance(call.func.value, ast.Name) and self.env.get(call.func.value.id) in self.sequences:
+            if call.func.attr == "append":
+                self.append(call)
+                return
+            if call.func.attr == "extend" and len(call.args) == 1 and not call.keywords:
+                seq = self.env[call.func.value.id]
+                self.check_built(seq, call)
+                self.extend(seq, self.sequence(call.args[0], call), call)
+                return
+            self.fail(UnsupportedSyntax, node, f"{ast.unparse(call.func)}(...) changes a list in place, which "
+                      "symback does not differentiate (append is supported)",
+                      "build a new list instead, e.g. with a list comprehension or append")
         self.fail(UnsupportedSyntax, node, "expression statements (values computed and thrown away) "
                   "are not supported", "remove it, or assign its value to a variable")
 
@@ -249,11 +280,17 @@ class _Lower(NestedFunctions, Expressions, ArrayExpressions, ControlFlow):
             self.define_lambda(node)
             return
         first, *others = node.targets
+        if isinstance(first, ast.Subscript) and not others and self.is_list(first.value):
+            self.set_item(first, node.value)
+            return
         if isinstance(first, (ast.Tuple, ast.List)):
             if others:
                 self.fail(UnsupportedSyntax, node, "chained assignment to tuples is not supported",
                           "assign in separate statements")
             self.unpack(first, node.value)
+            return
+        if isinstance(first, ast.Name) and first.id in self.aux_names and not others:
+            self.env[first.id] = self.aux_operand(node.value)  # has_aux's aux, returned from a loop
             return
         value = self.assign(first, node.value)
         for target in others:  # a = b = expr: b is a copy of a
@@ -268,6 +305,27 @@ class _Lower(NestedFunctions, Expressions, ArrayExpressions, ControlFlow):
         self.assign(node.target, node.value)
 
     def stmt_AugAssign(self, node: ast.AugAssign) -> None:
+        if isinstance(node.target, ast.Name) and isinstance(node.op, ast.Add) and self.is_list(node.target):
+            seq = self.env[node.target.id]  # ys += [v]: ys extended in place, as Python does
+            other = self.sequence(node.value, node)
+            self.check_built(seq, node)
+            self.extend(seq, other, node)
+            return
+        if isinstance(node.target, ast.Subscript) and self.is_list(node.target.value):
+            # ys[i] += v: ys and i once, then ys[i] = ys[i] + v, as Python runs it
+            seq, index = self.writable(node.target)
+            hidden, at = self.namer.fresh("_at", first=1), dict(lineno=node.lineno, col_offset=node.col_offset,
+                                                                  end_lineno=node.end_lineno,
+                                                                  end_col_offset=node.end_col_offset)
+            self.env[hidden] = index if isinstance(index, ir.Value) else None
+            spot = node.target.slice if isinstance(index, ir.Const) else ast.Name(hidden, ast.Load(), **at)
+            read = ast.Subscript(node.target.value, spot, ast.Load(), **at)
+            element = self.operand_of(ast.BinOp(read, node.op, node.value, **at),
+                                      lambda: ir.Value("_e", self.namer.fresh("_e", first=1)))
+            self.env.pop(hidden)
+            self.body.append(ir.SetItem(ir.Value("_set", self.namer.fresh("_set", first=1)), seq, index, element,
+                                        self.src.loc(node)))
+            return
         if not isinstance(node.target, ast.Name):
             self.target_name(node.target)
         name = node.target.id
@@ -291,6 +349,33 @@ class _Lower(NestedFunctions, Expressions, ArrayExpressions, ControlFlow):
                              end_lineno=node.end_lineno, end_col_offset=node.end_col_offset)
         self.assign(node.target, combined)
 
+    def check_built(self, seq: ir.Value, node: ast.AST) -> None:
+        if seq not in self.built:
+            self.fail(UnsupportedSyntax, node, f"`{ast.unparse(node).strip()}` changes a list the caller passed in",
+                      f"copy it first ({seq.name} = list({seq.name})), or build a new list")
+
+    def writable(self, target: ast.Subscript) -> tuple[ir.Value, ir.Operand]:
+        """The list and index of `ys[i] = ...`: ys must be a list the function built."""
+        seq = self.sequence(target.value, target)
+        if seq not in self.built:
+            self.fail(UnsupportedSyntax, target, f"assigning to {ast.unparse(target)} changes a list the caller "
+                      "passed in", f"copy it first ({ast.unparse(target.value)} = list({ast.unparse(target.value)}))"
+                      ", or build a new list")
+        if isinstance(target.slice, ast.Slice):
+            self.fail(UnsupportedSyntax, target, "assigning to a slice is not supported",
+                      "assign one element at a time, or build a new list")
+        return seq, self.bound(target.slice)
+
+    def set_item(self, target: ast.Subscript, value: ast.expr) -> None:
+        """ys[i] = v in a list the function built: v first, then ys and i, as Python runs it."""
+        if self.is_list(value):
+            self.fail(UnsupportedSyntax, value, "putting a list in a list (a list of lists) is not supported",
+                      "build one list of numbers")
+        element = self.operand_of(value, lambda: ir.Value("_e", self.namer.fresh("_e", first=1)))
+        seq, index = self.writable(target)
+        self.body.append(ir.SetItem(ir.Value("_set", self.namer.fresh("_set", first=1)), seq, index, element,
+                                    self.src.loc(target)))
+
     def unpack(self, target: ast.Tuple | ast.List, value: ast.expr) -> None:
         starred = next((elt for elt in target.elts if isinstance(elt, ast.Starred)), None)
         if starred is not None:
@@ -312,11 +397,16 @@ class _Lower(NestedFunctions, Expressions, ArrayExpressions, ControlFlow):
             self.fail(UnsupportedSyntax, target, f"cannot unpack {len(value.elts)} values into "
                       f"{len(target.elts)} names", "use as many names as values")
         # Python evaluates the whole right-hand side before binding any name.
-        lowered = [self.expression(elt) for elt in value.elts]
+        lowered = [(("arg", 0), [self.sequence(elt, elt)]) if self.is_list(elt) else self.expression(elt)
+                   for elt in value.elts]
         for name, (tree, args), elt in zip(target.elts, lowered, value.elts):
-            self.bind(name, tree, args, elt)
+            self.bind(name, tree, args, elt)  # a list: the name is the list's (see bind)
 
     def assign(self, target: ast.expr, value: ast.expr) -> ir.Value:
+        if isinstance(target, ast.Name) and self.is_list(value):  # ys = [...]: a list named ys
+            made = self.sequence(value, value, name=target.id if not isinstance(value, ast.Name) else None)
+            self.env[target.id] = made
+            return made
         start = len(self.body)
         tree, args = self.expression(value)
         # `a = helper(...)`: the value may take the name a only if this right-hand side made it
@@ -325,6 +415,9 @@ class _Lower(NestedFunctions, Expressions, ArrayExpressions, ControlFlow):
     def bind(self, target: ast.expr, tree: _Tree, args: list[ir.Operand], where: ast.AST,
              rename: bool = False) -> ir.Value:
         name = self.target_name(target)
+        if tree == ("arg", 0) and args[0] in self.sequences:  # d = helper(xs) returning a list: that list
+            self.env[name] = args[0]
+            return args[0]
         value = ir.Value(name, self.new_ident(name))
         last = self.body[-1] if self.body else None
         made = args[0] if rename and tree == ("arg", 0) and args[0] in self.helper_results else None
@@ -385,9 +478,15 @@ class _Lower(NestedFunctions, Expressions, ArrayExpressions, ControlFlow):
         if isinstance(node.value, ast.Tuple) and len(node.value.elts) == 1 and self.caller is None:
             self.one_tuple = True  # return value,: the DEAP convention; differentiated as value
             return self.result_operand(node.value.elts[0])
+        if isinstance(node.value, (ast.Tuple, ast.List)) and self.several:
+            # a helper whose caller unpacks: a, b = helper(...)
+            return tuple(self.result_operand(elt) for elt in node.value.elts)
+        if self.is_list(node.value):
+            if self.caller is None:
+                self.fail(UnsupportedSyntax, node.value, f"{self.name}() returns a list: a gradient needs one "
+                          "scalar output", "return a single number (for example, the sum of the list)")
+            return self.sequence(node.value, node.value, name=self.name)  # a helper that returns a list
         if isinstance(node.value, (ast.Tuple, ast.List)):
-            if self.several:  # a helper whose caller unpacks: a, b = helper(...)
-                return tuple(self.result_operand(elt) for elt in node.value.elts)
             what = "returning several values is not supported: a gradient needs one scalar output" \
                 if self.caller is None else f"{self.name}() returns several values here"
             hint = "unpack them, a, b = f(...)" if self.caller else "return a single number (for example, their sum)"
@@ -396,7 +495,11 @@ class _Lower(NestedFunctions, Expressions, ArrayExpressions, ControlFlow):
 
     def result_operand(self, node: ast.expr) -> ir.Operand:
         """A returned expression as an operand: a new value unless it is one already."""
-        return self.operand_of(node, self.result_value)
+        made = self.operand_of(node, self.result_value)
+        if made in self.sequences and self.caller is None:
+            self.fail(UnsupportedSyntax, node, f"{self.name}() returns a list: a gradient needs one scalar output",
+                      "return a single number (for example, the sum of the list)")
+        return made
 
     def aux_operand(self, node: ast.expr) -> ir.Operand:
         """has_aux's aux: any expression, computed as written, with no gradient."""
@@ -492,8 +595,23 @@ def _used_as_lists(node: ast.FunctionDef, arrays: bool = False) -> set[str]:
         if isinstance(sub, ast.Subscript) and isinstance(sub.value, ast.Name) and not arrays:
             names.add(sub.value.id)
         elif isinstance(sub, ast.Call) and isinstance(sub.func, ast.Name) and \
-                sub.func.id in (("sum", "zip", "enumerate") if arrays else ("len", "sum", "zip", "enumerate")):
+                sub.func.id in (("sum", "zip", "enumerate") if arrays else
+                                ("len", "sum", "zip", "enumerate", "reversed", "list")):
+            # zip's arguments are all lists; sum's and enumerate's second is a start
+            listed = sub.args if sub.func.id == "zip" else sub.args[:1]
+            names.update(arg.id for arg in listed if isinstance(arg, ast.Name))
+        elif isinstance(sub, ast.Call) and not sub.keywords and len(sub.args) == 1 and \
+                isinstance(sub.func, ast.Name) and sub.func.id in ("max", "min", "any", "all") and \
+                isinstance(sub.args[0], ast.Name):
+            names.add(sub.args[0].id)  # max(xs): of one argument, a list
+        elif isinstance(sub, ast.Call) and (isinstance(sub.func, ast.Name) and not arrays or
+                                            isinstance(sub.func, ast.Attribute) and
+                                            isinstance(sub.func.value, ast.Name) and sub.func.value.id == "math") and \
+                (sub.func.id if isinstance(sub.func, ast.Name) else sub.func.attr) in _OF_WHOLE_LISTS:
             names.update(arg.id for arg in sub.args if isinstance(arg, ast.Name))
+        elif isinstance(sub, ast.Call) and isinstance(sub.func, ast.Attribute) and sub.func.attr == "copy" and \
+                isinstance(sub.func.value, ast.Name) and not arrays:
+            names.add(sub.func.value.id)  # xs.copy()
         elif isinstance(sub, (ast.For, ast.comprehension)) and isinstance(sub.iter, ast.Name):
             names.add(sub.iter.id)
         names -= own
@@ -503,6 +621,9 @@ def _used_as_lists(node: ast.FunctionDef, arrays: bool = False) -> set[str]:
             own = own | parameter_names(sub)
         todo += [(child, own) for child in ast.iter_child_nodes(sub)]
     return names
+
+
+_OF_WHOLE_LISTS = ("fsum", "prod", "dist", "sumprod")  # math functions of lists
 
 
 def _nested_defs(node: ast.FunctionDef) -> dict[str, ast.FunctionDef]:

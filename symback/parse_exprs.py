@@ -22,6 +22,10 @@ from .parse_arrays import is_numpy, numpy_name
 from .parse_nested import Nested
 from .static import Unresolved
 
+# Functions of whole lists (parse_exprs.of_lists)
+_OF_LISTS = tuple(fn for fn in (any, all, math.fsum, getattr(math, "prod", None), getattr(math, "dist", None),
+                                getattr(math, "sumprod", None)) if fn is not None)
+
 _BINOPS = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Pow: "**",
            ast.FloorDiv: "//", ast.Mod: "%"}
 
@@ -118,9 +122,25 @@ class Expressions:
         """A right-hand side -> (shape tree, operands in placeholder order)."""
         args: list[ir.Operand] = []
         tree = self.expr(node, args, exponent=False)
+        if tree != ("arg", 0) and any(arg in self.sequences for arg in args):
+            self.no_lists_as_numbers(tree, args, node)
         if _too_big(tree):
             tree = self.split(tree, args, node)
         return _compact(tree, args)
+
+    def no_lists_as_numbers(self, tree: _Tree, args: list[ir.Operand], node: ast.expr) -> None:
+        """Refuse a list (a helper's result, say) where a number is needed: only
+        isinstance() may look at a list itself."""
+        todo = [tree]
+        while todo:
+            part = todo.pop()
+            if part[0] == "isinstance":
+                continue
+            if part[0] == "arg" and args[part[1]] in self.sequences:
+                self.fail(UnsupportedSyntax, node, f"a list is used as a number in {ast.unparse(node)}",
+                          "use its elements, sum() or len() of it, or loop over it")
+            if part[0] not in mathlib.LEAVES:
+                todo += mathlib.children(part)
 
     def settle(self, done: list[_Tree], later: ast.expr, args: list[ir.Operand]) -> list[_Tree]:
         """Operands already lowered, made statements of their own where they
@@ -258,10 +278,6 @@ class Expressions:
             return ("chain", ops, *trees)  # a < b < c, printed as written: b evaluated once
         if isinstance(node, ast.Constant) and isinstance(node.value, bool):
             return ("bool", node.value)  # while True:
-        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in ("any", "all"):
-            self.fail(UnsupportedCall, node, f"{node.func.id}(...) is not supported",
-                      "write a for loop that counts the items that pass (found += 1.0 if x > 0 else 0.0), "
-                      "then test the count")
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "isinstance" \
                 and not self.is_local(node.func):
             return self.isinstance_test(node, args)
@@ -303,13 +319,25 @@ class Expressions:
                     obj = self.callee(sub)
                 except SymbackError:
                     continue  # refused with its own message when it is lowered
+                if obj in (max, min) and len(sub.args) == 1 or any(obj is fn for fn in _OF_LISTS) or \
+                        obj is len and sub.args and self.makes_statements_for_len(sub.args[0]):
+                    return True  # a loop over a list (max(xs), any(...)), or len() of a list built here
                 if obj is sum or inspect.isfunction(obj) or isinstance(obj, Nested) or (
                         numpy_name(obj) is not None and numpy_name(obj) not in mathlib.NUMPY_FUNCTIONS):
                     return True
         return False
 
+    def makes_statements_for_len(self, node: ast.expr) -> bool:
+        """len(node) needs a statement where it is: the list is built here (it may grow), or a row."""
+        if isinstance(node, ast.Name):
+            value = self.env.get(node.id)
+            return value in self.built or value in self.item_of
+        return not self.array_state["used"]
+
     def number(self, node: ast.AST, value: object, args: list[ir.Operand], exponent: bool) -> _Tree:
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
+        if isinstance(value, bool):
+            return ("bool", value)  # found = False: a flag, no gradient
+        if not isinstance(value, (int, float)):
             self.fail(UnsupportedSyntax, node, f"the constant {value!r:.40} ({type(value).__name__}) "
                       "is not supported", "use int or float numbers")
         value = int(value) if isinstance(value, int) else float(value)  # np.float64(2.0) is 2.0
@@ -433,12 +461,17 @@ class Expressions:
                                 args)
         fname = mathlib.MATH_OBJECTS.get(id(obj)) or mathlib.BUILTIN_OBJECTS.get(id(obj))
         shown = ast.unparse(func)
-        if fname in ("max", "min") and len(node.args) == 1 and not node.keywords and \
-                isinstance(node.args[0], (ast.GeneratorExp, ast.ListComp)):
-            return self.operand(self.comprehension_extreme(node.args[0], fname), args)
-        if len(node.args) == 1 and isinstance(node.args[0], (ast.GeneratorExp, ast.ListComp)):
-            self.fail(UnsupportedCall, node, f"{shown}(...) of a comprehension is not supported (sum, min and max "
-                      "of one are)",
+        if any(obj is fn for fn in _OF_LISTS):
+            return self.operand(self.of_lists(node, obj), args)
+        if fname in ("max", "min") and len(node.args) == 1 and not node.keywords:
+            arg = node.args[0]
+            if not isinstance(arg, (ast.GeneratorExp, ast.ListComp)):
+                arg = self.each(self.sequence(arg, node), arg)  # max(xs): max(x for x in xs)
+            return self.operand(self.comprehension_extreme(arg, fname), args)
+        if len(node.args) == 1 and isinstance(node.args[0], (ast.GeneratorExp, ast.ListComp)) and \
+                not inspect.isfunction(obj):
+            self.fail(UnsupportedCall, node, f"{shown}(...) of a comprehension is not supported (sum, min, max, "
+                      "any, all, math.fsum and math.prod of one are)",
                       f"write a for loop over it, e.g. m = xs[0]; for x in xs: m = {shown}(m, x * x)"
                       if shown in ("max", "min") else "write a for loop over it")
         if fname is None and getattr(obj, "__module__", None) and str(obj.__module__).startswith("numpy") or \
@@ -476,32 +509,235 @@ class Expressions:
 
     # --- list parameters ----------------------------------------------------
 
-    def sequence(self, node: ast.AST, where: ast.AST) -> ir.Value:
-        """The list parameter `node` names."""
+    def sequence(self, node: ast.AST, where: ast.AST, name: str | None = None) -> ir.Value:
+        """The list `node` is: a list parameter or a list made earlier, or one made
+        here (a display [a, b], a list comprehension, a slice xs[1:], a helper
+        that returns a list); `name` names a list made here."""
         if isinstance(node, ast.Name) and self.env.get(node.id) in self.sequences:
             return self.env[node.id]
-        if isinstance(node, (ast.GeneratorExp, ast.ListComp)):  # sum(x * x for x in xs)
-            kind = "generator expressions" if isinstance(node, ast.GeneratorExp) else "list comprehensions"
-            self.fail(UnsupportedSyntax, node, f"{kind} are not supported",
-                      "write a for loop that adds to a running total")
-        self.fail(UnsupportedSyntax, where, f"{ast.unparse(node)} is not a list parameter",
-                  "index, loop over, len() or sum() a parameter that is a list of floats")
+        if isinstance(node, ast.Name) and self.env.get(node.id) in self.item_of and not self.array_state["used"]:
+            return self.row(self.env[node.id], node)  # for row in A: ... row[j]
+        if isinstance(node, ast.Subscript) and not isinstance(node.slice, ast.Slice) and \
+                not self.array_state["used"] and (self.is_list(node.value) or isinstance(node.value, ast.Subscript)):
+            return self.row(self.element(node), node)  # A[i][j]
+        if isinstance(node, ast.List):
+            return self.list_display(node, name)
+        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mult) and \
+                (isinstance(node.left, ast.List) or isinstance(node.right, ast.List)):
+            return self.repeated_list(node, name)
+        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add) and \
+                (self.is_list(node.left) or self.is_list(node.right)):
+            return self.joined(node, name)
+        if isinstance(node, ast.ListComp):
+            return self.list_comprehension(node, name)
+        if isinstance(node, ast.Subscript) and isinstance(node.slice, ast.Slice):
+            return self.list_slice(node, name)
+        copied = self.copied_list(node, name)
+        if copied is not None:
+            return copied
+        if isinstance(node, ast.Call) and not isinstance(node.func, ast.Attribute) and \
+                inspect.isfunction(self.callee(node)):
+            made = self.inline(node, self.callee(node))
+            if made in self.sequences:
+                return made
+            self.fail(UnsupportedSyntax, where, f"{ast.unparse(node)} returns a number here, not a list",
+                      "return a list from the helper, or use its value as a number")
+        if isinstance(node, ast.GeneratorExp):  # for x in (e for ...): as the list it would give
+            return self.list_comprehension(node, name)
+        self.flowed_list(node)
+        self.fail(UnsupportedSyntax, where, f"{ast.unparse(node)} is not a list",
+                  "index, loop over, len() or sum() a list: a list parameter, a list display [a, b], "
+                  "a list comprehension, a slice xs[i:j], or a list a helper returns")
+
+    def copied_list(self, node: ast.expr, name: str | None = None) -> ir.Value | None:
+        """list(xs), xs.copy(), reversed(xs): a new list (a slice, xs[:] or xs[::-1]); list(e for x
+        in xs): the comprehension's list. None if `node` is none of these."""
+        if not isinstance(node, ast.Call) or node.keywords or len(node.args) > 1:
+            return None
+        if isinstance(node.func, ast.Attribute) and node.func.attr == "copy" and not node.args and \
+                self.is_list(node.func.value):
+            source, step = node.func.value, None
+        elif isinstance(node.func, ast.Name) and len(node.args) == 1 and not self.is_local(node.func) and \
+                node.func.id in ("list", "reversed") and getattr(builtins, node.func.id) is self.lookup(node.func):
+            source, step = node.args[0], (ir.Const(-1) if node.func.id == "reversed" else None)
+        else:
+            return None
+        if isinstance(source, (ast.GeneratorExp, ast.ListComp)) and step is None:
+            return self.list_comprehension(source, name)
+        seq = self.sequence(source, node)
+        value = ir.Value(name, self.new_ident(name)) if name else \
+            ir.Value(f"{seq.name}_copy", self.namer.fresh(f"{seq.name}_copy"))
+        self.body.append(ir.Slice(value, seq, (None, None, step), self.src.loc(node)))
+        self.sequences.add(value)
+        self.built.add(value)
+        return value
+
+    def row(self, value: ir.Value, where: ast.AST) -> ir.Value:
+        """An element of a list parameter that is itself a list (A[i] of a list of
+        lists): a list of its own, whose adjoint is that element of A's adjoint."""
+        seq = self.item_of[value]
+        if seq in self.built or seq in self.item_of and self.item_of[seq] in self.sequences:
+            self.fail(UnsupportedSyntax, where, "lists of lists are supported as parameters, two levels deep "
+                      "(A[i][j]); this is a list in a list the function built, or deeper",
+                      "pass a list of lists of numbers, or a flat list indexed with i * ncols + j")
+        self.sequences.add(value)
+        return value
+
+    def may_be_list(self, node: ast.expr) -> bool:
+        """is_list, or an element of a list, which is a list where used as one (a row A[i])."""
+        return self.is_list(node) or isinstance(node, ast.Name) and self.env.get(node.id) in self.item_of or \
+            isinstance(node, ast.Subscript) and not isinstance(node.slice, ast.Slice) and \
+            not self.array_state["used"] and self.is_list(node.value)
+
+    def is_list(self, node: ast.expr) -> bool:
+        """Whether `node` is written as a list (a display, a comprehension, a slice of
+        a list, a copy list(xs), xs.copy() or reversed(xs)), or names one."""
+        if isinstance(node, ast.Name):
+            return self.env.get(node.id) in self.sequences
+        if isinstance(node, ast.Call) and not node.keywords:
+            func = node.func
+            if isinstance(func, ast.Attribute):
+                return func.attr == "copy" and not node.args and self.is_list(func.value)
+            return isinstance(func, ast.Name) and func.id in ("list", "reversed") and len(node.args) == 1 and \
+                not self.is_local(func) and getattr(builtins, func.id) is self.lookup(func) and \
+                (self.is_list(node.args[0]) or isinstance(node.args[0], (ast.GeneratorExp, ast.ListComp)))
+        if isinstance(node, ast.Subscript) and isinstance(node.slice, ast.Slice):
+            return not self.array_state["used"] or self.is_list(node.value)
+        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mult) and not self.array_state["used"]:
+            return isinstance(node.left, ast.List) or isinstance(node.right, ast.List)  # [0.0] * n
+        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add) and not self.array_state["used"]:
+            return self.is_list(node.left) or self.is_list(node.right)  # xs + [0.0]
+        return isinstance(node, (ast.List, ast.ListComp))
+
+    def new_list(self, name: str | None, elements: tuple, where: ast.AST, times: ir.Operand | None = None) -> ir.Value:
+        value = ir.Value(name, self.new_ident(name)) if name else ir.Value("_list", self.namer.fresh("_list", first=1))
+        self.body.append(ir.NewList(value, elements, self.src.loc(where), times))
+        self.sequences.add(value)
+        self.built.add(value)
+        return value
+
+    def list_display(self, node: ast.List, name: str | None) -> ir.Value:
+        """[a, b * b]: its elements in order, each an operand (a statement of its own if
+        it is not a variable or a number), then the list."""
+        return self.new_list(name, self.display_elements(node), node)
+
+    def display_elements(self, node: ast.List) -> tuple[ir.Operand, ...]:
+        elements = []
+        for elt in node.elts:
+            if isinstance(elt, ast.Starred) or self.is_list(elt):
+                self.fail(UnsupportedSyntax, elt, "a list built of lists (or of *unpacked lists) is not supported",
+                          "build one list of numbers, or index the inner lists directly")
+            elements.append(self.operand_of(elt, lambda: ir.Value("_e", self.namer.fresh("_e", first=1))))
+        return tuple(elements)
+
+    def joined(self, node: ast.BinOp, name: str | None) -> ir.Value:
+        """xs + ys: a copy of xs, then ys's elements appended (both are evaluated first)."""
+        first, second = self.sequence(node.left, node), self.sequence(node.right, node)
+        value = ir.Value(name, self.new_ident(name)) if name else \
+            ir.Value(f"{first.name}_joined", self.namer.fresh(f"{first.name}_joined"))
+        self.body.append(ir.Slice(value, first, (None, None, None), self.src.loc(node)))
+        self.sequences.add(value)
+        self.built.add(value)
+        self.extend(value, second, node)
+        return value
+
+    def extend(self, seq: ir.Value, other: ir.Value, where: ast.AST) -> None:
+        """seq.extend(other), seq += other: each element of other appended, in a loop."""
+        at = _location(where)
+        hidden, item = self.namer.fresh("_seq", first=1), self.namer.fresh("_x", first=1)
+        owner = self.namer.fresh("_built", first=1)
+        self.env[hidden], self.env[owner] = other, seq
+        append = ast.Expr(ast.Call(ast.Attribute(_load(owner, at), "append", ast.Load(), **at),
+                                   [_load(item, at)], [], **at), **at)
+        self.statement(ast.For(ast.Name(item, ast.Store(), **at), _load(hidden, at), [append], [], **at))
+        for name in (hidden, owner, item):
+            self.env.pop(name, None)
+
+    def repeated_list(self, node: ast.BinOp, name: str | None) -> ir.Value:
+        """[0.0] * n (or n * [0.0]): the display's elements, n times over, evaluated
+        left to right as Python does."""
+        if isinstance(node.left, ast.List):
+            elements = self.display_elements(node.left)
+            times = self.bound(node.right)
+        else:
+            times = self.bound(node.left)
+            elements = self.display_elements(node.right)
+        return self.new_list(name, elements, node, times)
+
+    def list_comprehension(self, node: ast.ListComp | ast.GeneratorExp, name: str | None) -> ir.Value:
+        """[e for x in xs if c]: the loop Python runs, appending to a new list:
+
+            out = []; for x in xs: if c: out.append(e)"""
+        if self.is_list(node.elt):
+            self.fail(UnsupportedSyntax, node.elt, "a list comprehension that builds a list of lists is not "
+                      "supported", "build one list of numbers")
+        where = _location(node)
+        made = self.new_list(name, (), node)
+        hidden = self.namer.fresh("_built", first=1)  # its name inside the loop: no user variable's
+        self.env[hidden] = made
+        append = ast.Expr(ast.Call(ast.Attribute(_load(hidden, where), "append", ast.Load(), **where), [node.elt],
+                                   [], **where), **where)
+        self.comprehension_loop(node, [], [append], [], hidden)
+        return made
+
+    def list_slice(self, node: ast.Subscript, name: str | None) -> ir.Value:
+        """xs[i:j:k]: a new list."""
+        seq = self.sequence(node.value, node)
+        bounds = tuple(None if part is None else self.bound(part)
+                       for part in (node.slice.lower, node.slice.upper, node.slice.step))
+        value = ir.Value(name, self.new_ident(name)) if name else \
+            ir.Value(f"{seq.name}_part", self.namer.fresh(f"{seq.name}_part"))
+        self.body.append(ir.Slice(value, seq, bounds, self.src.loc(node)))
+        self.sequences.add(value)
+        self.built.add(value)
+        return value
+
+    def append(self, node: ast.Call) -> None:
+        """out.append(e) to a list the function built."""
+        owner = node.func.value
+        seq = self.env.get(owner.id) if isinstance(owner, ast.Name) else None
+        if seq is None or seq not in self.sequences:
+            self.fail(UnsupportedSyntax, node, f"{ast.unparse(node.func)}(...) is not supported",
+                      "append only to a list the function builds (out = [] ... out.append(v))")
+        if seq not in self.built:
+            self.fail(UnsupportedSyntax, node, f"{ast.unparse(node)} changes a list the caller passed in",
+                      f"copy it first ({owner.id} = list({owner.id}) or {owner.id}[:]), or build a new list")
+        if len(node.args) != 1 or node.keywords or isinstance(node.args[0], ast.Starred):
+            self.fail(UnsupportedSyntax, node, "append takes one value", f"write {owner.id}.append(value)")
+        if self.is_list(node.args[0]):
+            self.fail(UnsupportedSyntax, node.args[0], "appending a list to a list (a list of lists) is not "
+                      "supported", "build one list of numbers")
+        element = self.operand_of(node.args[0], lambda: ir.Value("_e", self.namer.fresh("_e", first=1)))
+        if element in self.sequences:
+            self.fail(UnsupportedSyntax, node.args[0], "appending a list to a list (a list of lists) is not "
+                      "supported", "build one list of numbers")
+        target = ir.Value("_append", self.namer.fresh("_append", first=1))
+        self.body.append(ir.Append(target, seq, element, self.src.loc(node)))
 
     def element(self, node: ast.Subscript) -> ir.Value:
         """xs[i] of a list parameter: a new value (an ir.Item)."""
-        seq = self.sequence(node.value, node)
         if isinstance(node.slice, ast.Slice):
-            self.fail(UnsupportedSyntax, node, "slices are not supported", "index one element at a time")
+            self.fail(UnsupportedSyntax, node, f"{ast.unparse(node)} is a list (a slice), used here as a number",
+                      "use its elements, sum() or len() of it, or loop over it")
+        seq = self.sequence(node.value, node)
         index = self.bound(node.slice)
-        label = index.ident if isinstance(index, ir.Value) else str(index) if isinstance(index, ir.Const) else "k"
+        label = index.ident if isinstance(index, ir.Value) else "k"
+        if isinstance(index, ir.Const):  # xs[0]: xs_0; xs[-1]: xs_last; xs[-2]: xs_m2
+            label = "last" if index.value == -1 else f"m{-index.value}" if index.value < 0 else str(index)
         value = ir.Value(f"{seq.name}_{label}", self.namer.fresh(f"{seq.name}_{label}"))
         self.body.append(ir.Item(value, seq, index, self.src.loc(node)))
+        self.item_of[value] = seq
         self.helper_results.add(value)  # `x = xs[i]` names it x
         self.shared.add(value)  # an array in a list is the caller's
         return value
 
     def length(self, seq: ir.Value, node: ast.AST) -> ir.Value:
-        """len(seq) of a list parameter: one value for the whole function, made at its top."""
+        """len(seq) of a list parameter: one value for the whole function, made at its top;
+        of a list the function builds, where it is asked for (the list may grow)."""
+        if seq in self.built or seq in self.item_of:  # a list built here, or a row A[i]: not at the top
+            value = ir.Value(f"n_{seq.name}", self.namer.fresh(f"n_{seq.name}"))
+            self.body.append(ir.Length(value, seq, self.src.loc(node)))
+            return value
         if seq not in self.lengths:
             value = ir.Value(f"n_{seq.name}", self.namer.fresh(f"n_{seq.name}"))
             self.lengths[seq] = ir.Length(value, seq, self.src.loc(node))
@@ -520,15 +756,68 @@ class Expressions:
         self.body.append(ir.Loop(index, (count,), (ir.Carry(head, start, update),), body, loc))
         return head
 
-    def comprehension_sum(self, node: ast.GeneratorExp | ast.ListComp, start: ast.expr | None) -> ir.Operand:
+    def comprehension_sum(self, node: ast.GeneratorExp | ast.ListComp, start: ast.expr | None,
+                          product: bool = False) -> ir.Operand:
         """sum(e for x in xs if c): the loop Python runs, written out as one,
 
-            total = start (or 0); for x in xs: if c: total = total + e"""
+            total = start (or 0); for x in xs: if c: total = total + e
+
+        and math.prod(...), with * and 1 (math.prod multiplies in this order too)."""
         where = _location(node)
-        total = self.namer.fresh("_total", first=1)
-        first = start if start is not None else ast.Constant(0, **where)
-        update = [_assign(total, ast.BinOp(_load(total, where), ast.Add(), node.elt, **where), where)]
+        total = self.namer.fresh("_product" if product else "_total", first=1)
+        first = start if start is not None else ast.Constant(1 if product else 0, **where)
+        op = ast.Mult() if product else ast.Add()
+        update = [_assign(total, ast.BinOp(_load(total, where), op, node.elt, **where), where)]
         return self.comprehension_loop(node, [_assign(total, first, where)], update, [], total)
+
+    def each(self, seq: ir.Value, where: ast.AST) -> ast.GeneratorExp:
+        """(x for x in seq), to lower max(xs) as max(x for x in xs)."""
+        at = _location(where)
+        hidden, item = self.namer.fresh("_seq", first=1), self.namer.fresh("_x", first=1)
+        self.env[hidden] = seq
+        target = ast.Name(item, ast.Store(), **at)
+        return ast.GeneratorExp(_load(item, at), [ast.comprehension(target, _load(hidden, at), [], 0)], **at)
+
+    def of_lists(self, node: ast.Call, fn: object) -> ir.Operand:
+        """any, all, math.fsum, math.prod, math.dist, math.sumprod of lists or comprehensions."""
+        shown = ast.unparse(node.func)
+        name = fn.__name__
+        start = next((k.value for k in node.keywords if k.arg == "start"), None) if name == "prod" else None
+        count = 2 if name in ("dist", "sumprod") else 1
+        if len(node.args) != count or len(node.keywords) != (start is not None) or \
+                any(isinstance(arg, ast.Starred) for arg in node.args):
+            self.fail(UnsupportedCall, node, f"{shown} takes {count} list{'s' if count > 1 else ''} here"
+                      + (" (and start=)" if name == "prod" else ""), f"write {shown}(" +
+                      ("xs, ys)" if count > 1 else "x for x in xs)"))
+        arg = node.args[0]
+        if name in ("any", "all"):
+            if not isinstance(arg, (ast.GeneratorExp, ast.ListComp)):
+                arg = self.each(self.sequence(arg, node), arg)
+            return self.comprehension_test(arg, name == "any")
+        if name == "prod":
+            if not isinstance(arg, (ast.GeneratorExp, ast.ListComp)):
+                arg = self.each(self.sequence(arg, node), arg)
+            return self.comprehension_sum(arg, start, product=True)
+        seqs = tuple(self.sequence(arg, node) for arg in node.args)
+        value = ir.Value(name, self.namer.fresh(f"_{name}", first=1))
+        self.body.append(ir.ListCall(value, name, seqs, self.src.loc(node)))
+        self.helper_results.add(value)  # `d = math.dist(p, q)` names it d
+        return value
+
+    def comprehension_test(self, node: ast.GeneratorExp | ast.ListComp, is_any: bool) -> ir.Operand:
+        """any(c for x in xs) (or all): a bool, with no gradient. The loop goes on to
+        the end, but tests nothing once the answer is known, as Python stops there:
+
+            found = False; for x in xs: if not found: if c: found = True"""
+        where = _location(node)
+        found = self.namer.fresh("_found" if is_any else "_every", first=1)
+        known = _load(found, where) if is_any else ast.UnaryOp(ast.Not(), _load(found, where), **where)
+        test = node.elt if is_any else ast.UnaryOp(ast.Not(), node.elt, **where)
+        update = [ast.If(ast.UnaryOp(ast.Not(), known, **where),
+                         [ast.If(test, [_assign(found, ast.Constant(is_any, **where), where)], [], **where)],
+                         [], **where)]
+        return self.comprehension_loop(node, [_assign(found, ast.Constant(not is_any, **where), where)],
+                                       update, [], found)
 
     def comprehension_extreme(self, node: ast.GeneratorExp | ast.ListComp, fname: str) -> ir.Operand:
         """max(e for x in xs if c) (or min): the loop Python runs, the first of
@@ -625,8 +914,8 @@ class Expressions:
         for name, param in signature.parameters.items():
             if name in bound.arguments:  # evaluated here, in the caller, like Python does
                 where = bound.arguments[name]
-                if isinstance(where, ast.Name) and self.env.get(where.id) in self.sequences:
-                    helper.env[name] = self.env[where.id]  # a list: the helper reads the same one
+                if self.is_list(where):
+                    helper.env[name] = self.sequence(where, where)  # a list: the helper reads the same one
                     continue
                 tree, targs = self.expression(where)
                 loc, shape = self.src.loc(where), self.shape(tree, where)

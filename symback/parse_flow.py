@@ -87,7 +87,7 @@ class ControlFlow:
         self.env, self.body = before, outer
         (then, then_block), (orelse, else_block) = sides
         value = ir.Value("_v", self.namer.fresh("_v", first=1))
-        self.body.append(ir.If(cond, then_block, else_block, (ir.Merge(value, then, orelse),), self.src.loc(node)))
+        self.body.append(ir.If(cond, then_block, else_block, (self.merge(value, then, orelse),), self.src.loc(node)))
         self.helper_results.add(value)  # `y = a if c else b` names the merge y
         return value
 
@@ -105,9 +105,9 @@ class ControlFlow:
         self.env, self.body = before, outer
         value = ir.Value("_cond", self.namer.fresh("_cond_", first=1))
         if isinstance(node.op, ast.And):
-            branch = ir.If(first, block, (), (ir.Merge(value, second, first),), self.src.loc(node))
+            branch = ir.If(first, block, (), (self.merge(value, second, first),), self.src.loc(node))
         else:
-            branch = ir.If(first, (), block, (ir.Merge(value, first, second),), self.src.loc(node))
+            branch = ir.If(first, (), block, (self.merge(value, first, second),), self.src.loc(node))
         self.body.append(branch)
         return value
 
@@ -136,7 +136,7 @@ class ControlFlow:
                 self.env[name] = then
             else:
                 target = ir.Value(name, self.namer.version(name))
-                merges.append(ir.Merge(target, then, orelse))
+                merges.append(self.merge(target, then, orelse))
                 if ir.UNBOUND in (then, orelse) or then in self.maybe_unbound or orelse in self.maybe_unbound:
                     self.maybe_unbound.add(target)
                 self.env[name] = target
@@ -161,7 +161,7 @@ class ControlFlow:
                     merged.append(then)
                     continue
                 value = self.result_value()
-                merges.append(ir.Merge(value, then, orelse))
+                merges.append(self.merge(value, then, orelse))
                 merged.append(value)
             result = tuple(merged) if several[0] else merged[0]
         self.body.append(ir.If(cond, blocks[0], blocks[1], tuple(merges), self.src.loc(node)))
@@ -212,7 +212,8 @@ class ControlFlow:
             if _returned_1 > 0.5: return _ret_1
 
         so that break and early return (which lower already) do the work. A
-        helper returning several values gets one `_ret_` variable for each."""
+        helper returning several values gets one `_ret_` variable for each (and
+        `return value,` stays a 1-tuple)."""
         returns = [sub for sub in ast.walk(loop) if isinstance(sub, ast.Return)]
         width = next((len(r.value.elts) for r in returns if isinstance(r.value, (ast.Tuple, ast.List))), 1)
         rets = [self.namer.fresh("_ret_", first=1) for _ in range(width)]
@@ -221,17 +222,31 @@ class ControlFlow:
         def name(ident: str, ctx, where: ast.AST) -> ast.Name:
             return ast.copy_location(ast.Name(ident, ctx()), where)
 
+        # `return value,` (a 1-tuple): `_ret_1, = value,`, then `return _ret_1,`
+        one_tuple = width == 1 and any(isinstance(r.value, ast.Tuple) for r in returns)
+
         def names(ctx, where: ast.AST) -> ast.expr:
-            if width == 1:
+            if width == 1 and not one_tuple:
                 return name(rets[0], ctx, where)
             return ast.copy_location(ast.Tuple([name(r, ctx, where) for r in rets], ctx()), where)
+
+        # has_aux: `_ret_1 = loss; _ret_2 = aux`, the aux computed as written, whatever it is
+        aux = self.caller is None and getattr(self, "has_aux", False) and width == 2
+        if aux:
+            self.aux_names.add(rets[1])
+
+        def store(stmt: ast.Return, value: ast.expr) -> list[ast.stmt]:
+            if aux and isinstance(value, ast.Tuple) and len(value.elts) == 2:
+                return [ast.copy_location(ast.Assign([name(ret, ast.Store, stmt)], part), stmt)
+                        for ret, part in zip(rets, value.elts)]
+            return [ast.copy_location(ast.Assign([names(ast.Store, stmt)], value), stmt)]
 
         def rewrite(stmts: list[ast.stmt]) -> list[ast.stmt]:
             out = []
             for stmt in stmts:
                 if isinstance(stmt, ast.Return):
                     value = stmt.value or ast.copy_location(ast.Constant(None), stmt)
-                    out += [ast.copy_location(ast.Assign([names(ast.Store, stmt)], value), stmt),
+                    out += [*store(stmt, value),
                             ast.copy_location(ast.Assign([name(flag, ast.Store, stmt)],
                                                          ast.copy_location(ast.Constant(1.0), stmt)), stmt),
                             ast.copy_location(ast.Break(), stmt)]
@@ -256,6 +271,22 @@ class ControlFlow:
         then = [ast.copy_location(ast.Return(names(ast.Load, loop)), loop)]
         return zero + [loop_again, ast.copy_location(ast.If(test, then, []), loop)]
 
+    def merge(self, target: ir.Value, then: ir.Operand, orelse: ir.Operand) -> ir.Merge:
+        """target = then | orelse after an if; a list on either side makes target a list
+        symback cannot follow (see flowed_list)."""
+        if then in self.sequences or orelse in self.sequences:
+            self.list_flows.add(target)
+        return ir.Merge(target, then, orelse)
+
+    def flowed_list(self, node: ast.AST) -> None:
+        """Refuse a list assigned differently in the two sides of an if, or from one
+        iteration of a loop to the next: its adjoint would have to follow it."""
+        if isinstance(node, ast.Name) and self.env.get(node.id) in self.list_flows:
+            self.fail(UnsupportedSyntax, node, f"{node.id} is a list assigned in an if/else or a loop (a different "
+                      "list on each path or in each iteration), which symback does not follow",
+                      f"build {node.id} once, before the branch or loop, and append to it, or compute the "
+                      "numbers you need inside each branch or iteration")
+
     def result_value(self) -> ir.Value:
         """A new value for what this function returns: `out`, or the helper's
         name; in a loop body, whether the loop stops (break) on this path."""
@@ -268,47 +299,104 @@ class ControlFlow:
         return value
 
     def stmt_For(self, node: ast.For) -> None:
-        """for i in range(...): a Loop whose carried variables are those the body
-        reassigns; never unrolled, whatever the bounds."""
+        """for i in range(...), or over list parameters: a Loop whose carried
+        variables are those the body reassigns; never unrolled, whatever the bounds.
+
+        Over lists, the target is matched against what the iterable yields
+        (loop_bindings): `for i, (x, y) in enumerate(zip(xs, ys))` binds i to
+        the index, x to xs[index] and y to ys[index], for as many iterations as
+        the shortest list has elements."""
         it = node.iter
         if node.orelse:
             self.fail(UnsupportedSyntax, node, "for ... else is not supported", "move the else part after the loop")
-        target = node.target
-        names = [target.id] if isinstance(target, ast.Name) else \
-            [elt.id for elt in target.elts if isinstance(elt, ast.Name)] if isinstance(target, ast.Tuple) else []
-        if not names or (isinstance(target, ast.Tuple) and len(names) != len(target.elts)):
-            self.fail(UnsupportedSyntax, target, "this loop target is not supported", "write for i in range(n)")
-        call = self.callee(it) if isinstance(it, ast.Call) and not isinstance(it.func, ast.Attribute) else None
-        if call is range and len(names) == 1 and not it.keywords and 1 <= len(it.args) <= 3:
+        if _calls(self, it, range):
+            if not isinstance(node.target, ast.Name):
+                self.fail(UnsupportedSyntax, node.target, "range(...) gives integers: this loop target cannot "
+                          "unpack them", "write for i in range(n)")
+            if it.keywords or not 1 <= len(it.args) <= 3:
+                self.fail(UnsupportedSyntax, it, "range takes one to three positional arguments",
+                          "write range(n), range(a, b) or range(a, b, step)")
             bounds = tuple(self.bound(arg) for arg in it.args)
-            self.loop(node, names[0], bounds)
+            self.loop(node, node.target.id, bounds)
             return
-        # over list parameters: for x in xs, for i, x in enumerate(xs), for x, y in zip(xs, ys)
-        counter = None  # enumerate(xs, start): (name, start), counting from start
-        fields = None
-        if isinstance(it, ast.Name) and len(names) == 1:
-            index_name, seqs = None, [self.sequence(it, it)]
-        elif isinstance(it, ast.Name) and isinstance(target, ast.Tuple):  # for W, b in params: pairs
-            index_name, seqs = None, [self.sequence(it, it)] * len(names)
-            fields = list(range(len(names)))
-        elif call is enumerate and len(names) == 2 and 1 <= len(it.args) + len(it.keywords) <= 2 \
-                and len(it.args) >= 1 and all(keyword.arg == "start" for keyword in it.keywords):
-            start = it.args[1] if len(it.args) == 2 else it.keywords[0].value if it.keywords else None
-            index_name, seqs = names.pop(0), [self.sequence(it.args[0], it)]
-            if start is not None:
-                counter, index_name = (index_name, self.bound(start)), None
-        elif call is zip and len(it.args) == len(names) and not it.keywords:
-            index_name, seqs = None, [self.sequence(arg, it) for arg in it.args]
-        else:
-            self.fail(UnsupportedSyntax, it, "loops over anything but range(...) or list parameters are not "
-                      "supported", "loop over range(n), a list parameter, enumerate(xs) or zip(xs, ys)")
+        seqs: list[ir.Value] = []
+        bindings = self.loop_bindings(node.target, it, seqs)
+        # the first counter that counts from 0 is the loop's own index (for i, x in enumerate(xs))
+        first = next((k for k, (_, source) in enumerate(bindings) if source == ("count", None)), None)
+        index_name = bindings.pop(first)[0] if first is not None else None
         counts = [self.length(seq, it) for seq in dict.fromkeys(seqs)]
         if len(counts) > 1:  # zip stops at the shortest
             tree = ("call", "min", *(("arg", k) for k in range(len(counts))))
             shortest = ir.Value("n", self.namer.fresh("n_zip"))
             self.body.append(ir.Assign(shortest, self.shape(tree, it), tuple(counts), self.src.loc(it)))
             counts = [shortest]
-        self.loop(node, index_name, (counts[0],), list(zip(names, seqs, fields or [None] * len(names))), counter)
+        self.loop(node, index_name, (counts[0],), bindings)
+
+    def loop_bindings(self, target: ast.expr, it: ast.expr, seqs: list[ir.Value]) -> list[tuple[str, tuple]]:
+        """Match a for target against the structure of what its iterable yields,
+        one level at a time: enumerate(it, start) yields (count, item of it),
+        zip(a, b, ...) (item of a, item of b, ...), a list parameter its
+        elements (a pair each, if the target unpacks it: for W, b in params).
+
+        Returns (name, source) in the order Python assigns the names; a source
+        is ("count", start operand or None for 0) or ("item", list, field or
+        None). The lists read are appended to `seqs`; enumerate's start is
+        evaluated after its iterable, as Python does."""
+        call = self.callee(it) if isinstance(it, ast.Call) and not isinstance(it.func, ast.Attribute) else None
+        if call is enumerate or call is zip:
+            shown = ast.unparse(it)
+            if call is enumerate and (not 1 <= len(it.args) + len(it.keywords) <= 2 or not it.args
+                                      or len(it.args) > 2 or any(k.arg != "start" for k in it.keywords)):
+                self.fail(UnsupportedSyntax, it, "enumerate takes a list and an optional start here",
+                          "write enumerate(xs) or enumerate(xs, start=k)")
+            if call is zip and (it.keywords or not it.args):
+                self.fail(UnsupportedSyntax, it, "zip takes one or more lists here (no keywords)",
+                          "write zip(xs, ys)")
+            parts = [None, it.args[0]] if call is enumerate else list(it.args)
+            if not isinstance(target, (ast.Tuple, ast.List)):
+                self.fail(UnsupportedSyntax, target, f"{ast.unparse(target)} would be a tuple of "
+                          f"{len(parts)} values from {shown}; symback needs them unpacked",
+                          f"unpack them in the loop: for {_pattern(it)} in {shown}")
+            if any(isinstance(elt, ast.Starred) for elt in target.elts):
+                self.fail(UnsupportedSyntax, target, "starred loop targets are not supported",
+                          f"name each value: for {_pattern(it)} in {shown}")
+            if len(target.elts) != len(parts):
+                self.fail(UnsupportedSyntax, target, f"this loop target unpacks {len(target.elts)} values, "
+                          f"but {shown} gives {len(parts)} at a time",
+                          f"match the target to the values: for {_pattern(it)} in {shown}")
+            bindings = []
+            for elt, part in zip(target.elts, parts):
+                if part is None:  # enumerate's count
+                    if not isinstance(elt, ast.Name):
+                        self.fail(UnsupportedSyntax, elt, f"the count from {shown} is an integer: "
+                                  f"{ast.unparse(elt)} cannot unpack it",
+                                  f"name it: for {_pattern(it)} in {shown}")
+                    bindings.append((elt.id, None))
+                else:
+                    bindings += self.loop_bindings(elt, part, seqs)
+            if call is enumerate:
+                start = it.args[1] if len(it.args) == 2 else it.keywords[0].value if it.keywords else None
+                start = self.bound(start) if start is not None else None
+                bindings = [(name, ("count", start) if source is None else source) for name, source in bindings]
+            return bindings
+        if call is range:
+            self.fail(UnsupportedSyntax, it, "range(...) inside enumerate or zip is not supported",
+                      "loop over range(n) alone and index the lists, or use enumerate(xs) for the index")
+        if not self.may_be_list(it):
+            self.flowed_list(it)
+            self.fail(UnsupportedSyntax, it, "loops over anything but range(...) or a list (a parameter, or one "
+                      "the function builds) are not supported",
+                      "loop over range(n), a list, reversed(xs), enumerate(xs), zip(xs, ys) or these nested, "
+                      "such as enumerate(zip(xs, ys))")
+        seq = self.sequence(it, it)
+        seqs.append(seq)
+        if isinstance(target, ast.Name):
+            return [(target.id, ("item", seq, None))]
+        if isinstance(target, (ast.Tuple, ast.List)) and all(isinstance(elt, ast.Name) for elt in target.elts):
+            return [(elt.id, ("item", seq, k)) for k, elt in enumerate(target.elts)]  # for W, b in params: pairs
+        self.fail(UnsupportedSyntax, target, f"this loop target is not supported over the list {ast.unparse(it)}",
+                  f"name each element, or each field of a tuple element: for x in {it.id} or "
+                  f"for a, b in {it.id}")
 
     def stmt_While(self, node: ast.While) -> None:
         """while cond: a Loop that tests cond on the carried values before each
@@ -326,14 +414,13 @@ class ControlFlow:
         self.loop(node, None, ())
 
     def loop(self, node: ast.For | ast.While, index_name: str | None, bounds: tuple,
-             elements: list | None = None, counter: tuple | None = None) -> None:
-        """Lower a loop; `elements` are (name, list) pairs bound to list[index]
-        at the start of each iteration (for x in xs); `counter` = (name, start)
-        is bound to index + start (enumerate(xs, start))."""
-        elements = elements or []
+             bindings: list | None = None) -> None:
+        """Lower a loop; `bindings` (see loop_bindings) bind names at the start of
+        each iteration, in order: ("item", list, field) to list[index] (or its
+        field: for W, b in params), ("count", start) to index + start."""
+        bindings = bindings or []
         stored = list(stored_names(node.body))
-        targets = [name for name in (index_name, *(element[0] for element in elements), counter and counter[0])
-                   if name is not None]
+        targets = [name for name in (index_name, *(name for name, _ in bindings)) if name is not None]
         # Every variable the body assigns is carried from one iteration to the
         # next and out of the loop, as Python does, bound before the loop or
         # not (then its head is UNBOUND until assigned); parse drops the
@@ -342,23 +429,27 @@ class ControlFlow:
         before, outer = dict(self.env), self.body
         heads = {name: ir.Value(name, self.new_ident(name) if name in self.env else self.head_ident(name))
                  for name in carried}
-        if index_name is None and elements:  # for x in xs: an index of our own
+        self.list_flows.update(heads[name] for name in carried if before.get(name) in self.sequences)
+        for name in carried:  # in the body too (settle): unbound on the first iteration, as before the loop
+            if name not in before or before[name] in self.maybe_unbound:
+                self.maybe_unbound.add(heads[name])
+        if index_name is None and bindings:  # for x in xs: an index of our own
             index_name = self.namer.fresh("_i", first=1)
         index = ir.Value(index_name, self.new_ident(index_name)) if index_name else None
         self.env = {**before, **heads, **({index_name: index} if index else {})}
         self.body = []
         made_targets = {index_name: index} if index is not None and index_name in targets else {}
-        for name, seq, *field in elements:  # field: a position in a tuple element (for W, b in params)
-            element = ir.Value(name, self.new_ident(name))
-            self.body.append(ir.Item(element, seq, index, self.src.loc(node.target), field[0] if field else None))
-            self.env[name] = element
-            made_targets[name] = element
-        if counter is not None:
-            name, start = counter
-            count = ir.Value(name, self.new_ident(name))
-            self.body.append(ir.Assign(count, shape_of(("bin", "+", ("arg", 0), ("arg", 1))), (index, start),
-                                       self.src.loc(node.target)))
-            self.env[name] = made_targets[name] = count
+        for name, source in bindings:
+            value = ir.Value(name, self.new_ident(name))
+            if source[0] == "item":
+                _, seq, field = source  # field: a position in a tuple element (for W, b in params)
+                self.body.append(ir.Item(value, seq, index, self.src.loc(node.target), field))
+                self.item_of[value] = seq
+            else:  # enumerate's count: index + start
+                start = source[1] if source[1] is not None else ir.Const(0)
+                self.body.append(ir.Assign(value, shape_of(("bin", "+", ("arg", 0), ("arg", 1))), (index, start),
+                                           self.src.loc(node.target)))
+            self.env[name] = made_targets[name] = value
         cond = None
         if isinstance(node, ast.While):  # tested on the carried values, before every iteration
             cond_args: list[ir.Operand] = []
@@ -384,6 +475,8 @@ class ControlFlow:
                 self.body.append(ir.Assign(copy, shape_of(("arg", 0)), (update,), self.src.loc(node)))
                 update = copy
             carries.append(ir.Carry(heads[name], before.get(name, ir.UNBOUND), update))
+            if update in self.sequences:
+                self.list_flows.add(heads[name])
             if name not in before or before[name] in self.maybe_unbound:  # nothing before a loop that may not run
                 self.maybe_unbound.add(heads[name])
         body = tuple(self.body)
@@ -410,6 +503,27 @@ class ControlFlow:
         value = ir.Value("_n", self.namer.fresh("_n", first=1))
         self.body.append(ir.Assign(value, self.shape(tree, node), tuple(args), self.src.loc(node)))
         return value
+
+
+def _calls(lower, node: ast.expr, fn) -> bool:
+    """Whether `node` is a call of the built-in `fn` (range, zip, enumerate) by name."""
+    return isinstance(node, ast.Call) and not isinstance(node.func, ast.Attribute) and lower.callee(node) is fn
+
+
+def _pattern(it: ast.expr) -> str:
+    """A loop target of the shape `it` yields, for a hint: `i, (x, y)` for
+    enumerate(zip(xs, ys)); the names come from the lists'."""
+    def shape(node: ast.expr, counters: list[str]) -> str:
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in ("enumerate", "zip"):
+            if node.func.id == "enumerate":
+                inner = [counters.pop(0) if counters else "k", shape(node.args[0], counters) if node.args else "x"]
+            else:
+                inner = [shape(arg, counters) for arg in node.args]
+            return "(" + ", ".join(inner) + ")"
+        if isinstance(node, ast.Name):
+            return node.id[:-1] if len(node.id) > 1 and node.id.endswith("s") else f"{node.id}_item"
+        return "x"
+    return shape(it, ["i", "j", "k"])[1:-1] if isinstance(it, ast.Call) else shape(it, [])
 
 
 def _ends_in_return(stmts: list[ast.stmt]) -> bool:

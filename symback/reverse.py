@@ -38,7 +38,7 @@ def reverse(function: ir.Function, wrt: tuple[ir.Value, ...], with_value: bool) 
 
 def _reverse(function: ir.Function, wrt: tuple[ir.Value, ...], with_value: bool) -> ir.Gradient:
     result = function.result if isinstance(function.result, ir.Value) else None
-    sweep = _Sweep(result, _varied(function, wrt) & _useful(function), function.arrays)
+    sweep = _Sweep(result, _varied(function, wrt) & _useful(function), function.arrays, function.sequences)
     lists = [ir.ZeroList(p) for p in wrt if p in function.sequences]  # element adjoints add into these
     for zero_list in lists:
         sweep.contributions[zero_list.seq] = [zero_list]
@@ -74,7 +74,8 @@ def _without(stmts, folded: set[int]) -> list:
 class _Sweep:
     """The reverse sweep over (nested) blocks, remembering which adjoints exist."""
 
-    def __init__(self, result: ir.Value | None, active: set[ir.Value], arrays: bool = False):
+    def __init__(self, result: ir.Value | None, active: set[ir.Value], arrays: bool = False,
+                 lists: frozenset = frozenset()):
         self.result = result
         self.active = active
         self.arrays = arrays  # NumPy code: an adjoint may be summed to its operand's shape (reads it)
@@ -87,9 +88,22 @@ class _Sweep:
         # The output's adjoint is 1.0 without a variable until a loop makes it one, or
         # starts it afresh (as a loop's head, per iteration): on this path, is it still?
         self.implicit: set[ir.Value] = {result} if result is not None else set()
+        self.built: set[ir.Value] = set()  # lists the function builds (their Items are not recomputed)
+        self.lists = lists  # every list: parameters, lists built, rows of lists of lists
 
     def block(self, stmts: tuple[ir.Stmt, ...], top: bool) -> list:
+        # A list built here gets its adjoint, all zeros at its final length, before
+        # the sweep reaches anything that reads it (every reader comes after it).
         out: list = []
+        for stmt in stmts:
+            if isinstance(stmt, (ir.NewList, ir.Slice)):
+                self.built.add(stmt.target)
+                if stmt.target in self.active:
+                    out.append(ir.ZeroList(stmt.target))
+                    self.contributions[stmt.target] = [out[-1]]
+            elif isinstance(stmt, ir.Item) and stmt.target in self.lists and stmt.target in self.active:
+                out.append(ir.RowAdjoint(stmt.target, stmt.seq, stmt.index))  # row = A[i]: A_bar[i]
+                self.contributions[stmt.target] = [out[-1]]
         for stmt in reversed(stmts):
             if isinstance(stmt, ir.If):
                 made = self.branch(stmt)
@@ -101,6 +115,8 @@ class _Sweep:
                 made = self.loop(stmt)
             elif isinstance(stmt, ir.ArrayOp):
                 made = self.array_op(stmt)
+            elif isinstance(stmt, ir.LIST_STMTS):
+                made = self.list_stmt(stmt)
             else:
                 made = self.assign(stmt, top)
             if top:
@@ -164,10 +180,43 @@ class _Sweep:
     def item(self, stmt: ir.Item) -> list:
         """x = xs[i]: xs_bar[i] += x_bar."""
         seed = stmt.target == self.result or stmt.target in self.unit  # the element is the output: 1.0
+        if stmt.target in self.lists:
+            return []  # a row of a list of lists: its adjoint is A_bar's row itself (see block)
         if stmt.target not in self.active or stmt.seq not in self.active or \
                 (stmt.target not in self.contributions and not seed):
             return []
         return [ir.ItemAccumulate(stmt.seq, stmt.index, stmt.target, seed=seed, field=stmt.field)]
+
+    def list_stmt(self, stmt) -> list:
+        """The reverse of building a list: each element's adjoint out of the list's."""
+        if isinstance(stmt, (ir.Append, ir.SetItem)):
+            if stmt.seq not in self.active:
+                return []
+            element = stmt.element if isinstance(stmt.element, ir.Value) and stmt.element in self.active else None
+            # popped whether or not the element has an adjoint: seq_bar shrinks as seq grew;
+            # a replaced position's adjoint starts again at 0 for the element it replaced
+            index, clear = (stmt.index, True) if isinstance(stmt, ir.SetItem) else (None, False)
+            made = ir.Unlist(element, stmt.seq, index, first=element is not None and element not in self.contributions,
+                             clear=clear)
+            if element is not None:
+                self.contributions.setdefault(element, []).append(made)
+            return [made]
+        seed = stmt.target == self.result or stmt.target in self.unit
+        if stmt.target not in self.active or (not seed and stmt.target not in self.contributions):
+            return []
+        if isinstance(stmt, ir.NewList):
+            made = []
+            for index, element in enumerate(stmt.elements):
+                if isinstance(element, ir.Value) and element in self.active:
+                    made.append(ir.Unlist(element, stmt.target, ir.Const(index), first=element not in self.contributions,
+                                          repeated=stmt.times is not None))
+                    self.contributions.setdefault(element, []).append(made[-1])
+            return made
+        if isinstance(stmt, ir.Slice):
+            return [ir.SliceAccumulate(stmt)] if stmt.seq in self.active else []
+        # the same list twice (sumprod(xs, xs)) adds both partials, one loop each
+        return [ir.ListCallAccumulate(stmt, index, seed=seed) for index, seq in enumerate(stmt.seqs)
+                if seq in self.active]
 
     def _is_one(self, contributions: list) -> bool:
         """True if an adjoint is one seeded contribution, in the outer block, whose partial is 1."""
@@ -277,7 +326,7 @@ class _Sweep:
                                seed=carry.head in self.unit)
                 after.append(flow)
                 self.contributions.setdefault(init, []).append(flow)
-        tape, recompute = _recompute(stmt, _tape(stmt, body, self.arrays))
+        tape, recompute = _recompute(stmt, _tape(stmt, body, self.arrays), self.built)
         aliases = tuple((carry.update, carry.head) for carry in stmt.carried
                         if carry.head in accumulators or carry.update in passed.values())
         if not body:
@@ -310,7 +359,8 @@ def _pass_through(stmt: ir.Loop, body: list, accumulators: set) -> dict[int, ir.
 
 
 def _adjoints_written(adj) -> set[ir.Value]:
-    return {inner.operand for inner in ir.walk_adjoints([adj]) if isinstance(inner, (ir.Accumulate, ir.ArrayAccumulate, ir.Flow, ir.Zero))}
+    return {inner.operand for inner in ir.walk_adjoints([adj])
+            if isinstance(inner, (ir.Accumulate, ir.ArrayAccumulate, ir.Flow, ir.Zero, ir.Unlist))}
 
 
 def _accumulators(stmt: ir.Loop, heads: list[ir.Value]) -> set[ir.Value]:
@@ -367,12 +417,13 @@ def _made_here(stmts) -> list[ir.Value]:
     return out
 
 
-def _recompute(stmt: ir.Loop, tape: tuple) -> tuple[tuple, tuple]:
+def _recompute(stmt: ir.Loop, tape: tuple, built: set = frozenset()) -> tuple[tuple, tuple]:
     """Split what the sweep needs into what the forward loop stores and what the
     sweep recomputes: a statement of the body made of a few arithmetic operations
     on values from before the loop, the index, or what is stored anyway, is
     cheaper to run again than to store (a float on the tape costs 32 bytes);
-    so is an element of a list parameter, xs[i].
+    so is an element of a list parameter, xs[i] (not of a list the function
+    builds: it may have grown since, and xs[-1] would be another element).
     Returns the tape left and the statements to rerun, in body order."""
     made = {item.target for item in ir.walk(stmt.body)} | {carry.head for carry in stmt.carried} | {stmt.index}
     made |= {carry.head for inner in ir.walk(stmt.body) if isinstance(inner, ir.Loop) for carry in inner.carried}
@@ -383,7 +434,8 @@ def _recompute(stmt: ir.Loop, tape: tuple) -> tuple[tuple, tuple]:
     wanted = {item if isinstance(item, ir.Value) else item[0] for item in tape}
     redoable: dict[ir.Value, tuple] = {}  # target -> (statement, what it reads) for cheap statements
     for inner in stmt.body:
-        if inner.__class__ not in (ir.Assign, ir.Item) or inner.target in updates:
+        if inner.__class__ not in (ir.Assign, ir.Item) or inner.target in updates or \
+                (isinstance(inner, ir.Item) and inner.seq in built):
             continue
         if isinstance(inner, ir.Item):  # x = xs[i]: read the list again
             cheap, reads = True, (inner.seq, inner.index)
@@ -455,6 +507,15 @@ def _reads(adjoints, arrays: bool = False) -> set[ir.Value]:
             read.update(arg for stmt in adj.recompute for arg in ir.reads(stmt) if isinstance(arg, ir.Value))
         elif isinstance(adj, ir.ItemAccumulate) and isinstance(adj.index, ir.Value):
             read.add(adj.index)
+        elif isinstance(adj, ir.ZeroList):
+            read.add(adj.seq)  # its length: a list built in a loop's body is taped
+        elif isinstance(adj, (ir.RowAdjoint, ir.Unlist)) and isinstance(adj.index, ir.Value):
+            read.add(adj.index)
+        elif isinstance(adj, ir.SliceAccumulate):
+            read.update(bound for bound in adj.site.bounds if isinstance(bound, ir.Value))
+        elif isinstance(adj, ir.ListCallAccumulate) and adj.site.fn != "fsum":
+            read.update(adj.site.seqs)  # sumprod reads the other list; dist both, and its value
+            read.add(adj.site.target)
         elif isinstance(adj, ir.ArrayAccumulate):  # a rule may read any operand, and the result
             read.update(arg for arg in adj.site.args if isinstance(arg, ir.Value))
             read.add(adj.site.target)
@@ -477,6 +538,8 @@ def _varied(function: ir.Function, wrt: tuple[ir.Value, ...]) -> set[ir.Value]:
         for item in items:
             if any(source in varied for source in item.sources if isinstance(source, ir.Value)):
                 varied.add(item.target)
+                if isinstance(item, (ir.Append, ir.SetItem)):
+                    varied.add(item.seq)  # the list holds a varied element now
         if len(varied) == size:
             return varied
 
@@ -488,7 +551,7 @@ def _useful(function: ir.Function) -> set[ir.Value]:
     while True:
         size = len(useful)
         for item in items:
-            if item.target in useful:
+            if item.target in useful or (isinstance(item, (ir.Append, ir.SetItem)) and item.seq in useful):
                 useful.update(source for source in item.sources if isinstance(source, ir.Value))
         if len(useful) == size:
             return useful
@@ -545,7 +608,16 @@ def _may_raise(stmt, unbound: frozenset = frozenset()) -> bool:
     if isinstance(stmt, ir.Assign):
         # reading a variable with no value raises, a plain copy `a = b` too
         return mathlib.can_raise(stmt.shape.tree) or any(arg in unbound for arg in stmt.args)
+    if isinstance(stmt, ir.LIST_STMTS):  # math of lists may raise; so does reading a variable with no value
+        return isinstance(stmt, (ir.ListCall, ir.SetItem)) or any(arg in unbound for arg in ir.reads(stmt))
     return isinstance(stmt, (ir.Item, ir.ArrayOp, ir.Raise))  # an index out of range; shapes; a raise
+
+
+def _needed(stmt, read: set, run: set, unbound: frozenset) -> bool:
+    """Whether a forward statement must run: its value is read, its temps are,
+    it may raise, or it appends to a list that is read later."""
+    return stmt.target in read or stmt.target in run or _may_raise(stmt, unbound) or \
+        (isinstance(stmt, (ir.Append, ir.SetItem)) and stmt.seq in read)
 
 
 def _prune(stmts, read: set[ir.Value], run: set[ir.Value], unbound: frozenset) -> tuple[ir.Stmt, ...]:
@@ -554,7 +626,7 @@ def _prune(stmts, read: set[ir.Value], run: set[ir.Value], unbound: frozenset) -
         if isinstance(stmt, ir.Loop):
             # a loop runs whole if anything about it is needed: its body feeds itself
             if any(carry.head in read for carry in stmt.carried) or stmt.count in read or any(
-                    item.target in read or item.target in run or _may_raise(item, unbound) for item in ir.walk(stmt.body)) \
+                    _needed(item, read, run, unbound) for item in ir.walk(stmt.body)) \
                     or any(loop.count in read for loop in ir.loops(stmt.body)) \
                     or (stmt.cond is not None and _may_raise(stmt.cond, unbound)):
                 kept.append(stmt)
@@ -572,7 +644,7 @@ def _prune(stmts, read: set[ir.Value], run: set[ir.Value], unbound: frozenset) -
             if merges or then or orelse or stmt.cond in read:
                 kept.append(ir.If(stmt.cond, then, orelse, merges, stmt.loc))
                 read.add(stmt.cond)
-        elif stmt.target in read or stmt.target in run or _may_raise(stmt, unbound):
+        elif _needed(stmt, read, run, unbound):
             kept.append(stmt)
             read.update(arg for arg in ir.reads(stmt) if isinstance(arg, ir.Value))
     kept.reverse()

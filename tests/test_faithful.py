@@ -808,3 +808,91 @@ def test_a_partial_with_exp_of_a_negative_stays_a_product():
     overflows (OverflowError) where f is smooth and the slope is 0.0; now *exp(-9*x**2)."""
     for x in (-2.74, 0.3, 30.0):
         check_faithful(erf_of_a_multiple, x)
+
+
+def sum_from_a_parameter(xs, s0):
+    return sum(xs, s0)
+
+
+def enumerate_from_a_parameter(xs, k):
+    return sum(i * x for i, x in enumerate(xs, k))
+
+
+def test_a_start_passed_by_position_is_a_number_not_a_list():
+    """nested-targets work: sum(xs, s0) and enumerate(xs, k) marked s0 and k as list
+    parameters (every argument of sum and enumerate was taken for a list): a refusal,
+    "s0 is a list, used here as a number". d/ds0 sum(xs, s0) = 1."""
+    assert check_faithful(sum_from_a_parameter, [1.0, 2.0], 3.0) == ([1.0, 1.0], 1.0)
+    check_faithful(enumerate_from_a_parameter, [1.0, -2.0, 0.5], 2, wrt="xs")
+
+
+def one_tuple_from_a_loop(x, y):
+    for i in range(3):
+        if x > i:
+            return x * (i + 1.0),
+    return y,
+
+
+def test_a_one_tuple_returned_inside_a_loop_stays_a_one_tuple():
+    """property test (nested-targets work): `return value,` inside a loop was rewritten
+    to `_ret_1 = value,`, refused as "tuples are not supported"."""
+    for args, want in (((1.5, 2.0), (1.0, 0.0)), ((-1.5, 2.0), (0.0, 1.0))):
+        value, grads = value_and_grad(one_tuple_from_a_loop)(*args)
+        assert value == one_tuple_from_a_loop(*args) and type(value) is tuple
+        assert grads == want  # d/dx x*(i+1) at i = 0; d/dy y
+        assert grad(one_tuple_from_a_loop)(*args) == grads
+
+
+def aux_of_a_loop_variable(x, n):
+    for i in range(n):
+        if x > i:
+            return x * x, i
+    return x, i
+
+
+def test_an_aux_f_may_not_have_assigned_raises_as_f_does():
+    """property test (nested-targets work): with has_aux, an aux that a loop which ran zero
+    times leaves unassigned (i above, after range(0)) was returned as None where f
+    raises UnboundLocalError."""
+    for make in (value_and_grad, grad):
+        with pytest.raises(UnboundLocalError):
+            aux_of_a_loop_variable(0.5, 0)
+        with pytest.raises(UnboundLocalError):
+            make(aux_of_a_loop_variable, has_aux=True)(0.5, 0)
+    assert value_and_grad(aux_of_a_loop_variable, wrt="x", has_aux=True)(0.5, 1) == ((0.25, 0), 1.0)  # d(x*x)/dx
+    assert grad(aux_of_a_loop_variable, wrt="x", has_aux=True)(-0.5, 1) == (1.0, 0)  # dx/dx, after the loop
+
+
+def unbound_from_an_inner_loop(xs, n):
+    for i in range(n):
+        for j in range(i):
+            pass
+        t = j + xs[5]
+    return 1.0
+
+
+def test_a_variable_an_inner_loop_may_not_assign_is_read_before_later_operands():
+    """property test (nested-targets work): at i = 0 the inner loop runs zero times, and f
+    reads j first: UnboundLocalError. The gradient read xs[5] first (IndexError): the outer
+    loop's head for j was marked maybe-unbound only after its body was lowered, so the
+    inner loop's head for j was not, and settle did not read j first."""
+    assert check_raises_like_f(unbound_from_an_inner_loop, [-1.0], 1) is UnboundLocalError
+
+
+def aux_returned_from_a_loop(x, n):
+    for i in range(n):
+        if x > i:
+            return x * x, "inside"
+        x = x * 0.5
+    return x, (x > 0.1, i)
+
+
+def test_an_aux_of_any_kind_returned_inside_a_loop_is_passed_through():
+    """property test (nested-targets work): with has_aux, `return loss, 'inside'` in a loop
+    was rewritten to `_ret_1, _ret_2 = loss, 'inside'` and the aux lowered as a number:
+    refused, "the constant 'inside' (str) is not supported"."""
+    for args, want in (((0.3, 2), 0.6), ((-0.3, 2), 0.25)):  # d(x*x)/dx = 2x; x halved twice
+        value, grads = value_and_grad(aux_returned_from_a_loop, wrt="x", has_aux=True)(*args)
+        assert value == aux_returned_from_a_loop(*args)
+        assert grads == pytest.approx(want, rel=1e-12)
+        assert grad(aux_returned_from_a_loop, wrt="x", has_aux=True)(*args) == (grads, value[1])

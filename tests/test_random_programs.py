@@ -42,7 +42,13 @@ helpers that fail outside their domain) in expressions, if and while tests;
 helpers defined inside f (a def, a tuple-returning def or `g = lambda ...`)
 reading f's variables, which f may reassign between calls;
 sum, min and max over generator expressions and list comprehensions
-(filters, zip, a variable named like one outside it); truth-value
+(filters, zip, a variable named like one outside it); loops and comprehensions
+over nested targets (`for i, (x, (y, z)) in enumerate(zip(xs, zip(ys, zs)))`,
+`enumerate(xs, start=k)`); helpers taking one of f's lists; validation
+guards (`if c: raise ValueError(...)`, `assert c, "..."`, in helpers and
+loops too); f returning `value,` (a 1-tuple) or `loss, aux` (checked with
+has_aux=True: value_and_grad gives ((value, aux), grads) and grad
+(grads, aux), as JAX); truth-value
 conditions (`if x:`, `if not xs:`), comparisons used as numbers;
 round, int, math.floor/ceil as integers;
 parameter and local names like symback's own (`x_bar`, `_t1`, `_tape_1`,
@@ -158,6 +164,7 @@ class Helper:
     arity: int
     tuple_result: bool = False
     guard: tuple | None = None  # the GUARDS entry its first argument must satisfy
+    lists: int = 0              # its first `lists` parameters are lists (the caller passes one of its own)
 
 
 @dataclass
@@ -194,6 +201,8 @@ class Features:
     depth: int = 2           # nesting of if/for/while
     after_loop: bool = True  # read loop variables and loop-first variables after the loop
     nested: bool = False     # helpers defined inside f too (def or lambda), closing over f's variables
+    guards: bool = False     # `if c: raise ValueError(...)`, `assert c, "..."` (in helpers and loops too)
+    results: bool = False    # `return value,` (a 1-tuple) and `return loss, aux` (checked with has_aux)
 
 
 @dataclass(frozen=True)
@@ -201,6 +210,7 @@ class Program:
     source: str
     names: tuple      # parameter names
     kinds: tuple      # "float", "int" or "list" per parameter
+    form: str = "value"  # what f returns: "value", "one_tuple" (value,) or "aux" (value, aux)
 
 
 class _Writer:
@@ -213,6 +223,7 @@ class _Writer:
         self.taken: set = {"math", "f"}       # never a fresh local: params, helpers, counters
         self.banned: set = set()              # builtins this function does not call
         self.size = 0                         # statements written, to bound compile time
+        self.form = "value"                   # what f's returns give (see Program.form); helpers: "value"
 
     # -- choices --------------------------------------------------------
     def pick(self, options):
@@ -274,6 +285,11 @@ class _Writer:
         comprehension's own (sometimes named like one outside it, which must not change)."""
         names = [self.pick(sc.numbers) if sc.numbers and self.chance(30) else self.fresh(sc)]
         others = [ys for ys in sc.lists if ys != xs]
+        if self.can("enumerate") and self.can("zip") and self.chance(25):  # sum(i * x * y for i, (x, y) in ...)
+            inner = sc.child()
+            source, target, names = self.iterable(sc, inner, 2, top=True)
+            element = self.expr(inner, 2)
+            return f"sum({element} for {target} in {source})"  # comprehension() is only called if can("sum")
         if others and self.chance(40):
             second = self.fresh(sc.child(numbers=sc.numbers + names))
             names.append(second if second not in names else "w_c")
@@ -310,7 +326,7 @@ class _Writer:
             return self.leaf(sc)
         kinds = ["arith"] * 4 + ["neg", "safe", "safe", "div", "pow", "minmax", "floormod", "ifexp",
                                  "unsafe", "guarded"]
-        if self.scalar_helpers():
+        if self.scalar_helpers(sc):
             kinds += ["call", "call"]
         if sc.ints:
             kinds += ["int"]
@@ -381,12 +397,18 @@ class _Writer:
             return f"({v} if {holds} and {needs} < 1.0 else {other})"
         return f"({other} if {fails} or {needs} > 0.5 else {v})"
 
-    def scalar_helpers(self) -> list:
-        return [h for h in self.helpers if not h.tuple_result]
+    def scalar_helpers(self, sc: Scope) -> list:
+        """Helpers giving one number that `sc` can call: one taking a list needs a list here."""
+        return [h for h in self.helpers if not h.tuple_result and (sc.lists or not h.lists)]
+
+    def helper_args(self, sc: Scope, h: Helper, depth: int) -> list:
+        """Arguments for h: a list parameter of ours for each list it takes, then numbers."""
+        return [self.pick(sc.lists) for _ in range(h.lists)] + \
+            [self.expr(sc, depth) for _ in range(h.arity - h.lists)]
 
     def call(self, sc: Scope, depth: int) -> str:
-        h = self.pick(self.scalar_helpers())
-        args = [self.expr(sc, max(0, depth - 2)) for _ in range(h.arity)]
+        h = self.pick(self.scalar_helpers(sc))
+        args = self.helper_args(sc, h, max(0, depth - 2))
         text = f"{h.name}({', '.join(args)})"
         if h.guard is not None and self.chance(70):  # call it only where it is defined
             holds, fails, _ = h.guard
@@ -402,7 +424,7 @@ class _Writer:
 
     def cond(self, sc: Scope, depth: int) -> str:
         kinds = ["compare"] * 4 + ["chain", "not", "and", "or", "guard_and", "guard_or", "float_trick", "truth"]
-        if self.scalar_helpers():
+        if self.scalar_helpers(sc):
             kinds += ["helper", "helper"]
         kind = self.pick(kinds)
         if kind == "truth":  # a number's (or a list's) truth value, as Python takes it
@@ -429,8 +451,8 @@ class _Writer:
             v = self.pick(sc.numbers) if sc.numbers else self.leaf(sc)
             return self.pick(["{0} != {0}", "{0} == {0}", "{0} + 1.0 > {0}", "{0} * 0.0 == 0.0",
                               "({0} + 6755399441055744.0) - 6755399441055744.0 == {0}"]).format(v)
-        h = self.pick(self.scalar_helpers())  # a helper in a test
-        args = ", ".join(self.expr(sc, 1) for _ in range(h.arity))
+        h = self.pick(self.scalar_helpers(sc))  # a helper in a test
+        args = ", ".join(self.helper_args(sc, h, 1))
         return f"{h.name}({args}) {self.pick(['<', '>', '<='])} {self.pick([0.5, 2.0, 20.0])!r}"
 
     # -- statements -----------------------------------------------------
@@ -486,7 +508,67 @@ class _Writer:
     def returns(self, sc: Scope, tuple_result: bool) -> str:
         if tuple_result:
             return f"return {self.expr(sc, 2)}, {self.expr(sc, 2)}"
-        return f"return {self.expr(sc, 2 if sc.loops else 3)}"
+        value = self.expr(sc, 2 if sc.loops else 3)
+        if self.form == "one_tuple":
+            return f"return {value},"
+        if self.form == "aux":
+            return f"return {value}, {self.aux(sc)}"
+        return f"return {value}"
+
+    def aux(self, sc: Scope) -> str:
+        """has_aux's aux: passed through as f computes it. symback prints it as written,
+        so it may use variables, numbers and builtins, not `math` (a refusal)."""
+        kind = self.pick(["name", "arith", "text", "compare", "tuple"] + (["len"] if sc.lists else []))
+        v = self.pick(sc.numbers) if sc.numbers else "1.5"
+        if kind == "name":
+            return v
+        if kind == "arith":
+            return f"{v} * 2.0 + {self.pick(sc.numbers) if sc.numbers else 1.0}"
+        if kind == "text":
+            return repr(self.pick(["ok", "positive", "", "aux"]))
+        if kind == "compare":
+            return f"{v} > {self.constant()}"
+        if kind == "tuple":
+            return f"({v}, {self.count(0, 3)})"
+        xs = self.pick(sc.lists)
+        return f"len({xs})" if self.can("len") else xs
+
+    def guard(self, sc: Scope, indent: str) -> list:
+        """A validation guard: `if c: raise E("...")` or `assert c, "..."`. The condition
+        mostly holds only at a few points (|x| > 2.5, NaN, an empty list), so most
+        programs still return; where f raises, the gradient must raise the same type."""
+        v = self.pick(sc.numbers) if sc.numbers else None
+        options = ["random"]
+        if v is not None:
+            options += ["large", "large", "nan"]
+        if sc.lists:
+            options += ["empty"] + (["long"] if self.can("len") else [])
+        kind = self.pick(options)
+        if kind == "random":
+            fails = self.cond(sc, 1)
+            holds = f"not ({fails})"
+        elif kind == "large":
+            c = self.pick([2.0, 2.5, 2.9])
+            fails, holds = f"{v} > {c!r}", f"{v} <= {c!r}"
+            if self.can("abs") and self.chance(50):
+                fails, holds = f"abs({v}) > {c!r}", f"abs({v}) <= {c!r}"
+        elif kind == "nan":
+            fails, holds = f"{v} != {v}", f"{v} == {v}"  # SymPy would call both constant
+        elif kind == "empty":
+            xs = self.pick(sc.lists)
+            fails, holds = f"not {xs}", xs
+        else:
+            xs = self.pick(sc.lists)
+            fails, holds = f"len({xs}) > 3", f"len({xs}) <= 3"
+        if self.chance(40):
+            message = f', "{kind} check failed"' if self.chance(70) else ""
+            return [f"{indent}assert {holds}{message}"]
+        error = self.pick(["ValueError", "ValueError", "TypeError", "ArithmeticError", "RuntimeError"])
+        if v is not None and self.chance(40):
+            message = f'f"{kind}: {{{v}}} given"'  # an f-string, from the path's own variables
+        else:
+            message = f'"{kind} check failed"'
+        return [f"{indent}if {fails}:", f"{indent}    raise {error}({message})"]
 
     def block(self, sc: Scope, indent: str, depth: int, limit: int, tuple_result: bool) -> list:
         """1..limit statements; the caller adds what ends the block."""
@@ -506,9 +588,13 @@ class _Writer:
                 kinds += ["while"]
         if sc.loops:
             kinds += ["jump"]
+        if self.features.guards and self.size < 30:
+            kinds += ["guard"]
         kind = self.pick(kinds)
         if kind == "assign":
             return self.assignment(sc, indent, depth)
+        if kind == "guard":
+            return self.guard(sc, indent)
         if kind == "return_if":
             return [f"{indent}if {self.cond(sc, 2)}:", f"{indent}    {self.returns(sc, tuple_result)}"]
         if kind == "jump":  # break or continue, under an if
@@ -598,7 +684,8 @@ class _Writer:
         if over_list:
             xs = self.pick(sc.lists)
             forms = ["for"] + (["enumerate"] if self.can("enumerate") else []) + \
-                    (["zip"] if self.can("zip") and len(sc.lists) > 1 else [])
+                    (["zip"] if self.can("zip") and len(sc.lists) > 1 else []) + \
+                    (["nested"] * 2 if self.can("enumerate") and self.can("zip") else [])
             form = self.pick(forms)
             # the element variable: fresh, or an existing number (a parameter too) it overwrites
             exists = self.targets(sc)
@@ -606,7 +693,11 @@ class _Writer:
             element = self.pick(exists) if overwrite else self.fresh(inner)
             inner.define(element)
             after = [element]
-            if form == "for":
+            if form == "nested":  # for i, (x, y) in enumerate(zip(xs, ys)), ...: a fresh element instead
+                inner = sc.child(loops=sc.loops + 1)
+                source, target, after = self.iterable(sc, inner, 2, top=True)
+                lines.append(f"{indent}for {target} in {source}:")
+            elif form == "for":
                 lines.append(f"{indent}for {element} in {xs}:")
             elif form == "enumerate":
                 index = self.index_name(inner)
@@ -639,6 +730,37 @@ class _Writer:
                 if name not in sc.fixed:
                     sc.define(name)
         return lines
+
+    def iterable(self, sc: Scope, inner: Scope, depth: int, top: bool = False) -> tuple:
+        """(iterable, target, names) for a loop or comprehension over lists: a list, or
+        enumerate (maybe from a start) or zip of iterables, nested; the target has the
+        same shape, `i, (x, (y, z))` for enumerate(zip(xs, zip(ys, zs))). The names
+        are defined in `inner`; an index counting from 0 indexes every list safely
+        (zip stops at the shortest)."""
+        source, target, names, lists = self._iterable(sc, inner, depth, top)
+        return source, target[1:-1] if top and target.startswith("(") else target, names
+
+    def _iterable(self, sc: Scope, inner: Scope, depth: int, top: bool) -> tuple:
+        roll = self.count(0, 99)
+        if depth <= 0 or (not top and roll < 50):
+            xs = self.pick(sc.lists)
+            element = self.fresh(inner)
+            inner.define(element)
+            return xs, element, [element], [xs]
+        if roll < 55:
+            source, target, names, lists = self._iterable(sc, inner, depth - 1, False)
+            index = self.index_name(inner)
+            inner.ints.append(index), inner.fixed.add(index), inner.define(index)
+            start = ""
+            if self.chance(40):
+                k = self.pick(sc.ints) if sc.ints and self.chance(40) else str(self.count(0, 3))
+                start = f", start={k}" if self.chance(50) else f", {k}"
+            else:
+                inner.indexes[index] = self.pick(lists)
+            return f"enumerate({source}{start})", f"({index}, {target})", [index] + names, lists
+        parts = [self._iterable(sc, inner, depth - 1, False) for _ in range(self.count(2, 3) if depth > 1 else 2)]
+        return (f"zip({', '.join(part[0] for part in parts)})", f"({', '.join(part[1] for part in parts)})",
+                [name for part in parts for name in part[2]], [xs for part in parts for xs in part[3]])
 
     def index_name(self, sc: Scope) -> str:
         pool = [n for n in INDICES if n not in sc.fixed and n not in self.taken and n not in sc.numbers]
@@ -681,14 +803,22 @@ class _Writer:
     def helper(self, k: int) -> list:
         """A module-level helper: several statements, branches, maybe a tuple, maybe a domain."""
         arity = self.count(1, 2)
-        params = self.pick([("u", "v"), ("x", "y"), ("x_bar", "_t1"), ("a", "b")])[:arity]
-        kind = self.pick(["plain", "plain", "tuple", "domain"])
-        name = {"plain": f"h{k}", "tuple": f"hp{k}", "domain": f"hd{k}"}[kind]
-        sc = Scope(numbers=list(params))
+        kind = self.pick(["plain", "plain", "tuple", "domain"] + (["list"] * 2 if self.features.lists else []))
+        if kind == "list":  # takes one of the caller's lists, and loops over it
+            params = self.pick([("vs", "u"), ("xs", "x"), ("ws", "a"), ("_tape_2", "b")])[:arity]
+        else:
+            params = self.pick([("u", "v"), ("x", "y"), ("x_bar", "_t1"), ("a", "b")])[:arity]
+        name = {"plain": f"h{k}", "tuple": f"hp{k}", "domain": f"hd{k}", "list": f"hl{k}"}[kind]
+        sc = Scope(numbers=list(params)) if kind != "list" else Scope(numbers=list(params[1:]), lists=[params[0]])
         saved = (self.taken, self.banned, self.size)
         self.taken, self.banned, self.size = {"math", "f", name} | set(params), set(), 22
         lines = [f"def {name}({', '.join(params)}):"]
         guard = None
+        if kind == "list":  # t0 = 0.0; for ... in vs (or enumerate, zip, nested): ...
+            lines.append("    t0 = 0.0")
+            sc.define("t0")
+            self.taken.add("t0")
+            lines += self.for_loop(sc, "    ", 2, False, over_list=True)
         if kind == "domain":  # fails outside its domain, like h_log
             guard = self.pick(GUARDS)
             lines.append(f"    t0 = {guard[2].format(params[0])}")
@@ -697,7 +827,7 @@ class _Writer:
         lines += self.block(sc, "    ", 1 + self.count(0, 1), 3, kind == "tuple")
         lines.append(f"    {self.returns(sc, kind == 'tuple')}")
         self.taken, self.banned, self.size = saved
-        self.helpers.append(Helper(name, arity, kind == "tuple", guard))
+        self.helpers.append(Helper(name, arity, kind == "tuple", guard, lists=int(kind == "list")))
         self.taken.add(name)
         return lines
 
@@ -754,6 +884,9 @@ class _Writer:
         self.taken |= set(names)
         if self.chance(15):
             self.banned = set(self.draw(st.lists(st.sampled_from(SHADOWABLE), min_size=1, max_size=3)))
+        if f.results:  # every return of f: `return value,` or `return loss, aux`
+            roll = self.count(0, 99)
+            self.form = "one_tuple" if roll < 12 else "aux" if roll < 27 else "value"
         sc = Scope(numbers=[n for n, k in zip(names, kinds) if k != "list"],
                    ints=[n for n, k in zip(names, kinds) if k == "int"],
                    fixed={n for n, k in zip(names, kinds) if k != "float"},
@@ -767,7 +900,7 @@ class _Writer:
         body.append(f"    {self.returns(sc, False)}")
         source = "import math\n\n\n{}def f({}):\n{}\n".format(
             "\n".join(head), ", ".join(names), "\n".join(body))
-        return Program(source, tuple(names), tuple(kinds))
+        return Program(source, tuple(names), tuple(kinds), self.form)
 
 
 @st.composite
@@ -897,7 +1030,7 @@ class _Flat:
     """f as a function of its floats only (list elements included), for finite differences."""
 
     def __init__(self, fn, program: Program, args: tuple):
-        self.fn, self.args = fn, args
+        self.fn, self.args, self.form = fn, args, program.form
         self.slots = []  # (parameter index, element index or None)
         for k, (kind, arg) in enumerate(zip(program.kinds, args)):
             if kind == "float":
@@ -918,7 +1051,8 @@ class _Flat:
             else:
                 args[k][j] = value
         with _time_limit(5.0):
-            return self.fn(*args)
+            result = self.fn(*args)
+        return result if self.form == "value" else result[0]  # (value,) or (loss, aux)
 
 
 def _smooth_here(fn, args, scale, h=1e-4):
@@ -1039,7 +1173,7 @@ def _make(program: Program, fn):
     for make in (value_and_grad, grad):
         try:
             with _time_limit(60.0):
-                made.append(make(fn))
+                made.append(make(fn, has_aux=program.form == "aux"))
         except NotDifferentiable as err:
             made.append(err)
         except SymbackError as err:
@@ -1150,11 +1284,14 @@ def check_point(program: Program, fn, vg, g, args: tuple) -> None:
     if not (isinstance(result, tuple) and len(result) == 2):
         _fail("value_and_grad result is not a pair", program, args, f"it returned {result!r}")
     v, grads = result
-    # 1. the value is f's, bit for bit
+    # 1. the value is f's, bit for bit: with has_aux, (loss, aux) as f returns them; a 1-tuple as f returns it
     if not identical(v, value):
         _fail("value differs from f", program, args, f"f returned {value!r}, value_and_grad(f)[0] is {v!r}")
-    # 2. grad is value_and_grad's gradient, bit for bit
-    if not identical(got_g[1], grads):
+    # 2. grad is value_and_grad's gradient, bit for bit (with has_aux, grad gives (gradient, aux), as JAX)
+    if program.form == "aux" and not identical(got_g[1], (grads, v[1])):
+        _fail("grad and value_and_grad differ", program, args,
+              f"grad(f, has_aux=True) returned {got_g[1]!r}, value_and_grad(f, has_aux=True) {result!r}")
+    if program.form != "aux" and not identical(got_g[1], grads):
         _fail("grad and value_and_grad differ", program, args,
               f"grad(f) returned {got_g[1]!r}, value_and_grad(f)[1] is {grads!r}")
     problem = _shape_problem(program, args, grads)
@@ -1177,12 +1314,13 @@ def check_point(program: Program, fn, vg, g, args: tuple) -> None:
 # ---------------------------------------------------------------------------
 # The tests: one per part of the language, each with its own budget.
 
-STRAIGHT = Features(statements=8, depth=2, helpers=0)
-CONTROL = Features(loops=True, whiles=True, ints=True, statements=6, depth=3)
-HELPERS = Features(loops=True, whiles=True, helpers=3, statements=5, depth=2, nested=True)
-LISTS = Features(loops=True, whiles=True, lists=True, ints=True, statements=5, depth=2)
+STRAIGHT = Features(statements=8, depth=2, helpers=0, results=True)
+CONTROL = Features(loops=True, whiles=True, ints=True, statements=6, depth=3, guards=True, results=True)
+HELPERS = Features(loops=True, whiles=True, helpers=3, statements=5, depth=2, guards=True, results=True, nested=True)
+LISTS = Features(loops=True, whiles=True, lists=True, ints=True, helpers=1, statements=5, depth=2, guards=True,
+                 results=True)
 EVERYTHING = Features(loops=True, whiles=True, helpers=2, lists=True, ints=True, statements=5, depth=2,
-                      nested=True)
+                      guards=True, results=True, nested=True)
 
 
 def _directory(tmp_path_factory):
