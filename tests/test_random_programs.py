@@ -847,15 +847,16 @@ class _Writer:
             sc.define(local)
         outer = [n for n in sc.numbers if n not in params and self.chance(60)]
         inner = Scope(numbers=list(params) + outer, fixed=set(outer), lists=list(sc.lists))
-        saved = (self.taken, self.size)
-        self.taken, self.size = {"math", "f", name} | set(params) | {h.name for h in self.helpers}, 22
+        saved = (self.taken, self.size, self.form)  # its returns give one value (or its tuple), not f's form
+        self.taken, self.size, self.form = {"math", "f", name} | set(params) | {h.name for h in self.helpers}, 22, \
+            "value"
         if kind == "lambda":
             lines.append(f"    {name} = lambda {', '.join(params)}: {self.expr(inner, 2)}")
         else:
             lines.append(f"    def {name}({', '.join(params)}):")
             lines += self.block(inner, "        ", 1, 3, kind == "tuple")
             lines.append(f"        {self.returns(inner, kind == 'tuple')}")
-        self.taken, self.size = saved
+        self.taken, self.size, self.form = saved
         self.helpers.append(Helper(name, arity, kind == "tuple"))
         self.taken.add(name)
         movable = [n for n in outer if n not in sc.fixed]
