@@ -638,9 +638,10 @@ def _nested_defs(node: ast.FunctionDef) -> dict[str, ast.FunctionDef]:
     for sub in ast.walk(node):
         if sub is not node and isinstance(sub, ast.FunctionDef):
             out[sub.name] = sub
-        elif isinstance(sub, ast.Assign) and isinstance(sub.value, ast.Lambda) and len(sub.targets) == 1 \
-                and isinstance(sub.targets[0], ast.Name):
-            out[sub.targets[0].id] = as_def(sub.value, sub.targets[0].id)
+        elif isinstance(sub, (ast.Assign, ast.AnnAssign)) and isinstance(sub.value, ast.Lambda):
+            targets = sub.targets if isinstance(sub, ast.Assign) else [sub.target]
+            if len(targets) == 1 and isinstance(targets[0], ast.Name):
+                out[targets[0].id] = as_def(sub.value, targets[0].id)
     return out
 
 

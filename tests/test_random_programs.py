@@ -935,9 +935,9 @@ class _Writer:
             sc.define(local)
         outer = [n for n in sc.numbers if n not in params and self.chance(60)]
         inner = Scope(numbers=list(params) + outer, fixed=set(outer), lists=list(sc.lists))
-        saved = (self.taken, self.size, self.form)
-        # its returns are a helper's: one value (f's own may be a 1-tuple or (loss, aux))
-        self.taken, self.size, self.form = {"math", "f", name} | set(params) | {h.name for h in self.helpers}, 22, "value"
+        saved = (self.taken, self.size, self.form)  # its returns give one value (or its tuple), not f's form
+        self.taken, self.size, self.form = {"math", "f", name} | set(params) | {h.name for h in self.helpers}, 22, \
+            "value"
         if kind == "lambda":
             lines.append(f"    {name} = lambda {', '.join(params)}: {self.expr(inner, 2)}")
         else:
@@ -947,6 +947,9 @@ class _Writer:
         self.taken, self.size, self.form = saved
         self.helpers.append(Helper(name, arity, kind == "tuple"))
         self.taken.add(name)
+        movable = [n for n in outer if n not in sc.fixed]
+        if movable and self.chance(50):  # changed before any call: the calls must read the new value
+            lines.append(f"    {self.pick(movable)} = {self.expr(sc, 1)}")
         return lines
 
     def program(self) -> Program:
