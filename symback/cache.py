@@ -173,6 +173,7 @@ def _const(value: object) -> str:
 def _lines(code: types.CodeType, module_globals: dict) -> str:
     """The source text of the def, from its first line (decorators included) to
     its last; Uncacheable if Python has no text for it (exec, a prompt)."""
+    linecache.checkcache(code.co_filename)  # as inspect does: a file edited since is read again
     lines = linecache.getlines(code.co_filename, module_globals)
     last = _last_line(code)
     if not lines or len(lines) < last:
@@ -239,9 +240,13 @@ def _resolve(fn: types.FunctionType, name: str) -> object:
     return vars(builtins).get(name, _ABSENT)
 
 
+def _in_numpy(module: object) -> bool:
+    return isinstance(module, str) and (module == "numpy" or module.startswith("numpy."))
+
+
 def _is_helper(obj: object) -> bool:
     """A Python function parse may inline (NumPy's own are not walked into)."""
-    return type(obj) is types.FunctionType and not str(getattr(obj, "__module__", "") or "").startswith("numpy")
+    return type(obj) is types.FunctionType and not _in_numpy(getattr(obj, "__module__", None))
 
 
 def _numpy_version() -> str:
@@ -287,7 +292,7 @@ def fingerprint(obj: object, depth: int = 0, memo: dict | None = None) -> str:
         return f"function:{obj.__module__}.{obj.__qualname__}:{_function_print(obj)[:32]}"
     module = getattr(obj, "__module__", None)
     qualname = getattr(obj, "__qualname__", name)
-    numpy = kind.startswith("numpy") or str(module or "").startswith("numpy")
+    numpy = _in_numpy(type(obj).__module__) or _in_numpy(module)
     if numpy and type(obj).__name__ == "ndarray":
         data = obj.tobytes() if obj.dtype != object else None
         if data is None:
@@ -303,17 +308,32 @@ def fingerprint(obj: object, depth: int = 0, memo: dict | None = None) -> str:
     raise Uncacheable(f"a {kind}")
 
 
-def _free_names(code: types.CodeType) -> list[str]:
-    """The global names the code (and code nested in it) loads, and its closure's."""
+def _free_names(fn: types.FunctionType) -> list[str]:
+    """The global names fn's code (and code nested in it) loads, its closure's, and
+    the names its source reads that are no scope's local: parse reads the source,
+    which may say more than the code (python -O drops asserts from the code)."""
+    import ast
     import dis
+    import textwrap
+    code = fn.__code__
     names: set[str] = set(code.co_freevars)
+    local: set[str] = set()
     todo = [code]
     while todo:
         current = todo.pop()
+        local.update(current.co_varnames + current.co_cellvars)
         for instruction in dis.get_instructions(current):
             if instruction.opname in ("LOAD_GLOBAL", "LOAD_NAME") and isinstance(instruction.argval, str):
                 names.add(instruction.argval)
         todo += [c for c in current.co_consts if isinstance(c, types.CodeType)]
+    try:
+        tree = ast.parse(textwrap.dedent(_lines(code, fn.__globals__)))
+    except (SyntaxError, ValueError) as err:
+        raise Uncacheable(f"the source of {code.co_name} does not parse on its own") from err
+    if not (tree.body and isinstance(tree.body[0], ast.FunctionDef)):
+        raise Uncacheable(f"the source of {code.co_name} is not a def")
+    for stmt in tree.body[0].body:  # not its decorators: @grad is no dependency of f
+        names.update(node.id for node in ast.walk(stmt) if isinstance(node, ast.Name) and node.id not in local)
     return sorted(names)
 
 
@@ -326,7 +346,7 @@ def dependencies(fn: types.FunctionType) -> list[list]:
     todo: list[tuple[tuple[str, ...], types.FunctionType, tuple[int, ...]]] = [((), fn, (id(fn),))]
     while todo:
         path, current, ancestors = todo.pop(0)
-        for name in _free_names(current.__code__):
+        for name in _free_names(current):
             obj = _resolve(current, name)
             out.append([list(path + (name,)), fingerprint(obj, memo=memo)])
             if len(out) > MAX_DEPENDENCIES:

@@ -507,3 +507,30 @@ def test_default_location_follows_xdg(monkeypatch, tmp_path):
     monkeypatch.setenv("XDG_CACHE_HOME", "relative/path")  # ignored, as the spec says
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
     assert cache.location() == (tmp_path / "home" / ".cache" / "symback", "default")
+
+
+def test_a_name_only_an_assert_reads_is_a_dependency(store, tmp_path):
+    """python -O drops asserts from f's code, not from the source parse reads: a
+    constant only an assert reads must still be checked."""
+    (tmp_path / "guarded.py").write_text("LIMIT = 10.0\n\n\ndef f(x):\n    assert x < LIMIT, 'too big'\n"
+                                         "    return x * x\n")
+    script = ("import sys, guarded, symback\nguarded.LIMIT = float(sys.argv[1])\n"
+              "try:\n    print(symback.grad(guarded.f)(5.0))\nexcept AssertionError as err:\n    print(err)\n")
+    env = dict(os.environ, SYMBACK_CACHE_DIR=str(store), PYTHONPATH=os.pathsep.join([str(REPO), str(tmp_path)]))
+    out = [subprocess.run([sys.executable, "-O", "-c", script, limit], env=env, cwd=tmp_path, capture_output=True,
+                          text=True, timeout=120) for limit in ("10.0", "10.0", "1.0")]
+    assert [done.stdout.strip() for done in out] == ["10.0", "10.0", "too big"], [done.stderr for done in out]
+
+
+def test_decorated_function_is_cached_without_following_the_decorator(store, tmp_path, monkeypatch):
+    model = load(tmp_path, "decorated", """\
+        from symback import grad
+
+        @grad
+        def f(x):
+            return x * x
+        """, monkeypatch)
+    assert model.f(3.0) == 6.0
+    [path] = entries(store)
+    paths = [dep[0] for dep in json.loads(path.read_text())["deps"]]
+    assert ["grad"] not in paths
