@@ -134,12 +134,13 @@ def _versions() -> str:
 
 
 def _sympy_version() -> str:
-    if "sympy" in sys.modules:
-        return str(getattr(sys.modules["sympy"], "__version__", "?"))
+    """A hash of SymPy's release.py (its __version__), found without importing
+    SymPy, the same way whether or not this process has imported it."""
     import importlib.util
     try:
-        spec = importlib.util.find_spec("sympy")
-    except (ImportError, ValueError):
+        loaded = sys.modules.get("sympy")
+        spec = loaded.__spec__ if loaded is not None else importlib.util.find_spec("sympy")
+    except (ImportError, ValueError, AttributeError):
         return "missing"
     if spec is None or not spec.submodule_search_locations:
         return "missing"

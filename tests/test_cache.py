@@ -534,3 +534,12 @@ def test_decorated_function_is_cached_without_following_the_decorator(store, tmp
     [path] = entries(store)
     paths = [dep[0] for dep in json.loads(path.read_text())["deps"]]
     assert ["grad"] not in paths
+
+
+def test_versions_are_the_same_before_and_after_sympy_is_imported():
+    """A process that imported SymPy itself must find what one that did not wrote."""
+    code = ("import sys\nfrom symback import cache\nbefore = cache._sympy_version()\nimport sympy\n"
+            "print(before == cache._sympy_version(), 'sympy' in sys.modules)")
+    done = subprocess.run([sys.executable, "-c", code], env=dict(os.environ, PYTHONPATH=str(REPO)),
+                          capture_output=True, text=True, timeout=60)
+    assert done.stdout.split() == ["True", "True"], done.stderr
