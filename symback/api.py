@@ -79,22 +79,26 @@ def gradient_ir(f: Callable, wrt=None, with_value: bool = False, has_aux: bool =
     return reverse(function, check_wrt(function, wrt), with_value)
 
 
+def _cached(step: Callable, *args):
+    """A step of the cache, or None if it fails: the cache may only ever save
+    work; whatever goes wrong in it (an odd global, a full disk), grad compiles."""
+    try:
+        return step(*args)
+    except Exception:  # noqa: BLE001
+        return None
+
+
 def _make(f: Callable, wrt, with_value: bool, has_aux: bool = False, use_cache: bool = True) -> types.FunctionType:
-    directory = disk.store() if use_cache else None
-    key = disk.key(f, wrt, with_value, has_aux) if directory is not None else None
+    directory = _cached(disk.store) if use_cache else None
+    key = _cached(disk.key, f, wrt, with_value, has_aux) if directory is not None else None
+    deps = None
     if key is not None:
-        entry = disk.load(directory, key, f)
+        entry = _cached(disk.load, directory, key, f)
         if entry is not None:
-            try:
-                compiled = compile_source(entry["source"], entry["name"], entry["origin"])
-            except Exception:  # noqa: BLE001 - an entry that does not run is a miss, rebuilt below
-                pass
-            else:
+            compiled = _cached(compile_source, entry["source"], entry["name"], entry["origin"])
+            if compiled is not None:
                 return _finish(compiled, f, entry["source"], entry["name"], entry["doc"])
-        try:
-            deps = disk.dependencies(f)  # before parsing: what parse will read, as it is now
-        except disk.Uncacheable:
-            key = None
+        deps = _cached(disk.dependencies, f)  # before parsing: what parse will read, as it is now
     gradient, name, imports, body = generate_parts(f, wrt, with_value, has_aux)
     function = gradient.function
     source = module_text(imports, body)
@@ -108,8 +112,8 @@ def _make(f: Callable, wrt, with_value: bool, has_aux: bool = False, use_cache: 
     if function.doc:
         import inspect
         doc = inspect.cleandoc(compiled.__doc__ or "") + "\n\n" + function.doc
-    if key is not None:
-        disk.save(directory, key, f, deps, name, origin, doc, source)
+    if deps is not None:
+        _cached(disk.save, directory, key, f, deps, name, origin, doc, source)
     return _finish(compiled, f, source, name, doc)
 
 

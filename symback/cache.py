@@ -285,6 +285,8 @@ def fingerprint(obj: object, depth: int = 0, memo: dict | None = None) -> str:
         return f"dict{{{','.join(items)}}}"
     if isinstance(obj, types.ModuleType):
         version = f" {_numpy_version()}" if obj.__name__.split(".")[0] == "numpy" else ""
+        if sys.modules.get(obj.__name__) is not obj:
+            raise Uncacheable(f"a module named {obj.__name__} that is not the one imported under that name")
         return f"module:{obj.__name__}{version}"
     name = getattr(obj, "__name__", None)
     if isinstance(name, str) and getattr(builtins, name, None) is obj:
@@ -301,12 +303,23 @@ def fingerprint(obj: object, depth: int = 0, memo: dict | None = None) -> str:
         return f"ndarray:{obj.dtype.str}:{obj.shape}:{sha256(data).hexdigest()[:32]}"
     if numpy and hasattr(obj, "item") and getattr(obj, "shape", None) == ():
         return f"{kind}:{obj.item()!r} {_numpy_version()}"  # np.float32(2.0) and the like
-    if isinstance(obj, type) or (callable(obj) and isinstance(module, str) and isinstance(qualname, str)):
+    if (isinstance(obj, type) or callable(obj)) and _importable(obj, module, qualname):
         # a class, math.exp, np.exp, a NumPy dispatcher: parse goes by identity, which
         # its module and name decide (and NumPy's version, for NumPy's)
         version = f" {_numpy_version()}" if numpy else ""
         return f"object:{kind}:{module}.{qualname}{version}"
     raise Uncacheable(f"a {kind}")
+
+
+def _importable(obj: object, module: object, qualname: object) -> bool:
+    """Whether `obj` is what its module and qualified name lead to (math.exp is;
+    an object that only carries those names is not)."""
+    if not (isinstance(module, str) and isinstance(qualname, str)):
+        return False
+    found = sys.modules.get(module)
+    for part in qualname.split("."):
+        found = getattr(found, part, None)
+    return found is obj
 
 
 def _free_names(fn: types.FunctionType) -> list[str]:

@@ -543,3 +543,44 @@ def test_versions_are_the_same_before_and_after_sympy_is_imported():
     done = subprocess.run([sys.executable, "-c", code], env=dict(os.environ, PYTHONPATH=str(REPO)),
                           capture_output=True, text=True, timeout=60)
     assert done.stdout.split() == ["True", "True"], done.stderr
+
+
+def test_a_module_that_only_looks_like_math_is_not_taken_for_it(store, compiles, tmp_path, monkeypatch):
+    model = load(tmp_path, "model", "import math\n\ndef f(x):\n    return math.sin(x)\n", monkeypatch)
+    assert grad(model.f)(0.0) == pytest.approx(1.0)
+    import types
+    fake = types.ModuleType("math")
+    fake.sin = lambda v: v * v
+    model.math = fake
+    with pytest.raises(Exception):  # symback knows the real math only: refused, never the cached sin's gradient
+        grad(model.f)(0.0)
+    assert len(compiles) == 2
+
+
+def test_an_object_the_cache_cannot_describe_only_turns_the_cache_off(store, compiles, tmp_path, monkeypatch):
+    """f reads an instance (in code parse never lowers): f compiles, nothing is cached."""
+    model = load(tmp_path, "model", """\
+        class Config:
+            def __repr__(self):
+                raise RuntimeError("no repr")
+
+        CONFIG = Config()
+
+        def f(x):
+            def unused():
+                return CONFIG
+            return x * x
+        """, monkeypatch)
+    assert grad(model.f)(3.0) == pytest.approx(6.0)
+    assert grad(model.f)(3.0) == pytest.approx(6.0)
+    assert len(compiles) == 2 and not entries(store)
+
+
+def test_a_cache_that_fails_never_fails_grad(store, compiles, tmp_path, monkeypatch):
+    model = load(tmp_path, "model", MODEL, monkeypatch)
+
+    def broken(*args):
+        raise OSError("disk on fire")
+    monkeypatch.setattr(cache, "save", broken)
+    monkeypatch.setattr(cache, "load", broken)
+    close(grad(model.cost)(*ARGS), central_differences(model.cost, ARGS))
