@@ -328,7 +328,9 @@ def _free_names(fn: types.FunctionType) -> list[str]:
     which may say more than the code (python -O drops asserts from the code)."""
     import ast
     import dis
-    import textwrap
+    import inspect
+
+    from .source import def_lines
     code = fn.__code__
     names: set[str] = set(code.co_freevars)
     local: set[str] = set()
@@ -340,9 +342,9 @@ def _free_names(fn: types.FunctionType) -> list[str]:
             if instruction.opname in ("LOAD_GLOBAL", "LOAD_NAME") and isinstance(instruction.argval, str):
                 names.add(instruction.argval)
         todo += [c for c in current.co_consts if isinstance(c, types.CodeType)]
-    try:
-        tree = ast.parse(textwrap.dedent(_lines(code, fn.__globals__)))
-    except (SyntaxError, ValueError) as err:
+    try:  # the text parse reads (see source.read_source)
+        _, tree, _ = def_lines(*inspect.findsource(code))
+    except (OSError, TypeError, SyntaxError, ValueError) as err:
         raise Uncacheable(f"the source of {code.co_name} does not parse on its own") from err
     if not (tree.body and isinstance(tree.body[0], ast.FunctionDef)):
         raise Uncacheable(f"the source of {code.co_name} is not a def")

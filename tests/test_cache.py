@@ -584,3 +584,12 @@ def test_a_cache_that_fails_never_fails_grad(store, compiles, tmp_path, monkeypa
     monkeypatch.setattr(cache, "save", broken)
     monkeypatch.setattr(cache, "load", broken)
     close(grad(model.cost)(*ARGS), central_differences(model.cost, ARGS))
+
+
+def test_a_def_whose_last_line_is_a_bracket_is_cached(store, compiles, tmp_path, monkeypatch):
+    model = load(tmp_path, "model", "K = 2.0\n\ndef f(x):\n    return (\n        K * x * x\n    )\n", monkeypatch)
+    assert grad(model.f)(1.0) == pytest.approx(4.0)
+    assert grad(model.f)(1.0) == pytest.approx(4.0)
+    model.K = 3.0
+    assert grad(model.f)(1.0) == pytest.approx(6.0)
+    assert len(compiles) == 2 and len(entries(store)) == 2
