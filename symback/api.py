@@ -18,8 +18,12 @@ from . import cache as disk
 from .compile import compile_source
 from .errors import InternalError, SymbackError, UsageError
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # bound at run time by _pipeline(), on the first compile
     from . import ir
+    from .derive import derive
+    from .emit import emit_parts, module_text
+    from .parse import parse
+    from .reverse import reverse
 
 _PIPELINE = ("parse", "derive", "reverse", "emit_parts", "module_text")
 
