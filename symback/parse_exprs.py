@@ -160,7 +160,12 @@ class Expressions:
         def raises(tree: _Tree) -> bool:  # an operation that may raise, or a variable that may be unassigned
             return unbound(tree) or (tree[0] not in mathlib.LEAVES and mathlib.can_raise(tree))
 
-        if not any(map(raises, done)) or not self.needs_statements(later):
+        if not any(map(raises, done)):
+            return done
+        # `later` adds statements, or reads a variable that may have no value (the gradient
+        # checks it before the statement that reads it): what may raise before it goes first
+        if not self.needs_statements(later) and not (self.maybe_unbound and any(
+                isinstance(sub, ast.Name) and self.env.get(sub.id) in self.maybe_unbound for sub in ast.walk(later))):
             return done
         return [self.piece(tree, args, later) if raises(tree) else tree for tree in done]
 

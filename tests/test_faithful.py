@@ -930,3 +930,17 @@ def test_a_partial_that_is_a_float_times_a_sum_is_parenthesized():
         check_faithful(f, -0.51, 0.3)
     want = 0.3 * 2.0 * (1.0 + math.tan(2.0 * -0.51) ** 2)  # y * d tan(2x)/dx
     assert grad(tan_of_a_multiple_times_y)(-0.51, 0.3)[0] == pytest.approx(want, rel=1e-12)
+
+
+def raises_before_reading_an_unassigned_variable(x, z):
+    """Found by the long property run: f raises at log2(z) before it reads i, which a
+    loop of zero iterations left unassigned; the gradient checked i first."""
+    for i in range(0):
+        x += 0.5
+    y = math.log2(z) - i
+    return y * x
+
+
+def test_a_failing_operand_before_an_unassigned_one_raises_first():
+    assert check_raises_like_f(raises_before_reading_an_unassigned_variable, 1.0, -2.0) is ValueError
+    assert check_raises_like_f(raises_before_reading_an_unassigned_variable, 1.0, 2.0) is UnboundLocalError
