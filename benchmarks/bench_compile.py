@@ -85,7 +85,8 @@ def worker(n: int, seed: int) -> dict:
 
 def run_size(n: int, seed: int) -> dict:
     proc = subprocess.run([sys.executable, os.path.abspath(__file__), "--worker", str(n), "--seed", str(seed)],
-                          capture_output=True, text=True)
+                          capture_output=True, text=True,
+                          env=dict(os.environ, SYMBACK_NO_CACHE="1"))  # compile every time, write no cache
     if proc.returncode != 0:
         sys.stderr.write(proc.stderr)
         raise SystemExit(f"FAIL: compiling the {n}-statement chain failed (exit {proc.returncode})")

@@ -3,27 +3,55 @@
     parse -> derive -> reverse -> optimize -> emit -> compile
 
 All SymPy work happens here, when the gradient is made; calling the result
-runs only the generated Python.
+runs only the generated Python. A gradient made once is kept on disk
+(cache.py): a later process loads it without parsing f or importing SymPy,
+so the pipeline's modules are imported only when something is compiled.
 """
 
 from __future__ import annotations
 
 import functools
-import inspect
 import types
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
-from . import ir
+from . import cache as disk
 from .compile import compile_source
-from .derive import derive
-from .emit import emit_parts, module_text
 from .errors import InternalError, SymbackError, UsageError
-from .optimize import optimize
-from .parse import parse
-from .reverse import reverse
+
+if TYPE_CHECKING:  # bound at run time by _pipeline(), on the first compile
+    from . import ir
+    from .derive import derive
+    from .emit import emit_parts, module_text
+    from .optimize import optimize
+    from .parse import parse
+    from .reverse import reverse
+
+_PIPELINE = ("parse", "derive", "reverse", "optimize", "emit_parts", "module_text")
 
 
-def grad(f: Callable | None = None, *, wrt=None, has_aux: bool = False):
+def _pipeline() -> None:
+    """Import the compiler (and with it SymPy) on first use. A name already
+    bound here (a test may replace emit_parts) is kept."""
+    if all(name in globals() for name in _PIPELINE):
+        return
+    from .derive import derive
+    from .emit import emit_parts, module_text
+    from .optimize import optimize
+    from .parse import parse
+    from .reverse import reverse
+    for name, value in (("parse", parse), ("derive", derive), ("reverse", reverse), ("optimize", optimize),
+                        ("emit_parts", emit_parts), ("module_text", module_text)):
+        globals().setdefault(name, value)
+
+
+def __getattr__(name: str):
+    if name in _PIPELINE:  # symback.api.parse and the like, as before they were lazy
+        _pipeline()
+        return globals()[name]
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def grad(f: Callable | None = None, *, wrt=None, has_aux: bool = False, cache: bool = True):
     """The gradient of `f`, as a new plain-Python function with f's signature.
 
     Use as `@grad`, `@grad(wrt=...)`, or `grad(f, wrt=...)`. `wrt` is a
@@ -32,47 +60,83 @@ def grad(f: Callable | None = None, *, wrt=None, has_aux: bool = False):
     tuple of floats in parameter order. Its generated source is `.source`.
     With has_aux=True, f returns (loss, aux): the gradient is of loss, and
     the result returns (gradient, aux), as JAX's grad does.
+
+    The generated code is cached on disk and reused by later processes
+    (see docs/reference.md, "The gradient cache"); cache=False compiles
+    afresh and neither reads nor writes the cache.
     """
     if f is None:
-        return functools.partial(grad, wrt=wrt, has_aux=has_aux)
-    return _make(f, wrt, with_value=False, has_aux=has_aux)
+        return functools.partial(grad, wrt=wrt, has_aux=has_aux, cache=cache)
+    return _make(f, wrt, with_value=False, has_aux=has_aux, use_cache=cache)
 
 
-def value_and_grad(f: Callable | None = None, *, wrt=None, has_aux: bool = False):
+def value_and_grad(f: Callable | None = None, *, wrt=None, has_aux: bool = False, cache: bool = True):
     """Like grad, but the new function returns (f(...), gradient); with
     has_aux=True, ((loss, aux), gradient)."""
     if f is None:
-        return functools.partial(value_and_grad, wrt=wrt, has_aux=has_aux)
-    return _make(f, wrt, with_value=True, has_aux=has_aux)
+        return functools.partial(value_and_grad, wrt=wrt, has_aux=has_aux, cache=cache)
+    return _make(f, wrt, with_value=True, has_aux=has_aux, use_cache=cache)
 
 
 def gradient_ir(f: Callable, wrt=None, with_value: bool = False, has_aux: bool = False) -> ir.Gradient:
     """Run parse, derive, reverse and optimize on `f`: the IR that emit prints."""
+    _pipeline()
     function = derive(parse(f, has_aux=has_aux))
     return optimize(reverse(function, check_wrt(function, wrt), with_value))
 
 
-def _make(f: Callable, wrt, with_value: bool, has_aux: bool = False) -> types.FunctionType:
+def _cached(step: Callable, *args):
+    """A step of the cache, or None if it fails: the cache may only ever save
+    work; whatever goes wrong in it (an odd global, a full disk), grad compiles."""
+    try:
+        return step(*args)
+    except Exception:  # noqa: BLE001
+        return None
+
+
+def _make(f: Callable, wrt, with_value: bool, has_aux: bool = False, use_cache: bool = True) -> types.FunctionType:
+    directory = _cached(disk.store) if use_cache else None
+    key = _cached(disk.key, f, wrt, with_value, has_aux) if directory is not None else None
+    deps = None
+    if key is not None:
+        entry = _cached(disk.load, directory, key, f)
+        if entry is not None:
+            compiled = _cached(compile_source, entry["source"], entry["name"], entry["origin"])
+            if compiled is not None:
+                return _finish(compiled, f, entry["source"], entry["name"], entry["doc"])
+        deps = _cached(disk.dependencies, f)  # before parsing: what parse will read, as it is now
     gradient, name, imports, body = generate_parts(f, wrt, with_value, has_aux)
     function = gradient.function
     source = module_text(imports, body)
+    origin = f"{function.file}:{function.line}"
     try:
-        compiled = compile_source(source, name, f"{function.file}:{function.line}")
+        compiled = compile_source(source, name, origin)
     except Exception as err:  # the generated code does not compile: our bug
         raise InternalError(f"{type(err).__name__} in the compile stage: {err}",
                             function=function.name, ir=f"{gradient}\n\n{source}") from err
+    doc = compiled.__doc__
+    if function.doc:
+        import inspect
+        doc = inspect.cleandoc(compiled.__doc__ or "") + "\n\n" + function.doc
+    if deps is not None:
+        _cached(disk.save, directory, key, f, deps, name, origin, doc, source)
+    return _finish(compiled, f, source, name, doc)
+
+
+def _finish(compiled: types.FunctionType, f: Callable, source: str, name: str, doc: str | None) -> types.FunctionType:
+    """The gradient as grad returns it, compiled now or loaded from the cache."""
     compiled.source = source
     compiled.__wrapped__ = f
     compiled.__symback_gradient__ = True  # grad(grad(f)) is refused, not silently grad(f)
     compiled.__qualname__ = name
     compiled.__module__ = getattr(f, "__module__", None)
-    if function.doc:
-        compiled.__doc__ = inspect.cleandoc(compiled.__doc__ or "") + "\n\n" + function.doc
+    compiled.__doc__ = doc
     return compiled
 
 
 def generate_parts(f: Callable, wrt, with_value: bool, has_aux: bool = False) -> tuple[ir.Gradient, str, list[str], str]:
     """The gradient IR, the generated function's name, its import lines and its def."""
+    _pipeline()
     stage, gradient = "parse", None
     try:
         gradient = gradient_ir(f, wrt, with_value, has_aux)

@@ -1,4 +1,4 @@
-"""The command line: `symback generate` and `symback explain` (also `python -m symback`).
+"""The command line: `symback generate`, `symback explain` and `symback cache` (also `python -m symback`).
 
 Exit codes: 0 done (or, with --check, the file is current); 1 the file is
 stale or missing (--check); 2 bad input: a one-line message naming the
@@ -16,9 +16,6 @@ from pathlib import Path
 
 from . import __version__
 from .errors import SymbackError, UsageError
-from .explain import explain
-from .generate import generate_module, parse_target, staleness
-from .static import load_function
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -60,6 +57,14 @@ def _parser() -> argparse.ArgumentParser:
     exp.add_argument("--png", metavar="FILE", help="render the dot graph to FILE (needs Graphviz's dot)")
     _common(exp)
     exp.set_defaults(run=_explain)
+
+    cache = commands.add_parser(
+        "cache", help="show or clear the cache of generated gradients",
+        description="grad() keeps the gradients it generates on disk, so that a later process loads "
+                    "them without SymPy. `info` shows where and how much; `clear` removes them.")
+    cache.add_argument("action", choices=("info", "clear"), help="info: location, entries, size; clear: remove all")
+    cache.add_argument("--debug", action="store_true", help="show the traceback of an error")
+    cache.set_defaults(run=_cache)
     return parser
 
 
@@ -80,6 +85,7 @@ def _wrt(args) -> tuple[str, ...] | None:
 
 
 def _generate(args) -> int:
+    from .generate import generate_module, parse_target, staleness  # SymPy: only for these commands
     targets = [parse_target(spec) for spec in args.targets]
     wrt = _wrt(args)
     command = " ".join(["symback generate", *map(str, targets)]
@@ -106,6 +112,9 @@ def _generate(args) -> int:
 
 
 def _explain(args) -> int:
+    from .explain import explain
+    from .generate import parse_target
+    from .static import load_function
     target = parse_target(args.target)
     explanation = explain(load_function(target.path, target.name, run_module=args.run_module), wrt=_wrt(args))
     if args.png:
@@ -128,6 +137,38 @@ def _explain(args) -> int:
     else:
         print(explanation, end="")
     return 0
+
+
+def _cache(args) -> int:
+    from . import cache
+    if args.action == "clear":
+        root, _ = cache.location()
+        removed = cache.clear()
+        print(f"symback: removed {removed} cached gradient{'s' if removed != 1 else ''} from {root}")
+        return 0
+    state = cache.info()
+    chosen = {"default": "the default", "XDG_CACHE_HOME": "from $XDG_CACHE_HOME",
+              cache.DIR_VARIABLE: f"from ${cache.DIR_VARIABLE}"}.get(state["chosen_by"], state["chosen_by"])
+    if state["disabled_by"]:
+        status = f"off ({state['disabled_by']})"
+    elif not state["usable"]:
+        status = "off: the directory is not private to this user (owned by another, or writable by others)"
+    else:
+        status = "on"
+    print(f"location  {state['location']} ({chosen})")
+    print(f"status    {status}")
+    print(f"entries   {state['entries']} gradient{'s' if state['entries'] != 1 else ''} "
+          f"of {state['functions']} function{'s' if state['functions'] != 1 else ''}")
+    print(f"size      {_size(state['bytes'])}")
+    return 0
+
+
+def _size(n: int) -> str:
+    for unit in ("bytes", "kB", "MB"):
+        if n < 1000 or unit == "MB":
+            return f"{n} {unit}" if unit == "bytes" else f"{n:.1f} {unit}"
+        n /= 1000
+    return f"{n:.1f} GB"
 
 
 def main_exit() -> None:

@@ -17,8 +17,8 @@ import re
 from . import arrays, ir, mathlib
 from .names import Namer
 from .shapes import shapes
-from .templates import (NumPyPrinter, Printer, Template, _array_template,  # noqa: F401 (tests)
-                        _source_template, _temp_template, _truth_operands, _value_template, contribution_template)
+from .templates import (Template, _array_template, _source_template, _temp_template, _truth_operands,
+                        _value_template, contribution_template)
 
 
 def emit(gradient: ir.Gradient, name: str | None = None) -> str:

@@ -33,7 +33,7 @@ from .parse_exprs import _BINOPS, Expressions, _Tree, shape_of
 from .parse_flow import ControlFlow
 from .parse_nested import Nested, NestedFunctions, as_def, parameter_names, scope_names
 from .refusals import UNSUPPORTED
-from .source import Source, read_source
+from .source import Source, child_nodes, read_source, walk
 
 __all__ = ["parse", "shape_of"]
 
@@ -68,7 +68,8 @@ class _Lower(NestedFunctions, Expressions, ArrayExpressions, ControlFlow):
                 self.closure[var] = cell.cell_contents
             except ValueError:
                 self.unbound.add(var)
-        names, values, self.function_names = _scan(self.node)
+        self.nodes = walk(self.node)  # every node of the def, for the scans before lowering
+        names, values, self.function_names = _scan(self.node, self.nodes)
         self.locals = values | self.function_names
         self.value_names = values | parameter_names(self.node)  # a nested function may not share one
         self.reserved = frozenset(names)
@@ -167,7 +168,7 @@ class _Lower(NestedFunctions, Expressions, ArrayExpressions, ControlFlow):
         out = []
         groups = [("positional_only", args.posonlyargs), ("positional", args.args),
                   ("keyword_only", args.kwonlyargs)]
-        listed = _used_as_lists(self.node, arrays=self.array_state["used"]) | self.passed_as_lists(self.node)
+        listed = _used_as_lists(self.node, self.array_state["used"], self.nodes) | self.passed_as_lists(self.node)
         for kind, group in groups:
             for arg in group:
                 value = ir.Value(arg.arg, self.namer.claim(arg.arg))
@@ -186,8 +187,9 @@ class _Lower(NestedFunctions, Expressions, ArrayExpressions, ControlFlow):
         out: set[str] = set()
         if depth > 8:  # helpers calling helpers: deep enough (recursion is refused anyway)
             return out
-        nested = _nested_defs(node)
-        for call in ast.walk(node):
+        nodes = self.nodes if node is self.node else walk(node)
+        nested = _nested_defs(node, nodes)
+        for call in nodes:
             if not (isinstance(call, ast.Call) and isinstance(call.func, ast.Name)):
                 continue
             if call.func.id in nested:  # a def or lambda inside node (the last of that name will do)
@@ -396,9 +398,12 @@ class _Lower(NestedFunctions, Expressions, ArrayExpressions, ControlFlow):
         if len(target.elts) != len(value.elts):
             self.fail(UnsupportedSyntax, target, f"cannot unpack {len(value.elts)} values into "
                       f"{len(target.elts)} names", "use as many names as values")
-        # Python evaluates the whole right-hand side before binding any name.
-        lowered = [(("arg", 0), [self.sequence(elt, elt)]) if self.is_list(elt) else self.expression(elt)
-                   for elt in value.elts]
+        # Python evaluates the whole right-hand side, left to right, before binding any
+        # name: what may raise is computed before a later value's statements (settle)
+        lowered: list = []
+        for elt in value.elts:
+            lowered = [(self.settle([tree], elt, args)[0], args) for tree, args in lowered]
+            lowered.append((("arg", 0), [self.sequence(elt, elt)]) if self.is_list(elt) else self.expression(elt))
         for name, (tree, args), elt in zip(target.elts, lowered, value.elts):
             self.bind(name, tree, args, elt)  # a list: the name is the list's (see bind)
 
@@ -584,71 +589,92 @@ def _without_plumbing(stmts: tuple, dead: set) -> tuple:
     return tuple(out)
 
 
-def _used_as_lists(node: ast.FunctionDef, arrays: bool = False) -> set[str]:
+def _used_as_lists(node: ast.FunctionDef, arrays: bool = False, nodes: list[ast.AST] | None = None) -> set[str]:
     """Names the body indexes, takes len() or sum() of, or loops over: list
     parameters. In NumPy code, indexing and len() are an array's: only a loop
-    (or zip, enumerate, sum) makes a list."""
-    names = set()
+    (or zip, enumerate, sum) makes a list. `nodes`: node's, walked, if known."""
+    names: set[str] = set()
+    if nodes is not None and _SCOPES.isdisjoint(map(type, nodes[1:])):
+        for sub in nodes:  # no nested function: no names of their own to take out, in any order
+            if type(sub) in _LIST_SIGNS:
+                _list_uses(sub, arrays, names)
+        return names
     todo = [(node, frozenset())]  # a node, and the names a nested function around it makes its own
     while todo:
         sub, own = todo.pop()
-        if isinstance(sub, ast.Subscript) and isinstance(sub.value, ast.Name) and not arrays:
-            names.add(sub.value.id)
-        elif isinstance(sub, ast.Call) and isinstance(sub.func, ast.Name) and \
-                sub.func.id in (("sum", "zip", "enumerate") if arrays else
-                                ("len", "sum", "zip", "enumerate", "reversed", "list")):
-            # zip's arguments are all lists; sum's and enumerate's second is a start
-            listed = sub.args if sub.func.id == "zip" else sub.args[:1]
-            names.update(arg.id for arg in listed if isinstance(arg, ast.Name))
-        elif isinstance(sub, ast.Call) and not sub.keywords and len(sub.args) == 1 and \
-                isinstance(sub.func, ast.Name) and sub.func.id in ("max", "min", "any", "all") and \
-                isinstance(sub.args[0], ast.Name):
-            names.add(sub.args[0].id)  # max(xs): of one argument, a list
-        elif isinstance(sub, ast.Call) and (isinstance(sub.func, ast.Name) and not arrays or
-                                            isinstance(sub.func, ast.Attribute) and
-                                            isinstance(sub.func.value, ast.Name) and sub.func.value.id == "math") and \
-                (sub.func.id if isinstance(sub.func, ast.Name) else sub.func.attr) in _OF_WHOLE_LISTS:
-            names.update(arg.id for arg in sub.args if isinstance(arg, ast.Name))
-        elif isinstance(sub, ast.Call) and isinstance(sub.func, ast.Attribute) and sub.func.attr == "copy" and \
-                isinstance(sub.func.value, ast.Name) and not arrays:
-            names.add(sub.func.value.id)  # xs.copy()
-        elif isinstance(sub, (ast.For, ast.comprehension)) and isinstance(sub.iter, ast.Name):
-            names.add(sub.iter.id)
-        names -= own
+        if type(sub) in _LIST_SIGNS:
+            _list_uses(sub, arrays, names)
+        if own:
+            names -= own
         if sub is not node and isinstance(sub, ast.FunctionDef):  # a closure's use of xs is f's; its ys is its own
             own = own | parameter_names(sub) | set().union(*scope_names(sub))
         elif isinstance(sub, ast.Lambda):
             own = own | parameter_names(sub)
-        todo += [(child, own) for child in ast.iter_child_nodes(sub)]
+        todo += [(child, own) for child in child_nodes(sub)]
     return names
 
 
+def _list_uses(sub: ast.AST, arrays: bool, names: set[str]) -> None:
+    """Add to `names` the names `sub` (a subscript, call or loop) uses as lists."""
+    if isinstance(sub, ast.Subscript) and isinstance(sub.value, ast.Name) and not arrays:
+        names.add(sub.value.id)
+    elif isinstance(sub, ast.Call) and isinstance(sub.func, ast.Name) and \
+            sub.func.id in (("sum", "zip", "enumerate") if arrays else
+                            ("len", "sum", "zip", "enumerate", "reversed", "list")):
+        # zip's arguments are all lists; sum's and enumerate's second is a start
+        listed = sub.args if sub.func.id == "zip" else sub.args[:1]
+        names.update(arg.id for arg in listed if isinstance(arg, ast.Name))
+    elif isinstance(sub, ast.Call) and not sub.keywords and len(sub.args) == 1 and \
+            isinstance(sub.func, ast.Name) and sub.func.id in ("max", "min", "any", "all") and \
+            isinstance(sub.args[0], ast.Name):
+        names.add(sub.args[0].id)  # max(xs): of one argument, a list
+    elif isinstance(sub, ast.Call) and (isinstance(sub.func, ast.Name) and not arrays or
+                                        isinstance(sub.func, ast.Attribute) and
+                                        isinstance(sub.func.value, ast.Name) and sub.func.value.id == "math") and \
+            (sub.func.id if isinstance(sub.func, ast.Name) else sub.func.attr) in _OF_WHOLE_LISTS:
+        names.update(arg.id for arg in sub.args if isinstance(arg, ast.Name))
+    elif isinstance(sub, ast.Call) and isinstance(sub.func, ast.Attribute) and sub.func.attr == "copy" and \
+            isinstance(sub.func.value, ast.Name) and not arrays:
+        names.add(sub.func.value.id)  # xs.copy()
+    elif isinstance(sub, ast.BinOp) and isinstance(sub.op, ast.Add) and not arrays and \
+            any(isinstance(side, (ast.List, ast.ListComp)) for side in (sub.left, sub.right)):
+        names.update(side.id for side in (sub.left, sub.right) if isinstance(side, ast.Name))  # xs + [v]
+    elif isinstance(sub, (ast.For, ast.comprehension)) and isinstance(sub.iter, ast.Name):
+        names.add(sub.iter.id)
+
+
 _OF_WHOLE_LISTS = ("fsum", "prod", "dist", "sumprod")  # math functions of lists
+_LIST_SIGNS = frozenset((ast.Subscript, ast.Call, ast.For, ast.comprehension, ast.BinOp))  # what _used_as_lists reads
+_SCOPES = frozenset((ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda))  # nodes with names of their own
 
 
-def _nested_defs(node: ast.FunctionDef) -> dict[str, ast.FunctionDef]:
-    """The defs and `name = lambda ...` inside node, at any depth, by name (lambdas as defs)."""
+def _nested_defs(node: ast.FunctionDef, nodes: list[ast.AST]) -> dict[str, ast.FunctionDef]:
+    """The defs and `name = lambda ...` inside node (whose nodes are `nodes`), at any
+    depth, by name (lambdas as defs)."""
     out = {}
-    for sub in ast.walk(node):
+    for sub in nodes:
         if sub is not node and isinstance(sub, ast.FunctionDef):
             out[sub.name] = sub
-        elif isinstance(sub, ast.Assign) and isinstance(sub.value, ast.Lambda) and len(sub.targets) == 1 \
-                and isinstance(sub.targets[0], ast.Name):
-            out[sub.targets[0].id] = as_def(sub.value, sub.targets[0].id)
+        elif isinstance(sub, (ast.Assign, ast.AnnAssign)) and isinstance(sub.value, ast.Lambda):
+            targets = sub.targets if isinstance(sub, ast.Assign) else [sub.target]
+            if len(targets) == 1 and isinstance(targets[0], ast.Name):
+                out[targets[0].id] = as_def(sub.value, targets[0].id)
     return out
 
 
-def _scan(node: ast.FunctionDef) -> tuple[set[str], set[str], set[str]]:
+def _scan(node: ast.FunctionDef, nodes: list[ast.AST]) -> tuple[set[str], set[str], set[str]]:
     """Every identifier the source mentions (generated names must avoid them),
     the names Python treats as local (bound anywhere in the body, not inside
-    a nested function) bound to values, and those def or lambda bind."""
+    a nested function) bound to values, and those def or lambda bind.
+    `nodes` are node's, walked."""
     names = {node.name}
-    for sub in ast.walk(node):
-        if isinstance(sub, ast.Name):
+    for sub in nodes:
+        kind = type(sub)
+        if kind is ast.Name:
             names.add(sub.id)
-        elif isinstance(sub, ast.arg):
+        elif kind is ast.arg:
             names.add(sub.arg)
-        elif isinstance(sub, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+        elif kind in (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef):
             names.add(sub.name)
-    values, functions = scope_names(node)
+    values, functions = scope_names(node, nodes)
     return names, values, functions

@@ -160,7 +160,12 @@ class Expressions:
         def raises(tree: _Tree) -> bool:  # an operation that may raise, or a variable that may be unassigned
             return unbound(tree) or (tree[0] not in mathlib.LEAVES and mathlib.can_raise(tree))
 
-        if not any(map(raises, done)) or not self.needs_statements(later):
+        if not any(map(raises, done)):
+            return done
+        # `later` adds statements, or reads a variable that may have no value (the gradient
+        # checks it before the statement that reads it): what may raise before it goes first
+        if not self.needs_statements(later) and not (self.maybe_unbound and any(
+                isinstance(sub, ast.Name) and self.env.get(sub.id) in self.maybe_unbound for sub in ast.walk(later))):
             return done
         return [self.piece(tree, args, later) if raises(tree) else tree for tree in done]
 
@@ -460,7 +465,9 @@ class Expressions:
             return self.operand(self.total(seq, node, self.bound(start) if start is not None else ir.Const(0)),
                                 args)
         fname = mathlib.MATH_OBJECTS.get(id(obj)) or mathlib.BUILTIN_OBJECTS.get(id(obj))
-        shown = ast.unparse(func)
+
+        def shown() -> str:  # the callee as written, for messages (unparse is slow: not on every call)
+            return ast.unparse(func)
         if any(obj is fn for fn in _OF_LISTS):
             return self.operand(self.of_lists(node, obj), args)
         if fname in ("max", "min") and len(node.args) == 1 and not node.keywords:
@@ -470,33 +477,33 @@ class Expressions:
             return self.operand(self.comprehension_extreme(arg, fname), args)
         if len(node.args) == 1 and isinstance(node.args[0], (ast.GeneratorExp, ast.ListComp)) and \
                 not inspect.isfunction(obj):
-            self.fail(UnsupportedCall, node, f"{shown}(...) of a comprehension is not supported (sum, min, max, "
+            self.fail(UnsupportedCall, node, f"{shown()}(...) of a comprehension is not supported (sum, min, max, "
                       "any, all, math.fsum and math.prod of one are)",
-                      f"write a for loop over it, e.g. m = xs[0]; for x in xs: m = {shown}(m, x * x)"
-                      if shown in ("max", "min") else "write a for loop over it")
+                      f"write a for loop over it, e.g. m = xs[0]; for x in xs: m = {shown()}(m, x * x)"
+                      if shown() in ("max", "min") else "write a for loop over it")
         if fname is None and getattr(obj, "__module__", None) and str(obj.__module__).startswith("numpy") or \
                 type(obj).__name__ == "ufunc":
-            self.fail(UnsupportedCall, node, f"symback has no derivative rule for {shown}",
+            self.fail(UnsupportedCall, node, f"symback has no derivative rule for {shown()}",
                       "see docs/supported.md for the NumPy functions symback differentiates, and write it "
                       "with those")
         if fname is None:
             if inspect.isfunction(obj) or isinstance(obj, Nested):
                 return self.operand(self.inline(node, obj), args)
-            refusal = mathlib.math_refusal(obj, shown)
+            refusal = mathlib.math_refusal(obj, shown())
             if refusal is not None:
                 self.fail(UnsupportedCall, node, *refusal)
             hint = ("symback differentiates +, -, *, /, **, //, %, abs, min, max, the math functions "
                     + ", ".join(sorted(n for n in mathlib.FUNCTIONS if hasattr(math, n)))
                     + ", and Python functions made of these")
-            self.fail(UnsupportedCall, node, f"cannot differentiate a call to {shown}", hint)
+            self.fail(UnsupportedCall, node, f"cannot differentiate a call to {shown()}", hint)
         if node.keywords:
-            self.fail(UnsupportedCall, node, f"keyword arguments to {shown} are not supported",
+            self.fail(UnsupportedCall, node, f"keyword arguments to {shown()} are not supported",
                       "pass the arguments by position")
         fewest, most, _ = mathlib.FUNCTIONS[fname]
         count = len(node.args)
         if count < fewest or (most is not None and count > most):
             wanted = str(fewest) if fewest == most else f"{fewest} to {most}" if most else f"at least {fewest}"
-            self.fail(UnsupportedCall, node, f"{shown} takes {wanted} arguments here, got {count}",
+            self.fail(UnsupportedCall, node, f"{shown()} takes {wanted} arguments here, got {count}",
                       "check the call")
         lowered = []
         for i, arg in enumerate(node.args):

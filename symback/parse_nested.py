@@ -26,7 +26,7 @@ from dataclasses import dataclass
 
 from . import ir
 from .errors import UnsupportedSyntax
-from .source import Source
+from .source import Source, child_nodes
 
 
 @dataclass(eq=False)  # one per def statement run; a call to the same one again is recursion
@@ -57,6 +57,8 @@ class NestedFunctions:
         passed to a call (map(g, xs), sorted(xs, key=g)), where symback would
         have to follow it into code it does not read."""
         functions = (self.function_names | set(self.functions)) - self.value_names
+        if not functions and _DEFINES.isdisjoint(map(type, self.nodes[1:])):
+            return  # no def, no lambda, no nested function to pass: nothing to refuse
         for sub in _own_nodes(self.node.body):
             if isinstance(sub, ast.Call):
                 for arg in sub.args + [keyword.value for keyword in sub.keywords]:
@@ -209,14 +211,27 @@ class NestedFunctions:
         return super().lookup(node)
 
 
-def scope_names(node: ast.FunctionDef) -> tuple[set[str], set[str]]:
+_DEFINES = frozenset((ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda))  # what check_nested looks for
+_INNER_SCOPES = _DEFINES | {ast.ClassDef, ast.GeneratorExp, ast.ListComp, ast.SetComp, ast.DictComp,
+                             ast.NamedExpr}  # (x := ...) may sit outside the body: the careful way
+
+
+def scope_names(node: ast.FunctionDef, nodes: list[ast.AST] | None = None) -> tuple[set[str], set[str]]:
     """The names a function binds in its own scope (its locals, as Python
     decides them: not those of functions defined inside it): those bound to
-    values, and those bound by def or `name = lambda ...`."""
+    values, and those bound by def or `name = lambda ...`. `nodes`: node's,
+    walked, if known."""
     values, functions = set(), set()
+    if nodes is not None and _INNER_SCOPES.isdisjoint(map(type, nodes[1:])):
+        # no scope inside: every name stored is the function's (a parameter is an arg, not a Name)
+        return {sub.id for sub in nodes if type(sub) is ast.Name and type(sub.ctx) is ast.Store}, functions
     todo = list(node.body)
     while todo:
         sub = todo.pop()
+        if type(sub) is ast.Name:  # the most common node; its one child is its ctx
+            if type(sub.ctx) is ast.Store:
+                values.add(sub.id)
+            continue
         if isinstance(sub, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
             (values if isinstance(sub, ast.ClassDef) else functions).add(sub.name)
             continue  # its body is its own scope (defaults cannot bind names)
@@ -231,7 +246,7 @@ def scope_names(node: ast.FunctionDef) -> tuple[set[str], set[str]]:
         if isinstance(sub, (ast.GeneratorExp, ast.ListComp, ast.SetComp, ast.DictComp)):
             todo += [gen.iter for gen in sub.generators[:1]]  # the rest is the comprehension's own scope
             continue
-        todo += list(ast.iter_child_nodes(sub))
+        todo += child_nodes(sub)
     return values, functions
 
 
@@ -248,7 +263,7 @@ def _own_nodes(stmts: list[ast.stmt]):
         sub = todo.pop()
         yield sub
         if not isinstance(sub, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)):
-            todo += reversed(list(ast.iter_child_nodes(sub)))
+            todo += reversed(child_nodes(sub))
 
 
 def as_def(lam: ast.Lambda, name: str) -> ast.FunctionDef:
@@ -264,7 +279,7 @@ def as_def(lam: ast.Lambda, name: str) -> ast.FunctionDef:
 def _enclosing_statement(root: ast.AST, node: ast.AST) -> ast.stmt | None:
     """The innermost compound statement of `root`'s body around `node`."""
     found = None
-    todo = [(child, None) for child in ast.iter_child_nodes(root)]
+    todo = [(child, None) for child in child_nodes(root)]
     while todo:
         sub, around = todo.pop()
         if sub is node:
@@ -272,5 +287,5 @@ def _enclosing_statement(root: ast.AST, node: ast.AST) -> ast.stmt | None:
             break
         inner = sub if isinstance(sub, (ast.If, ast.For, ast.While, ast.With, ast.Try)) else around
         if not isinstance(sub, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
-            todo += [(child, inner) for child in ast.iter_child_nodes(sub)]
+            todo += [(child, inner) for child in child_nodes(sub)]
     return found

@@ -137,10 +137,11 @@ class Printer(PythonCodePrinter):
         if numer == 1 and name is not None:
             text = self._print(name)
         else:
-            text = self._print(_squares(numer))
+            shown = _squares(numer)  # rebuilt: a float times a sum, 2.0*(t**2 + 1), distributes here
+            text = self._print(shown)
             # a sum is parenthesized where anything follows or precedes it, and where it
             # would start with a '-' that is not the whole product's (x_bar -= x/s + 1 is wrong)
-            if numer.is_Add and (sign or name is not None or text.startswith("-")):
+            if (numer.is_Add or shown.is_Add) and (sign or name is not None or text.startswith("-")):
                 text = f"({text})"
             if name is not None:
                 text += f"*{self._print(name)}"

@@ -896,3 +896,51 @@ def test_an_aux_of_any_kind_returned_inside_a_loop_is_passed_through():
         assert value == aux_returned_from_a_loop(*args)
         assert grads == pytest.approx(want, rel=1e-12)
         assert grad(aux_returned_from_a_loop, wrt="x", has_aux=True)(*args) == (grads, value[1])
+
+
+def unpacks_a_log_then_an_item(x, xs):
+    a, b = math.log(x), xs[0]
+    return a + b
+
+
+def test_tuple_assignment_evaluates_its_values_left_to_right():
+    """property test (nested-targets work): in `a, b = math.log(x), xs[0]` the gradient read
+    xs[0] (its own statement) before computing log(x): IndexError where f raises
+    ValueError (x < 0 and xs empty)."""
+    assert check_raises_like_f(unpacks_a_log_then_an_item, -1.0, []) is ValueError
+    assert check_faithful(unpacks_a_log_then_an_item, 2.0, [1.5]) == (0.5, [1.0])  # d log x = 1/x
+
+
+def tan_of_a_multiple_times_y(x, y):
+    t = math.tan(2.0 * x)
+    return t * y
+
+
+def tanh_of_an_inverse_times_y(x, y):
+    t = math.tanh(2.0 / x)
+    return t * y
+
+
+def test_a_partial_that_is_a_float_times_a_sum_is_parenthesized():
+    """property test (nested-targets work): d tan(2x)/dx = 2.0*(t**2 + 1); rebuilt with
+    t*t for t**2 for printing, SymPy distributed the 2.0 over the sum, and the product
+    with the adjoint printed as `2.0*(t*t) + 2.0*t_bar`: a wrong gradient, silently
+    (d/dx 5.90 for 2.19 at x = -0.51, y = 0.3)."""
+    for f in (tan_of_a_multiple_times_y, tanh_of_an_inverse_times_y):
+        check_faithful(f, -0.51, 0.3)
+    want = 0.3 * 2.0 * (1.0 + math.tan(2.0 * -0.51) ** 2)  # y * d tan(2x)/dx
+    assert grad(tan_of_a_multiple_times_y)(-0.51, 0.3)[0] == pytest.approx(want, rel=1e-12)
+
+
+def raises_before_reading_an_unassigned_variable(x, z):
+    """Found by the long property run: f raises at log2(z) before it reads i, which a
+    loop of zero iterations left unassigned; the gradient checked i first."""
+    for i in range(0):
+        x += 0.5
+    y = math.log2(z) - i
+    return y * x
+
+
+def test_a_failing_operand_before_an_unassigned_one_raises_first():
+    assert check_raises_like_f(raises_before_reading_an_unassigned_variable, 1.0, -2.0) is ValueError
+    assert check_raises_like_f(raises_before_reading_an_unassigned_variable, 1.0, 2.0) is UnboundLocalError

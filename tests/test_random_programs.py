@@ -566,7 +566,9 @@ class _Writer:
         if roll < 45 and exists:
             a = self.pick(exists)
             op = self.pick(["+=", "-=", "*=", "/="])
-            value = self.expr(sc, e_depth - 1)
+            # not `a` itself: a /= a is exactly 1.0, and math.asin(a) after it meets an infinite
+            # slope times a zero one where f is smooth (a limitation, docs/limitations.md)
+            value = self.other(sc, e_depth - 1, a)
             if op == "/=":
                 value = self.pick(DENOMINATORS).format(value) if self.chance(85) else value
             elif op == "*=" and sc.loops:
@@ -933,17 +935,21 @@ class _Writer:
             sc.define(local)
         outer = [n for n in sc.numbers if n not in params and self.chance(60)]
         inner = Scope(numbers=list(params) + outer, fixed=set(outer), lists=list(sc.lists))
-        saved = (self.taken, self.size)
-        self.taken, self.size = {"math", "f", name} | set(params) | {h.name for h in self.helpers}, 22
+        saved = (self.taken, self.size, self.form)  # its returns give one value (or its tuple), not f's form
+        self.taken, self.size, self.form = {"math", "f", name} | set(params) | {h.name for h in self.helpers}, 22, \
+            "value"
         if kind == "lambda":
             lines.append(f"    {name} = lambda {', '.join(params)}: {self.expr(inner, 2)}")
         else:
             lines.append(f"    def {name}({', '.join(params)}):")
             lines += self.block(inner, "        ", 1, 3, kind == "tuple")
             lines.append(f"        {self.returns(inner, kind == 'tuple')}")
-        self.taken, self.size = saved
+        self.taken, self.size, self.form = saved
         self.helpers.append(Helper(name, arity, kind == "tuple"))
         self.taken.add(name)
+        movable = [n for n in outer if n not in sc.fixed]
+        if movable and self.chance(50):  # changed before any call: the calls must read the new value
+            lines.append(f"    {self.pick(movable)} = {self.expr(sc, 1)}")
         return lines
 
     def program(self) -> Program:

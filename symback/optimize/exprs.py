@@ -19,7 +19,10 @@ from __future__ import annotations
 import ast
 
 from .. import ir
-from ..templates import Template, contribution_template  # noqa: F401 (the passes use it from here)
+from ..templates import Template, contribution_template
+
+__all__ = ["compose", "contribution_template", "forward_tree", "instantiate", "key", "reads",
+           "signed_key", "size", "template_tree"]
 
 _BINARY = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Pow: "**", ast.FloorDiv: "//",
            ast.Mod: "%"}
