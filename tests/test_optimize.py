@@ -153,6 +153,44 @@ def test_a_copy_is_kept_where_the_operand_is_read_twice():
     assert not any(pair[0] == v("x_1") for pair in after.same_adjoint)
 
 
+def test_two_operands_of_one_sum_keep_two_adjoint_variables():
+    # s = a + b gives a_bar = s_bar and b_bar = s_bar; as one variable, c = a*b's
+    # contributions to a and to b would both land in it (a silently wrong gradient)
+    def f(x, y):
+        a = x * 2.0
+        b = y * 3.0
+        c = a * b
+        s = a + b
+        return s * s + c
+
+    args = (0.3, 0.7)
+    assert_grads_close(grad(f)(*args), central_differences(f, args), f, args)
+    source = grad(f).source
+    assert source.count("_bar = s_bar") == 1, source
+
+
+def test_a_copy_on_both_sides_of_a_branch_is_kept():
+    # found by the long property run: x_2_bar = a_bar on one side of the sweep's
+    # branch, x_2_bar = a_2_bar on the other; forwarded, x_2_bar read a_2_bar unassigned
+    def f(x):
+        x += -math.sin(x)
+        x = (1.0 / x if x != 0 else 0.5) ** 2 + ((x + 0.5) + (1.0 / x if x != 0 else x))
+        if (x + 0.5) <= x:
+            a = x
+            x, a = a, x
+            return x
+        else:
+            a = x
+            x, a = a, x
+        return x
+
+    for args in ((3.1e-08,), (0.9,), (-1.3,)):
+        value, grads = value_and_grad(f)(*args)
+        assert value == f(*args)
+    args = (0.9,)
+    assert_grads_close(grad(f)(*args), central_differences(f, args), f, args)
+
+
 # --- shared subexpressions -------------------------------------------------------
 
 def test_keys_equate_only_exact_rewrites():

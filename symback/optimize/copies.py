@@ -3,7 +3,10 @@ x1_bar the same variable as x2_bar, and the line goes.
 
 Safe when x2_bar is read nowhere after the copy but in x2's own statement's
 other contributions, all in the same block (x2's adjoint is complete when
-its statement is swept, and x1's contributions come after that), and
+its statement is swept, and x1's contributions come after that); when the
+copy is the only statement that starts x1_bar (not one per side of a
+branch); when no other operand of x2's statement is joined to x2_bar
+already (in s = a + b, a_bar and b_bar must stay two variables); and when
 neither adjoint is one of the names branches and loops hand on (merges,
 loop-carried values), which emit already joins its own way.
 
@@ -33,6 +36,11 @@ def copies(gradient: ir.Gradient) -> ir.Gradient:
             joined.update(v for v in (item.head, item.init, item.update) if isinstance(v, ir.Value))
     read_in: dict[ir.Value, list] = {}  # adjoint -> the blocks (by id) that read it
     _find_reads(gradient.backward, read_in)
+    starts: dict[ir.Value, int] = {}  # adjoint -> how many statements assign it afresh
+    for adj in ir.walk_adjoints(gradient.backward):
+        for value in _started(adj):
+            starts[value] = starts.get(value, 0) + 1
+    joined |= {value for value, count in starts.items() if count > 1}  # assigned afresh on two paths
     same: dict[ir.Value, ir.Value] = dict(gradient.same_adjoint)
     dropped: set[int] = set()
     _forward_copies(gradient.backward, joined, read_in, same, dropped)
@@ -49,7 +57,10 @@ def _forward_copies(stmts, joined: set, read_in: dict, same: dict, dropped: set)
         elif isinstance(adj, ir.BackLoop):
             _forward_copies(adj.body, joined, read_in, same, dropped)
         elif is_copy(adj) and adj.operand not in joined and adj.site.target not in joined \
-                and adj.site.args.count(adj.operand) == 1 and read_in.get(adj.site.target) == [id(stmts)]:
+                and adj.site.args.count(adj.operand) == 1 and read_in.get(adj.site.target) == [id(stmts)] \
+                and adj.site.target not in same.values():
+            # one operand per variable: s = a + b makes a_bar = s_bar and b_bar = s_bar, and
+            # a_bar and b_bar as one variable would add a's later contributions to b's
             same[adj.operand] = adj.site.target
             dropped.add(id(adj))
 
@@ -58,6 +69,21 @@ def is_copy(adj) -> bool:
     """operand_bar = target_bar exactly: a first contribution of partial 1."""
     return isinstance(adj, ir.Accumulate) and adj.first and not adj.seed and adj.mirror is None \
         and adj.expr is None and adj.site.rule.partials[adj.index] == 1
+
+
+def _started(adj) -> list[ir.Value]:
+    """The adjoints one (non-nested) statement assigns afresh, rather than adds to."""
+    if isinstance(adj, (ir.Accumulate, ir.ArrayAccumulate, ir.Flow)) and adj.first:
+        return [adj.operand]
+    if isinstance(adj, ir.Unlist) and adj.first and adj.operand is not None:
+        return [adj.operand]
+    if isinstance(adj, ir.Zero):
+        return [adj.operand]
+    if isinstance(adj, ir.ZeroList):
+        return [adj.seq]
+    if isinstance(adj, ir.RowAdjoint):
+        return [adj.row]
+    return []
 
 
 def bars_read(adj) -> list[ir.Value]:
