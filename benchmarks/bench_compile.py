@@ -2,6 +2,8 @@
 
     python benchmarks/bench_compile.py [--sizes 100 1000 10000] [--seed 0]
 
+(run.py prints the same numbers as its third table, without the phases.)
+
 Each size runs in a fresh Python subprocess, so SymPy's caches and
 symback's per-shape caches from one size do not help the next:
 
@@ -34,7 +36,9 @@ TARGET_N, TARGET_SECONDS = 10_000, 10.0
 def worker(n: int, seed: int) -> dict:
     """Run in the subprocess: time import, cold and warm grad(chain) of n statements."""
     sys.path.insert(0, HERE)
+    import harness
     import programs
+    harness.use_this_checkout()  # time the symback of this checkout
 
     chain = programs.load_module(programs.make_chain(n, seed), f"bench_compile_chain_{n}_{seed}").chain
 

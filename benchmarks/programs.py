@@ -13,6 +13,8 @@
   suite (10-D Rosenbrock, three Euler steps of a projectile with drag, a
   softmax cross-entropy through a stable logsumexp, a loop of `steps`
   Euler steps), each with its `_hand` value and gradient.
+* `ScalarProgram`, `scalar_suite()`: the scalar suite as the benchmarks run
+  it, with what each peer library needs changed to run the same function.
 * `load_module(source, name)`: import a module from source text through a
   real file, so `inspect.getsource` (which symback needs) works.
 
@@ -23,12 +25,15 @@ from __future__ import annotations
 
 import atexit
 import importlib.util
+import inspect
 import math
 import os
 import random
 import shutil
 import sys
 import tempfile
+from dataclasses import dataclass, field
+from typing import Callable
 
 # --- the 3Blue1Brown network -------------------------------------------------
 
@@ -441,3 +446,107 @@ def load_chain(n: int, seed: int = 0):
     chain = load_module(make_chain(n, seed), f"bench_chain_{n}_{seed}").chain
     hand = load_module(make_chain_hand(n, seed), f"bench_chain_hand_{n}_{seed}").chain_hand
     return chain, hand
+
+
+# --- the scalar suite ----------------------------------------------------------
+
+# fall for JAX, written as a JAX user writes a loop: jit cannot run a Python
+# loop over a traced bound, and unrolling 10,000 steps would take minutes to
+# compile. The number of steps is a static argument, so fori_loop is a scan,
+# which reverse mode differentiates.
+FALL_JAX = '''import jax
+import jax.numpy as math
+
+
+def fall(v0, drag, dt, steps):
+    def step(_, hv):
+        h, v = hv
+        a = -9.81 - drag * v * abs(v)
+        return h + v * dt, v + a * dt
+    h, _ = jax.lax.fori_loop(0, steps, step, (0.0, v0))
+    return h
+'''
+
+# torch refuses `v += ...` on v0, a leaf tensor that requires grad
+FALL_TORCH = {"torch": (("h += v * dt", "h = h + v * dt"), ("v += a * dt", "v = v + a * dt"))}
+
+# max(z0, z1, z2, z3) as JAX, Tangent and SymPy users write it
+_MAX4 = "max(z0, z1, z2, z3)"
+SOFTMAX_MAX = {
+    "jax": ((_MAX4, "math.maximum(math.maximum(z0, z1), math.maximum(z2, z3))"),),
+    "tangent": ((_MAX4, "math.maximum(math.maximum(z0, z1), math.maximum(z2, z3))"),),
+    "lambdify": ((_MAX4, "math.Max(z0, z1, z2, z3)"),),
+}
+
+
+@dataclass(frozen=True)
+class ScalarProgram:
+    """One function of the scalar suite, its hand-written gradient and how peers run it.
+
+    `source` is a module defining `f` that starts with `import math`; a peer
+    runs it with that line replaced by its own NumPy-like module bound to
+    `math` (`import torch as math`, ...), after the text replacements in
+    `rewrites[peer]`, or runs `sources[peer]` instead. `not_for[peer]` says
+    why a peer is not run on it at all.
+    """
+    name: str
+    f: Callable
+    hand: Callable  # (*args) -> (value, gradient in the parameters of wrt)
+    args: tuple
+    wrt: tuple[int, ...]
+    source: str
+    rewrites: dict = field(default_factory=dict)
+    sources: dict = field(default_factory=dict)
+    not_for: dict = field(default_factory=dict)
+
+    @property
+    def key(self) -> str:
+        return "".join(c if c.isalnum() else "_" for c in self.name)
+
+    def source_for(self, peer: str, math_import: str) -> str:
+        if peer in self.sources:
+            return self.sources[peer]
+        source = self.source
+        for old, new in self.rewrites.get(peer, ()):
+            assert old in source, (self.name, old)
+            source = source.replace(old, new)
+        assert source.startswith("import math\n"), self.name
+        return math_import + "\n" + source[len("import math\n"):]
+
+
+def warm(x, y):
+    return x * math.sin(y) + 1 / (1 + math.exp(-x))
+
+
+def warm_hand(x, y):
+    s = 1 / (1 + math.exp(-x))
+    return x * math.sin(y) + s, (math.sin(y) + s * (1 - s), x * math.cos(y))
+
+
+def _module_text(fn: Callable) -> str:
+    return "import math\n\n\n" + inspect.getsource(fn)
+
+
+def warm_up_program() -> ScalarProgram:
+    """A tiny function each library is run on once before anything is measured."""
+    return ScalarProgram("warm-up", warm, warm_hand, (0.3, 0.7), (0, 1), _module_text(warm))
+
+
+def scalar_suite(chain_n: int = 200, seed: int = 0, steps: int = 10_000) -> list[ScalarProgram]:
+    """The scalar programs, in the order of the tables."""
+    chain, chain_hand = load_chain(chain_n, seed)
+    return [
+        ScalarProgram("neuron4 (3Blue1Brown, 4 layers)", neuron4, neuron4_hand, NEURON4_ARGS,
+                      tuple(range(10)), _module_text(neuron4)),
+        ScalarProgram("rosenbrock, 10-D", rosenbrock10, rosenbrock10_hand, ROSENBROCK10_ARGS,
+                      tuple(range(10)), _module_text(rosenbrock10)),
+        ScalarProgram(f"chain, {chain_n} statements", chain, chain_hand, CHAIN_ARGS,
+                      (0, 1, 2, 3), make_chain(chain_n, seed)),
+        ScalarProgram("physics, 3 Euler steps with drag", physics, physics_hand, PHYSICS_ARGS,
+                      tuple(range(6)), _module_text(physics)),
+        ScalarProgram("softmax cross-entropy (logsumexp)", softmax_xent, softmax_xent_hand,
+                      SOFTMAX_XENT_ARGS, tuple(range(8)), _module_text(softmax_xent), rewrites=SOFTMAX_MAX),
+        ScalarProgram(f"loop, {steps:,} Euler steps", fall, fall_hand, FALL_ARGS[:3] + (steps,),
+                      (0, 1, 2), _module_text(fall), sources={"jax": FALL_JAX}, rewrites=FALL_TORCH,
+                      not_for={"lambdify": f"not run: the loop unrolls to one expression of {steps:,} nested steps"}),
+    ]
