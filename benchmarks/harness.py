@@ -114,7 +114,8 @@ def time_calls(fns: dict, args, seconds: float, repeats: int, budget: float = ma
     numbers, quota = {}, {}
     for label, timer in timers.items():
         numbers[label], per_call = _loop_length(timer, seconds)
-        quota[label] = max(3, min(repeats, int(budget / (per_call * numbers[label]))))
+        affordable = budget / (per_call * numbers[label])
+        quota[label] = max(3, repeats if affordable >= repeats else int(affordable))
     labels = list(fns)
     samples: dict[str, list[float]] = {label: [] for label in labels}
     for r in range(max(quota.values())):

@@ -47,6 +47,10 @@ ONE_TIME = {"symback": "symback compile", "autograd": "autograd first call",
             "lambdify": "lambdify build", "tangent": "Tangent build"}
 
 
+FULL = {"seconds": 0.1, "repeats": 15, "budget": 20.0, "chain": 200, "steps": 10_000, "sizes": [100, 1000, 10_000]}
+QUICK = {"seconds": 0.005, "repeats": 3, "budget": 2.0, "chain": 20, "steps": 100, "sizes": [100, 300]}
+
+
 def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--suites", default="scalar,arrays,compile",
@@ -56,27 +60,28 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--programs", default="",
                         help="comma-separated words: only the functions whose name contains one")
     parser.add_argument("--quick", action="store_true",
-                        help="smoke run: loops of 5 ms, 3 repeats, a 20-statement chain, a 100-step loop, "
-                             "compile sizes 100 and 300")
-    parser.add_argument("--seconds", type=float, default=0.1, help="length of one timing loop (default 0.1)")
-    parser.add_argument("--repeats", type=int, default=15, help="timing loops per function; the median is "
-                        "reported (default 15)")
-    parser.add_argument("--budget", type=float, default=20.0,
-                        help="seconds of timing per function and case at most, with at least 3 loops (default 20)")
+                        help="smoke run: " + ", ".join(f"--{k.replace('_', '-')} {v}" for k, v in QUICK.items()
+                                                       if k not in ("chain", "steps", "sizes"))
+                        + ", a 20-statement chain, a 100-step loop, compile sizes 100 and 300")
+    parser.add_argument("--seconds", type=float, help=f"length of one timing loop (default {FULL['seconds']})")
+    parser.add_argument("--repeats", type=int, help="timing loops per function; the median is "
+                        f"reported (default {FULL['repeats']})")
+    parser.add_argument("--budget", type=float, help="seconds of timing per function and case at most, "
+                        f"with at least 3 loops (default {FULL['budget']:g})")
     parser.add_argument("--build-limit", type=float, default=60.0,
                         help="give up on a build after this many seconds (default 60)")
     parser.add_argument("--threads", type=int, default=1, help="threads for every library (default 1)")
-    parser.add_argument("--chain", type=int, default=200, help="statements in the chain (default 200)")
-    parser.add_argument("--steps", type=int, default=10_000, help="iterations of the loop (default 10,000)")
-    parser.add_argument("--sizes", type=int, nargs="+", default=[100, 1000, 10_000],
-                        help="statements for the compile-time table")
+    parser.add_argument("--chain", type=int, help="statements in the chain (default 200)")
+    parser.add_argument("--steps", type=int, help="iterations of the loop (default 10,000)")
+    parser.add_argument("--sizes", type=int, nargs="+",
+                        help="statements for the compile-time table (default 100 1000 10000)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--write-docs", nargs="?", const=DOCS, default=None, metavar="PATH",
                         help=f"write the tables to PATH (default {os.path.relpath(DOCS, os.getcwd())})")
     opts = parser.parse_args(argv)
-    if opts.quick:
-        opts.seconds, opts.repeats, opts.budget = 0.005, 3, 2.0
-        opts.chain, opts.steps, opts.sizes = min(opts.chain, 20), min(opts.steps, 100), [100, 300]
+    for key, value in (QUICK if opts.quick else FULL).items():
+        if getattr(opts, key) is None:  # an option given explicitly wins over --quick
+            setattr(opts, key, value)
     opts.suites = [s for s in opts.suites.split(",") if s]
     opts.peers = [p for p in opts.peers.split(",") if p]
     for s in opts.suites:
