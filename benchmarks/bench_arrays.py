@@ -28,6 +28,7 @@ from __future__ import annotations
 import math
 import os
 import sys
+import warnings
 from dataclasses import dataclass
 
 if __name__ == "__main__":  # before NumPy is imported here: run.py pins the threads first
@@ -246,7 +247,9 @@ def build_autograd(threads: int):
 
 def build_tangent(threads: int):
     import tangent
-    g = tangent.grad(mlp_loss, wrt=(0, 1, 2, 3), preserve_result=True)
+    with warnings.catch_warnings():  # its generated code says `if 1 is None:`
+        warnings.simplefilter("ignore", SyntaxWarning)
+        g = tangent.grad(mlp_loss, wrt=(0, 1, 2, 3), preserve_result=True)
 
     def tangent_value_and_grad(*args):
         out = g(*args)  # (*gradient, value)

@@ -50,7 +50,8 @@ python benchmarks/run.py --quick   # a smoke run, under a minute
 - **One-time costs** are the build (symback's compile, `lambdify` with
   SymPy's differentiation, Tangent's transformation) plus the first call
   (where JAX traces and compiles, and torch and autograd first run), after
-  every library has been imported and run once on a tiny function. For
+  every library has been imported and run once on a tiny function, with
+  symback's disk cache of gradients off (`SYMBACK_NO_CACHE=1`). For
   the arrays, each library builds once for the three cases, so only the
   first case's number includes the build; JAX traces and compiles again
   for each shape and dtype.

@@ -28,6 +28,8 @@ imported on first use, after the caller has pinned the threads.
 
 from __future__ import annotations
 
+import warnings
+
 import programs
 
 PEERS = ("symback", "autograd", "jax", "torch", "lambdify", "tangent")
@@ -117,7 +119,9 @@ def build_lambdify(program, threads):
 def build_tangent(program, threads):
     import tangent
     f = _load("tangent", program, "import numpy as math")
-    g = tangent.grad(f, wrt=program.wrt, preserve_result=True)
+    with warnings.catch_warnings():  # its generated code says `if 1 is None:`
+        warnings.simplefilter("ignore", SyntaxWarning)
+        g = tangent.grad(f, wrt=program.wrt, preserve_result=True)
 
     def tangent_value_and_grad(*args):
         out = g(*args)  # (*gradient, value)
