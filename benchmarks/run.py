@@ -112,7 +112,6 @@ class Case:
     name: str
     unit: str                        # "us" or "ms"
     cells: dict[str, Cell] = field(default_factory=dict)
-    one_time_note: str = ""
 
 
 def _skip(reason: str, tag: str) -> Cell:
