@@ -51,7 +51,8 @@ python benchmarks/run.py --quick   # a smoke run, under a minute
   SymPy's differentiation, Tangent's transformation) plus the first call
   (where JAX traces and compiles, and torch and autograd first run), after
   every library has been imported and run once on a tiny function, with
-  symback's disk cache of gradients off (`SYMBACK_NO_CACHE=1`). For
+  the disk caches of gradients off (`SYMBACK_NO_CACHE=1`,
+  `TANGENT_DISK_CACHE=0`; JAX's is off by default). For
   the arrays, each library builds once for the three cases, so only the
   first case's number includes the build; JAX traces and compiles again
   for each shape and dtype.

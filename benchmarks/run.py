@@ -358,9 +358,11 @@ class Report:
 def main(argv=None) -> Report:
     argv = list(sys.argv[1:] if argv is None else argv)
     opts = parse_args(argv)
-    # symback's disk cache (where there is one) would turn its compile into a load:
-    # measure the compile, and leave the user's cache alone
+    # Disk caches of generated gradients (symback's, where there is one, and Tangent's)
+    # would turn a build into a load from an earlier run: measure the build, and leave
+    # the user's caches alone. (JAX's persistent compilation cache is off by default.)
     os.environ["SYMBACK_NO_CACHE"] = "1"
+    os.environ["TANGENT_DISK_CACHE"] = "0"
     harness.pin_threads(opts.threads)
     harness.use_this_checkout()
     command = " ".join(["python benchmarks/run.py", *argv])
