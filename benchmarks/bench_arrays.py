@@ -1,81 +1,45 @@
-"""Time per call of value-and-gradient of a NumPy MLP loss: symback against a hand-written gradient and peers.
+"""The NumPy suite: value and gradient of an MLP loss, symback against a hand-written gradient and peers.
 
-    python benchmarks/bench_arrays.py [--threads N] [--quick]
+    python benchmarks/bench_arrays.py [--threads N] [--quick]    # = run.py --suites arrays
 
 The loss is `mlp_loss` below, a one-hidden-layer tanh network with a
-softmax cross-entropy, written the way a NumPy user writes it. For three
-cases (784-128-10 with a batch of 256 in float64 and in float32, and a tiny
-3-10-2 network with a batch of 8 in float64) it times one call of the value
-and the gradient with respect to W1, b1, W2, b2 (not X, Y) of
+softmax cross-entropy, written the way a NumPy user writes it. CASES are
+784-128-10 with a batch of 256 in float64 and in float32, and a tiny
+3-10-2 network with a batch of 8 in float64; the gradient is with respect
+to W1, b1, W2, b2 (not X, Y). BUILDERS make each implementation:
 
-    hand       a hand-written NumPy value and gradient (mlp_value_and_grad_hand)
     symback    symback.value_and_grad(mlp_loss, wrt=("W1", "b1", "W2", "b2"))
+    autograd   autograd.value_and_grad(..., argnum=(0, 1, 2, 3))
     jax        jax.jit(jax.value_and_grad(..., argnums=(0, 1, 2, 3))), fed NumPy arrays
     torch      CPU forward + .backward(), torch.from_numpy per call
-    autograd   autograd.value_and_grad(..., argnum=(0, 1, 2, 3))
+    tangent    tangent.grad(mlp_loss, wrt=(0, 1, 2, 3), preserve_result=True)
 
-as the best of 7 interleaved repeats of timeit loops of ~0.2 s, and prints
-milliseconds per call and the ratio to hand. A peer that is not installed is
-skipped with a message; if symback cannot build or call the gradient, its row
-shows the exception instead of a time.
+run.py checks and times them (see benchmarks/README.md). Before timing, the
+hand-written gradient must agree with central differences of mlp_loss on
+the tiny case (check_hand), and every implementation with the hand-written
+one (`mismatch`: rtol 1e-6 for float64, 1e-3 for float32).
 
-Every library gets the same number of threads (--threads, default 1): the
-BLAS/OpenMP variables are set before NumPy is imported, torch.set_num_threads,
-and for 1 thread XLA_FLAGS before JAX is imported.
-
-Before timing, the hand-written gradient must agree with central differences
-of mlp_loss on the tiny case (else the script stops), and every other
-implementation with the hand-written one (rtol 1e-6 for float64, 1e-3 for
-float32). A peer that disagrees is not timed; symback disagreeing is a FAIL
-row and a non-zero exit status.
+NumPy is imported when this module is; import it after
+harness.pin_threads, as run.py does.
 """
 
 from __future__ import annotations
 
-import argparse
 import math
 import os
-import platform
 import sys
-import timeit
+import warnings
 from dataclasses import dataclass
 
-# --- threads: pinned before NumPy, torch or JAX is imported -------------------
-
-THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
-                    "VECLIB_MAXIMUM_THREADS", "NUMEXPR_NUM_THREADS")
-XLA_ONE_THREAD = "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1"
-
-
-def _parse_args(argv=None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--threads", type=int, default=1, help="threads for every library (default 1)")
-    parser.add_argument("--quick", action="store_true", help="a short smoke run: 2 loops of ~0.03 s")
-    parser.add_argument("--seconds", type=float, default=0.2, help="length of one timing loop")
-    parser.add_argument("--repeats", type=int, default=7, help="timing loops; the best is reported")
-    parser.add_argument("--seed", type=int, default=0)
-    return parser.parse_args(argv)
-
-
-def pin_threads(n: int) -> None:
-    """Set the thread count of every BLAS and of XLA.
-
-    Has to run before the first `import numpy` (and jax): the BLAS reads these
-    variables once, when it loads.
-    """
-    if "numpy" in sys.modules:
-        print("warning: numpy was imported before the threads were pinned; "
-              "its BLAS may use more threads", file=sys.stderr)
-    for name in THREAD_VARIABLES:
-        os.environ[name] = str(n)
-    if n == 1:  # XLA has no flag for a count other than 1; above 1 it uses its default pool
-        os.environ["XLA_FLAGS"] = (os.environ.get("XLA_FLAGS", "") + " " + XLA_ONE_THREAD).strip()
-
-
-if __name__ == "__main__":
-    pin_threads(_parse_args().threads)
+if __name__ == "__main__":  # before NumPy is imported here: run.py pins the threads first
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    import run
+    run.main(["--suites", "arrays", *sys.argv[1:]])
+    sys.exit(0)
 
 import numpy as np  # noqa: E402
+
+from harness import BenchmarkError, pin_torch  # noqa: E402
 
 # --- the loss, as a user writes it --------------------------------------------
 
@@ -185,10 +149,6 @@ def make_args(case: Case, seed: int) -> tuple:
 # --- checks ------------------------------------------------------------------
 
 
-class BenchmarkError(SystemExit):
-    pass
-
-
 def central_differences(f, args, i: int) -> np.ndarray:
     """Fourth-order central differences of f in args[i], one entry at a time."""
     x = args[i]
@@ -244,19 +204,12 @@ def mismatch(got, want, rtol: float) -> str | None:
 # Each build_* returns a callable (W1, b1, W2, b2, X, Y) -> (loss, (dW1, db1, dW2, db2)),
 # or raises ImportError when the library is not installed.
 
-INSTALL_HINTS = {
-    "jax": 'pip install "jax[cpu]"',
-    "torch": "pip install torch==2.13.0 --index-url https://download.pytorch.org/whl/cpu",
-    "autograd": "pip install autograd",
-}
-
-
-def build_symback():
+def build_symback(threads: int):
     import symback
     return symback.value_and_grad(mlp_loss, wrt=PARAMS)
 
 
-def build_jax():
+def build_jax(threads: int):
     import jax
     import jax.numpy as jnp
     jax.config.update("jax_enable_x64", True)  # else float64 inputs are silently float32
@@ -272,11 +225,7 @@ def build_jax():
 
 def build_torch(threads: int):
     import torch
-    torch.set_num_threads(threads)
-    try:
-        torch.set_num_interop_threads(threads)
-    except RuntimeError:  # already set, or parallel work already started
-        pass
+    pin_torch(torch, threads)
     loss_torch = make_torch_loss(torch)
 
     def torch_value_and_grad(W1, b1, W2, b2, X, Y):
@@ -290,150 +239,25 @@ def build_torch(threads: int):
     return torch_value_and_grad
 
 
-def build_autograd():
+def build_autograd(threads: int):
     import autograd
     import autograd.numpy as anp
     return autograd.value_and_grad(make_numpy_like_loss(anp), argnum=(0, 1, 2, 3))
 
 
-def library_versions() -> str:
-    """Versions of NumPy (and its BLAS) and of each peer that imports."""
-    parts = [f"NumPy {np.__version__}"]
-    try:
-        blas = np.show_config(mode="dicts")["Build Dependencies"]["blas"]
-        parts[0] += f" ({blas['name']} {blas.get('version', '')})".replace(" )", ")")
-    except Exception:  # noqa: BLE001  (older NumPy: no dict mode)
-        pass
-    for module in ("jax", "jaxlib", "torch", "autograd"):
-        try:
-            from importlib.metadata import version
-            parts.append(f"{module} {version(module)}")
-        except Exception:  # noqa: BLE001
-            parts.append(f"{module} not installed")
-    return ", ".join(parts)
+def build_tangent(threads: int):
+    import tangent
+    with warnings.catch_warnings():  # its generated code says `if 1 is None:`
+        warnings.simplefilter("ignore", SyntaxWarning)
+        g = tangent.grad(mlp_loss, wrt=(0, 1, 2, 3), preserve_result=True)
+
+    def tangent_value_and_grad(*args):
+        out = g(*args)  # (*gradient, value)
+        return out[-1], out[:-1]
+
+    return tangent_value_and_grad
 
 
-# --- timing ------------------------------------------------------------------
-
-
-def _loop_length(timer: timeit.Timer, seconds: float) -> int:
-    """Calls per timing loop so that one loop takes about `seconds`."""
-    number, t = 1, timer.timeit(1)
-    while t < 0.02:  # grow the loop until it is long enough to scale from
-        number *= 10
-        t = timer.timeit(number)
-    return max(1, round(number * seconds / t))
-
-
-def time_calls(fns: dict, args, seconds: float, repeats: int) -> dict[str, float]:
-    """Best time of one call of each function, in milliseconds.
-
-    The repeats are interleaved (hand, symback, jax, ..., hand, symback, ...)
-    so that a burst of load on the machine hits every implementation alike;
-    the best of the repeats is the least disturbed one.
-    """
-    timers = {label: timeit.Timer("fn(*args)", globals={"fn": fn, "args": args}) for label, fn in fns.items()}
-    numbers = {label: _loop_length(timer, seconds) for label, timer in timers.items()}
-    best = {label: math.inf for label in fns}
-    for _ in range(repeats):
-        for label, timer in timers.items():
-            best[label] = min(best[label], timer.timeit(numbers[label]) / numbers[label] * 1e3)
-    return best
-
-
-# --- the benchmark -----------------------------------------------------------
-
-
-def _error_text(err: Exception) -> list[str]:
-    """`Type: first line`, and the message's last line too if it says more (symback puts the reason there)."""
-    lines = [line.strip() for line in str(err).splitlines() if line.strip()]
-    text = [f"{type(err).__name__}: {lines[0] if lines else ''}"]
-    if len(lines) > 1:
-        text.append(lines[-1])
-    return text
-
-
-def build_all(threads: int) -> tuple[dict, dict]:
-    """({label: callable}, {label: [reason lines]}) for symback and the peers."""
-    builders = {"symback": build_symback, "jax": build_jax,
-                "torch": lambda: build_torch(threads), "autograd": build_autograd}
-    built, failed = {}, {}
-    for label, build in builders.items():
-        try:
-            built[label] = build()
-        except ImportError as err:
-            if label == "symback":
-                raise
-            failed[label] = [f"skipped: not installed ({err.name or err}); {INSTALL_HINTS[label]}"]
-        except Exception as err:  # noqa: BLE001  (symback without NumPy support raises here)
-            failed[label] = _error_text(err)
-    return built, failed
-
-
-def run_case(case: Case, built: dict, failed: dict, opts) -> bool:
-    """Check and time every implementation on one case, print its table; False if symback is wrong."""
-    args = make_args(case, opts.seed)
-    want = mlp_value_and_grad_hand(*args)
-    if not math.isclose(float(want[0]), float(mlp_loss(*args)), rel_tol=case.rtol):
-        raise BenchmarkError(f"FAIL {case.name}: hand-written value differs from mlp_loss")
-
-    fns, rows, symback_ok = {"hand": mlp_value_and_grad_hand}, dict(failed), True
-    for label, fn in built.items():
-        try:
-            problem = mismatch(fn(*args), want, case.rtol)  # also compiles jax before timing
-        except Exception as err:  # noqa: BLE001
-            rows[label] = _error_text(err)
-            continue
-        if problem is None:
-            fns[label] = fn
-        elif label == "symback":
-            rows[label], symback_ok = [f"FAIL, not timed: {problem}"], False
-        else:
-            rows[label] = [f"disagrees with hand, not timed: {problem}"]
-
-    times = time_calls(fns, args, opts.seconds, opts.repeats)
-    print(f"\n{case.name}  (checked against hand to rtol {case.rtol:g})")
-    print(f"  {'':10s} {'ms/call':>10s} {'x hand':>8s}")
-    for label in ("hand", "symback", "jax", "torch", "autograd"):
-        if label in times:
-            print(f"  {label:10s} {times[label]:10.4f} {times[label] / times['hand']:8.2f}")
-        else:
-            first, *rest = rows[label]
-            print(f"  {label:10s} {first}")
-            for line in rest:
-                print(f"  {'':10s}   {line}")
-    print_symback_ratios(times)
-    return symback_ok
-
-
-def print_symback_ratios(times: dict) -> None:
-    if "symback" not in times:
-        print("  symback not timed: no ratios to the peers")
-        return
-    peers = [p for p in ("jax", "torch", "autograd") if p in times]
-    ratios = ", ".join(f"/ {p} = {times['symback'] / times[p]:.2f}x" for p in peers)
-    print(f"  symback {ratios or '(no peer ran)'}")
-
-
-def main(argv=None) -> None:
-    opts = _parse_args(argv)
-    if opts.quick:
-        opts.seconds, opts.repeats = 0.03, 2
-    check_hand(opts.seed)
-    built, failed = build_all(opts.threads)
-
-    xla = os.environ.get("XLA_FLAGS", "") or "XLA default"
-    print(f"Python {platform.python_version()} on {platform.machine()}, {os.cpu_count()} CPUs; "
-          f"{library_versions()}")
-    print(f"threads: {opts.threads} (BLAS/OpenMP variables = {os.environ.get('OMP_NUM_THREADS')}, "
-          f"torch.set_num_threads({opts.threads}), XLA_FLAGS: {xla})")
-    print(f"best of {opts.repeats} interleaved loops of ~{opts.seconds:g} s; "
-          f"hand-written gradient = central differences on the tiny case: ok")
-
-    all_ok = all([run_case(case, built, failed, opts) for case in CASES])
-    if not all_ok:
-        raise BenchmarkError("FAIL: symback's gradient disagrees with the hand-written one (see above)")
-
-
-if __name__ == "__main__":
-    main()
+BUILDERS = {"symback": build_symback, "autograd": build_autograd, "jax": build_jax,
+            "torch": build_torch, "tangent": build_tangent}
+NOT_RUN = {"lambdify": "not run: lambdify compiles scalar SymPy expressions, not NumPy array code"}

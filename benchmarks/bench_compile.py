@@ -2,6 +2,8 @@
 
     python benchmarks/bench_compile.py [--sizes 100 1000 10000] [--seed 0]
 
+(run.py prints the same numbers as its third table, without the phases.)
+
 Each size runs in a fresh Python subprocess, so SymPy's caches and
 symback's per-shape caches from one size do not help the next:
 
@@ -34,7 +36,9 @@ TARGET_N, TARGET_SECONDS = 10_000, 10.0
 def worker(n: int, seed: int) -> dict:
     """Run in the subprocess: time import, cold and warm grad(chain) of n statements."""
     sys.path.insert(0, HERE)
+    import harness
     import programs
+    harness.use_this_checkout()  # time the symback of this checkout
 
     chain = programs.load_module(programs.make_chain(n, seed), f"bench_compile_chain_{n}_{seed}").chain
 
@@ -42,15 +46,17 @@ def worker(n: int, seed: int) -> dict:
     from symback import grad
     t_import = time.perf_counter() - t0
 
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     g = grad(chain)
-    t_cold = time.perf_counter() - t0
+    t_cold, c_cold = time.perf_counter() - t0, time.process_time() - c0
 
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     grad(chain)
-    t_warm = time.perf_counter() - t0
+    t_warm, c_warm = time.perf_counter() - t0, time.process_time() - c0
 
-    result = {"n": n, "import": t_import, "cold": t_cold, "warm": t_warm,
+    # CPU seconds beside the wall clock: on a machine shared with other jobs, the
+    # wall clock also counts the time the process waited for a core
+    result = {"n": n, "import": t_import, "cold": t_cold, "warm": t_warm, "cold_cpu": c_cold, "warm_cpu": c_warm,
               "source_lines": g.source.count("\n")}
 
     try:  # warm, by phase (symback internals: optional)

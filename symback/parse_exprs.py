@@ -164,10 +164,14 @@ class Expressions:
             return done
         # `later` adds statements, or reads a variable that may have no value (the gradient
         # checks it before the statement that reads it): what may raise before it goes first
-        if not self.needs_statements(later) and not (self.maybe_unbound and any(
-                isinstance(sub, ast.Name) and self.env.get(sub.id) in self.maybe_unbound for sub in ast.walk(later))):
+        if not self.needs_statements(later) and not self.reads_unbound(later):
             return done
         return [self.piece(tree, args, later) if raises(tree) else tree for tree in done]
+
+    def reads_unbound(self, node: ast.expr) -> bool:
+        """Whether `node` reads a variable that may have no value there."""
+        return bool(self.maybe_unbound) and any(
+            isinstance(sub, ast.Name) and self.env.get(sub.id) in self.maybe_unbound for sub in ast.walk(node))
 
     def piece(self, tree: _Tree, args: list[ir.Operand], where: ast.AST) -> _Tree:
         """`tree` computed by a statement of its own, `_v1 = ...`; its value as an operand."""

@@ -405,7 +405,10 @@ class ControlFlow:
         `while True: if not cond: break`, so they run before every test."""
         if node.orelse:
             self.fail(UnsupportedSyntax, node, "while ... else is not supported", "move the else part after the loop")
-        if self.needs_statements(node.test):
+        assigned = set(stored_names(node.body))
+        unbound_first = any(isinstance(sub, ast.Name) and sub.id in assigned and sub.id not in self.env
+                            for sub in ast.walk(node.test))  # no value before the loop: maybe none in the test
+        if self.needs_statements(node.test) or self.reads_unbound(node.test) or unbound_first:
             test = node.test
             stop = ast.copy_location(ast.If(ast.copy_location(ast.UnaryOp(ast.Not(), test), test),
                                             [ast.copy_location(ast.Break(), test)], []), test)

@@ -944,3 +944,29 @@ def raises_before_reading_an_unassigned_variable(x, z):
 def test_a_failing_operand_before_an_unassigned_one_raises_first():
     assert check_raises_like_f(raises_before_reading_an_unassigned_variable, 1.0, -2.0) is ValueError
     assert check_raises_like_f(raises_before_reading_an_unassigned_variable, 1.0, 2.0) is UnboundLocalError
+
+
+def while_test_reads_a_maybe_unassigned_index(x, n, z):
+    """Found by the long property run: a while test reading a variable a loop of zero
+    iterations left unassigned crashed parse (an InternalError)."""
+    for idx in range(n):
+        x += 0.5
+    steps = 0.0
+    while idx != idx and steps < 2:
+        steps += 1.0
+    return x * z
+
+
+def while_test_reads_a_variable_its_body_assigns_first(x, z):
+    k = 0
+    while k < 2 and math.log(z) < v:  # noqa: F821 (unassigned on the first test, as f means)
+        v = x * 2.0
+        k += 1
+    return x * z
+
+
+def test_while_tests_that_read_variables_with_no_value():
+    check_faithful(while_test_reads_a_maybe_unassigned_index, 1.0, 2, 3.0, wrt=(0, 2))
+    assert check_raises_like_f(while_test_reads_a_maybe_unassigned_index, 1.0, 0, 3.0) is UnboundLocalError
+    assert check_raises_like_f(while_test_reads_a_variable_its_body_assigns_first, 1.0, -3.0) is ValueError
+    assert check_raises_like_f(while_test_reads_a_variable_its_body_assigns_first, 1.0, 3.0) is UnboundLocalError
