@@ -45,6 +45,7 @@ class _Sharer:
         self.arrays = gradient.function.arrays
         self.lets = 0
         self.same_temp: dict[tuple, tuple] = dict(gradient.same_temp)
+        self.shared_makers = {target for target, _ in self.same_temp}  # statements with such temps
         self.memo: dict[int, tuple] = {}  # id(node) -> (node, its info): trees are shared, not copied
         self.numbers: dict = {}  # key -> its number (see interned)
 
@@ -68,14 +69,15 @@ class _Sharer:
                 tree = exprs.forward_tree(temp.tree, stmt)
                 if tree is None:
                     continue
-                tree = self.resolve(tree)
+                tree = self.resolve(tree, stmt.target)
                 k = self.key(tree)
                 if k in avail and avail[k][0][0] == "tmp":
                     self.same_temp[(stmt.target, j)] = avail[k][0][1:]
+                    self.shared_makers.add(stmt.target)
                 else:
                     avail.setdefault(k, (("tmp", stmt.target, j), _deps(tree) | {stmt.target}))
             tree = exprs.forward_tree(stmt.rule.value, stmt)
-            tree = None if tree is None else self.resolve(tree)
+            tree = None if tree is None else self.resolve(tree, stmt.target)
             if tree is not None and stmt.target not in self.g.unused:
                 reused = self.reuse(tree, avail)
                 if reused != tree:  # b = math.sin(x) + a after _t1 = math.sin(x): b = _t1 + a
@@ -96,10 +98,11 @@ class _Sharer:
             return (*tree[:2], *(self.reuse(part, avail) for part in tree[2:]))
         return tree
 
-    def resolve(self, tree: tuple) -> tuple:
+    def resolve(self, tree: tuple, maker: ir.Value | None = None) -> tuple:
         """A tree with each temp computed once under its first name (the same
-        tree if it reads none of those)."""
-        if not self.same_temp:
+        tree if it reads none of those). `maker`: the one statement whose temps
+        the tree may read (a contribution reads its own statement's only)."""
+        if not self.same_temp or (maker is not None and maker not in self.shared_makers):
             return tree
         kind = tree[0]
         if kind == "tmp":
@@ -170,7 +173,7 @@ class _Sharer:
             if isinstance(adj, ir.Accumulate) and adj.mirror is None and adj.expr is None:
                 template = exprs.template_tree(exprs.contribution_template(adj, self.arrays))
                 if template is not None:
-                    trees[id(adj)] = self.resolve(exprs.instantiate(template, adj.site))
+                    trees[id(adj)] = self.resolve(exprs.instantiate(template, adj.site), adj.site.target)
                 if group and group[0].site is not adj.site:
                     flush()
                 group.append(adj)
