@@ -940,9 +940,9 @@ class Expressions:
             else:
                 self.fail(UnsupportedCall, node, f"parameter {name!r} of {shown} has no numeric value here",
                           "pass it a number")
-            if tree == ("arg", 0) and isinstance(targs[0], ir.Value):
-                helper.env[name] = targs[0]  # a plain name: no copy needed
-                continue
+            if tree == ("arg", 0) and isinstance(targs[0], ir.Value) and targs[0] not in self.maybe_unbound:
+                helper.env[name] = targs[0]  # a plain name: no copy needed (but one that may have no
+                continue                     # value is read here, at the call, as Python reads it)
             value = ir.Value(name, helper.new_ident(name))
             self.body.append(ir.Assign(value, shape, tuple(targs), loc))
             helper.env[name] = value
