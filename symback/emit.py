@@ -409,9 +409,8 @@ class _Emitter:
         if isinstance(adj, ir.Unlist):
             seq = self.bar(adj.seq)
             taken = f"{seq}.pop()" if adj.index is None else f"{seq}[{self.index(adj.index)}]"
-            if adj.repeated:  # [a, b] * n: a's adjoint is the sum of every other entry from 0
-                size = len(next(stmt for stmt in ir.walk(self.fn.body) if getattr(stmt, "target", None) == adj.seq).elements)
-                taken = f"{self.builtin('sum')}({seq}[{self.index(adj.index)}::{size}])"
+            if adj.period is not None:  # [a, b] * n: a's adjoint is the sum of every other entry from 0
+                taken = f"{self.builtin('sum')}({seq}[{self.index(adj.index)}::{adj.period}])"
             lines = [] if adj.operand is None and adj.clear else \
                 [indent + (taken if adj.operand is None else self.add_to(adj.operand, taken, adj.first))]
             if adj.clear:

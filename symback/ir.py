@@ -773,7 +773,7 @@ class Unlist:
     index: Operand | None
     first: bool
     clear: bool = False
-    repeated: bool = False  # [e] * n: the sum of every len(elements)-th entry from index
+    period: int | None = None  # [a, b] * n: the sum of every period-th entry from index (period 2)
 
     def __str__(self) -> str:
         taken = f"{self.seq}_bar.pop()" if self.index is None else f"{self.seq}_bar[{self.index}]"

@@ -576,12 +576,7 @@ class Expressions:
         if isinstance(source, (ast.GeneratorExp, ast.ListComp)) and step is None:
             return self.list_comprehension(source, name)
         seq = self.sequence(source, node)
-        value = ir.Value(name, self.new_ident(name)) if name else \
-            ir.Value(f"{seq.name}_copy", self.namer.fresh(f"{seq.name}_copy"))
-        self.body.append(ir.Slice(value, seq, (None, None, step), self.src.loc(node)))
-        self.sequences.add(value)
-        self.built.add(value)
-        return value
+        return self.new_slice(seq, (None, None, step), name or f"{seq.name}_copy", bool(name), node)
 
     def row(self, value: ir.Value, where: ast.AST) -> ir.Value:
         """An element of a list parameter that is itself a list (A[i] of a list of
@@ -644,11 +639,7 @@ class Expressions:
     def joined(self, node: ast.BinOp, name: str | None) -> ir.Value:
         """xs + ys: a copy of xs, then ys's elements appended (both are evaluated first)."""
         first, second = self.sequence(node.left, node), self.sequence(node.right, node)
-        value = ir.Value(name, self.new_ident(name)) if name else \
-            ir.Value(f"{first.name}_joined", self.namer.fresh(f"{first.name}_joined"))
-        self.body.append(ir.Slice(value, first, (None, None, None), self.src.loc(node)))
-        self.sequences.add(value)
-        self.built.add(value)
+        value = self.new_slice(first, (None, None, None), name or f"{first.name}_joined", bool(name), node)
         self.extend(value, second, node)
         return value
 
@@ -696,9 +687,13 @@ class Expressions:
         seq = self.sequence(node.value, node)
         bounds = tuple(None if part is None else self.bound(part)
                        for part in (node.slice.lower, node.slice.upper, node.slice.step))
-        value = ir.Value(name, self.new_ident(name)) if name else \
-            ir.Value(f"{seq.name}_part", self.namer.fresh(f"{seq.name}_part"))
-        self.body.append(ir.Slice(value, seq, bounds, self.src.loc(node)))
+        return self.new_slice(seq, bounds, name or f"{seq.name}_part", bool(name), node)
+
+    def new_slice(self, seq: ir.Value, bounds: tuple, name: str, named: bool, where: ast.AST) -> ir.Value:
+        """A new list, seq[lower:upper:step]: `name` is the user's variable if `named`,
+        else a name of our own made from it."""
+        value = ir.Value(name, self.new_ident(name) if named else self.namer.fresh(name))
+        self.body.append(ir.Slice(value, seq, bounds, self.src.loc(where)))
         self.sequences.add(value)
         self.built.add(value)
         return value
@@ -940,9 +935,9 @@ class Expressions:
             else:
                 self.fail(UnsupportedCall, node, f"parameter {name!r} of {shown} has no numeric value here",
                           "pass it a number")
-            if tree == ("arg", 0) and isinstance(targs[0], ir.Value):
-                helper.env[name] = targs[0]  # a plain name: no copy needed
-                continue
+            if tree == ("arg", 0) and isinstance(targs[0], ir.Value) and targs[0] not in self.maybe_unbound:
+                helper.env[name] = targs[0]  # a plain name: no copy needed (but one that may have no
+                continue                     # value is read here, at the call, as Python reads it)
             value = ir.Value(name, helper.new_ident(name))
             self.body.append(ir.Assign(value, shape, tuple(targs), loc))
             helper.env[name] = value

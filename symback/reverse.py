@@ -210,7 +210,7 @@ class _Sweep:
             for index, element in enumerate(stmt.elements):
                 if isinstance(element, ir.Value) and element in self.active:
                     made.append(ir.Unlist(element, stmt.target, ir.Const(index), first=element not in self.contributions,
-                                          repeated=stmt.times is not None))
+                                          period=len(stmt.elements) if stmt.times is not None else None))
                     self.contributions.setdefault(element, []).append(made[-1])
             return made
         if isinstance(stmt, ir.Slice):

@@ -67,14 +67,8 @@ def walk(node: ast.AST) -> list[ast.AST]:
     out = [node]
     at = 0
     while at < len(out):
-        current = out[at]
+        out += child_nodes(out[at])
         at += 1
-        for field in current._fields:
-            value = getattr(current, field, None)
-            if isinstance(value, ast.AST):
-                out.append(value)
-            elif isinstance(value, list):
-                out += [item for item in value if isinstance(item, ast.AST)]
     return out
 
 

@@ -970,3 +970,23 @@ def test_while_tests_that_read_variables_with_no_value():
     assert check_raises_like_f(while_test_reads_a_maybe_unassigned_index, 1.0, 0, 3.0) is UnboundLocalError
     assert check_raises_like_f(while_test_reads_a_variable_its_body_assigns_first, 1.0, -3.0) is ValueError
     assert check_raises_like_f(while_test_reads_a_variable_its_body_assigns_first, 1.0, 3.0) is UnboundLocalError
+
+
+def _overwrites_its_parameter(u):
+    for i in range(2):
+        u = i + 0.5
+    return u * u
+
+
+def passes_a_maybe_unassigned_variable(x, xs):
+    """Found by the long property run: f raises UnboundLocalError at the call (its
+    argument is read there) though the helper never reads its parameter; the gradient
+    passed the variable by name and returned 0.0."""
+    for v in xs:
+        x += v
+    return _overwrites_its_parameter(v) + x
+
+
+def test_an_argument_with_no_value_raises_at_the_call():
+    assert check_raises_like_f(passes_a_maybe_unassigned_variable, 1.0, []) is UnboundLocalError
+    check_faithful(passes_a_maybe_unassigned_variable, 1.0, [2.0, 3.0])
