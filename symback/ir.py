@@ -49,6 +49,12 @@ class Value:
     def __str__(self) -> str:
         return self.ident
 
+    def __hash__(self) -> int:
+        # ident is unique within a function, so it alone decides equality's hash;
+        # hashing one str (whose hash Python caches) instead of a new tuple matters:
+        # the passes hash values hundreds of thousands of times in a long function
+        return hash(self.ident)
+
     @cached_property
     def symbol(self) -> sp.Symbol:
         return sp.Symbol(self.ident, real=True)

@@ -43,25 +43,28 @@ def copies(gradient: ir.Gradient) -> ir.Gradient:
     joined |= {value for value, count in starts.items() if count > 1}  # assigned afresh on two paths
     same: dict[ir.Value, ir.Value] = dict(gradient.same_adjoint)
     dropped: set[int] = set()
-    _forward_copies(gradient.backward, joined, read_in, same, dropped)
+    _forward_copies(gradient.backward, joined, read_in, same, set(same.values()), dropped)
     if not dropped:
         return gradient
     return replace(gradient, backward=_without(gradient.backward, dropped), same_adjoint=tuple(same.items()))
 
 
-def _forward_copies(stmts, joined: set, read_in: dict, same: dict, dropped: set) -> None:
+def _forward_copies(stmts, joined: set, read_in: dict, same: dict, joined_to: set, dropped: set) -> None:
+    """Forward the copies of `stmts` and the blocks in them; `joined_to`: the values
+    of `same` (a set, so the check per copy does not scan them all)."""
     for adj in stmts:
         if isinstance(adj, ir.BackIf):
-            _forward_copies(adj.then, joined, read_in, same, dropped)
-            _forward_copies(adj.orelse, joined, read_in, same, dropped)
+            _forward_copies(adj.then, joined, read_in, same, joined_to, dropped)
+            _forward_copies(adj.orelse, joined, read_in, same, joined_to, dropped)
         elif isinstance(adj, ir.BackLoop):
-            _forward_copies(adj.body, joined, read_in, same, dropped)
+            _forward_copies(adj.body, joined, read_in, same, joined_to, dropped)
         elif is_copy(adj) and adj.operand not in joined and adj.site.target not in joined \
                 and adj.site.args.count(adj.operand) == 1 and read_in.get(adj.site.target) == [id(stmts)] \
-                and adj.site.target not in same.values():
+                and adj.site.target not in joined_to:
             # one operand per variable: s = a + b makes a_bar = s_bar and b_bar = s_bar, and
             # a_bar and b_bar as one variable would add a's later contributions to b's
             same[adj.operand] = adj.site.target
+            joined_to.add(adj.site.target)
             dropped.add(id(adj))
 
 

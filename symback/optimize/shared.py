@@ -48,6 +48,7 @@ class _Sharer:
         self.shared_makers = {target for target, _ in self.same_temp}  # statements with such temps
         self.memo: dict[int, tuple] = {}  # id(node) -> (node, its info): trees are shared, not copied
         self.numbers: dict = {}  # key -> its number (see interned)
+        self.leaves: dict = {}  # leaf tree -> its info
 
     def run(self) -> ir.Gradient:
         self.rewritten: dict = dict(self.g.rewritten)
@@ -216,9 +217,13 @@ class _Sharer:
             return found[1]
         kind = tree[0]
         if kind in _LEAF_KINDS or kind == "bar":
-            leaf = tree[1].ident if kind in ("v", "tmp", "bar") else repr(tree[1].value) if kind == "c" else tree[1]
-            signed = exprs.compose((kind, leaf, *tree[2:]), ())
-            out = (self.interned(signed), False, kind != "bar", kind in ("v", "tmp", "let"))
+            out = self.leaves.get(tree)  # leaves are made afresh per use: look them up by value
+            if out is None:
+                leaf = tree[1].ident if kind in ("v", "tmp", "bar") else repr(tree[1].value) if kind == "c" \
+                    else tree[1]
+                signed = exprs.compose((kind, leaf, *tree[2:]), ())
+                out = self.leaves[tree] = (self.interned(signed), False, kind != "bar", kind in ("v", "tmp", "let"))
+            return out
         else:
             parts = [self.info(part) for part in (tree[1:] if kind == "if" else tree[2:])]
             out = (self.interned(exprs.compose(tree, [p[0] for p in parts])),)
