@@ -1,6 +1,6 @@
 """grad and value_and_grad: the pipeline, run once per function, behind a decorator.
 
-    parse -> derive -> reverse -> emit -> compile
+    parse -> derive -> reverse -> optimize -> emit -> compile
 
 All SymPy work happens here, when the gradient is made; calling the result
 runs only the generated Python. A gradient made once is kept on disk
@@ -22,10 +22,11 @@ if TYPE_CHECKING:  # bound at run time by _pipeline(), on the first compile
     from . import ir
     from .derive import derive
     from .emit import emit_parts, module_text
+    from .optimize import optimize
     from .parse import parse
     from .reverse import reverse
 
-_PIPELINE = ("parse", "derive", "reverse", "emit_parts", "module_text")
+_PIPELINE = ("parse", "derive", "reverse", "optimize", "emit_parts", "module_text")
 
 
 def _pipeline() -> None:
@@ -35,9 +36,10 @@ def _pipeline() -> None:
         return
     from .derive import derive
     from .emit import emit_parts, module_text
+    from .optimize import optimize
     from .parse import parse
     from .reverse import reverse
-    for name, value in (("parse", parse), ("derive", derive), ("reverse", reverse),
+    for name, value in (("parse", parse), ("derive", derive), ("reverse", reverse), ("optimize", optimize),
                         ("emit_parts", emit_parts), ("module_text", module_text)):
         globals().setdefault(name, value)
 
@@ -77,10 +79,10 @@ def value_and_grad(f: Callable | None = None, *, wrt=None, has_aux: bool = False
 
 
 def gradient_ir(f: Callable, wrt=None, with_value: bool = False, has_aux: bool = False) -> ir.Gradient:
-    """Run parse, derive and reverse on `f`: the IR that emit prints."""
+    """Run parse, derive, reverse and optimize on `f`: the IR that emit prints."""
     _pipeline()
     function = derive(parse(f, has_aux=has_aux))
-    return reverse(function, check_wrt(function, wrt), with_value)
+    return optimize(reverse(function, check_wrt(function, wrt), with_value))
 
 
 def _cached(step: Callable, *args):

@@ -124,10 +124,13 @@ def _versions() -> str:
         from . import __version__
         here = os.path.dirname(os.path.abspath(__file__))
         digest = sha256()
-        for name in sorted(os.listdir(here)):
-            if name.endswith(".py"):
-                with open(os.path.join(here, name), "rb") as handle:
-                    digest.update(name.encode() + b"\0" + handle.read() + b"\0")
+        for folder, dirs, files in sorted(os.walk(here)):  # symback/optimize/ is the compiler too
+            dirs[:] = sorted(d for d in dirs if d != "__pycache__")
+            for name in sorted(files):
+                if name.endswith(".py"):
+                    path = os.path.join(folder, name)
+                    with open(path, "rb") as handle:
+                        digest.update(os.path.relpath(path, here).encode() + b"\0" + handle.read() + b"\0")
         _STATIC.append(f"symback {__version__} {digest.hexdigest()[:32]}; sympy {_sympy_version()}; "
                        f"python {sys.version} {sys.implementation.cache_tag}")
     return _STATIC[0]

@@ -1,9 +1,9 @@
 """ir.Gradient -> Python source text: the forward pass, then the adjoints.
 
-Expressions are printed by a SymPy code-printer subclass, once per shape
+Expressions are printed by templates (see templates.py), once per shape
 (over placeholders, cached) and instantiated per statement by renaming the
 placeholders to the statement's names, which costs a regex substitution,
-not a SymPy print. The output imports only what it uses (`math`), never
+not a SymPy print; what optimize rewrote prints from its expression tree. The output imports only what it uses (`math`), never
 symback or SymPy, names adjoints after the source variables (`z_bar`) and
 shared subexpressions `_t1`, `_t2`, and is the same bytes for the same
 input.
@@ -14,399 +14,11 @@ from __future__ import annotations
 import math
 import re
 
-import sympy as sp
-from sympy.printing.precedence import PRECEDENCE
-from sympy.printing.pycode import PythonCodePrinter
-
 from . import arrays, ir, mathlib
 from .names import Namer
 from .shapes import shapes
-from .pyprint import builtin, python_text
-
-
-class Printer(PythonCodePrinter):
-    """SymPy -> Python with `math`, and Python's own operators for our functions."""
-
-    def __init__(self):
-        super().__init__({"fully_qualified_modules": True, "standard": "python3", "strict": True})
-
-    def _print_Float(self, expr):
-        return repr(float(expr))  # shortest text that round-trips the double
-
-    # SymPy's parenthesize(item, level, strict) wraps item if its precedence is
-    # below level, or equal to it unless strict: `a*b // c` but `a // (b*c)`.
-
-    def _print_FloorDiv(self, expr):
-        return self._python_operator(expr, "//")
-
-    def _print_Mod(self, expr):
-        return self._python_operator(expr, "%")
-
-    def _python_operator(self, expr, op: str) -> str:
-        a, b = expr.args
-        left = self.parenthesize(a, PRECEDENCE["Mul"], strict=True)
-        right = self.parenthesize(b, PRECEDENCE["Mul"], strict=False)
-        return f"({left} {op} {right})"
-
-    def _print_Max(self, expr):
-        return f"{builtin('max')}({self._print(expr.args[0])}, {self._print(expr.args[1])})"
-
-    def _print_Min(self, expr):
-        return f"{builtin('min')}({self._print(expr.args[0])}, {self._print(expr.args[1])})"
-
-    def _print_Abs(self, expr):
-        return f"{builtin('abs')}({self._print(expr.args[0])})"
-
-    def _print_PyPow(self, expr):
-        return self._print(sp.Pow(*expr.args, evaluate=False))
-
-    def _print_Step(self, expr):
-        return f"(1.0 if {self._print(expr.args[0])} >= {self._print(expr.args[1])} else 0.0)"
-
-    def _print_StrictStep(self, expr):
-        return f"(1.0 if {self._print(expr.args[0])} > {self._print(expr.args[1])} else 0.0)"
-
-    def _print_Hypot(self, expr):
-        return self._math_call("hypot", expr.args)
-
-    def _print_Cbrt(self, expr):
-        return self._math_call("cbrt", expr.args)
-
-    def _print_Radians(self, expr):
-        return self._math_call("radians", expr.args)
-
-    def _print_Degrees(self, expr):
-        return self._math_call("degrees", expr.args)
-
-    def _print_CopySign(self, expr):
-        return self._math_call("copysign", expr.args)
-
-    def _print_Fmod(self, expr):
-        return self._math_call("fmod", expr.args)
-
-    def _print_Remainder(self, expr):
-        return self._math_call("remainder", expr.args)
-
-    def _print_Ldexp(self, expr):
-        return self._math_call("ldexp", expr.args)
-
-    def _print_Gamma(self, expr):
-        return self._math_call("gamma", expr.args)
-
-    def _print_LogGamma(self, expr):
-        return self._math_call("lgamma", expr.args)
-
-    def _print_Digamma(self, expr):
-        return self._helper_call("_digamma", expr.args)
-
-    def _math_call(self, name: str, args) -> str:
-        return f"{self._module_format('math.' + name)}({', '.join(self._print(arg) for arg in args)})"
-
-    def _helper_call(self, name: str, args) -> str:
-        """A call to a function of mathlib.HELPERS, which the generated module
-        defines: recorded as a module used, for _Emitter.parts to define it."""
-        self.module_imports.setdefault(name, set())
-        self.module_imports.setdefault("math", set())  # the helpers compute with math
-        return f"{name}({', '.join(self._print(arg) for arg in args)})"
-
-    def _print_Piecewise(self, expr):
-        # a branch that is a whole number still yields a float, as a gradient should
-        pieces = [(sp.Float(value) if value.is_Integer else value, cond) for value, cond in expr.args]
-        return super()._print_Piecewise(sp.Piecewise(*pieces, evaluate=False))
-
-    def _print_Indicator(self, expr):  # a comparison used as a number: 1 or 0 (a float, as a gradient is)
-        return f"(1.0 if {self._print(expr.args[0])} else 0.0)"
-
-    def _print_Square(self, expr):
-        name = self._print(expr.args[0])
-        return f"{name}*{name}"
-
-    def parenthesize(self, item, level, strict=False):
-        if isinstance(item, Square) and level >= PRECEDENCE["Mul"]:
-            return f"({self._print(item)})"  # x*x is a product, not a power
-        return super().parenthesize(item, level, strict)
-
-    def expression(self, expr: sp.Expr) -> str:
-        return self.doprint(_squares(expr))
-
-    def product(self, factor: sp.Expr, name: sp.Symbol | None) -> str:
-        """factor * name as a person writes it: z_bar, a*(1 - a)*z_bar,
-        x*z_bar/y; just factor when name is None. A leading '-' negates the
-        whole product (so an accumulation can become `-=`)."""
-        sign = ""
-        if factor.could_extract_minus_sign() and not factor.is_Add:
-            sign, factor = "-", -factor
-        if name is None and factor.is_Number:  # a gradient is a float, even where the partial is 2
-            return sign + repr(float(factor))
-        # exact: exp(-x) stays a factor (x/exp(x) overflows where x*exp(-x) is 0.0)
-        numer, denom = sp.fraction(factor, exact=True) if name is not None else (factor, sp.S.One)
-        if numer == 1 and name is not None:
-            text = self._print(name)
-        else:
-            shown = _squares(numer)  # rebuilt: a float times a sum, 2.0*(t**2 + 1), distributes here
-            text = self._print(shown)
-            # a sum is parenthesized where anything follows or precedes it, and where it
-            # would start with a '-' that is not the whole product's (x_bar -= x/s + 1 is wrong)
-            if (numer.is_Add or shown.is_Add) and (sign or name is not None or text.startswith("-")):
-                text = f"({text})"
-            if name is not None:
-                text += f"*{self._print(name)}"
-        if denom != 1:  # divide once at the end: x*z_bar/y, not x/y*z_bar
-            text += "/" + self.parenthesize(_squares(denom), PRECEDENCE["Mul"], strict=False)
-        return sign + text
-
-
-class NumPyPrinter(Printer):
-    """Partials of array code: NumPy's functions, which work elementwise, and
-    choices written as np.where (a Python `if` needs one truth value)."""
-
-    def __init__(self):
-        super().__init__()
-        self.module_imports.clear()
-        self.known_functions = {name: "numpy." + _numpy_function_name(path.rsplit(".", 1)[-1])
-                                for name, path in self.known_functions.items()}
-
-    def _module_format(self, fqn, register=True):
-        if fqn.startswith("math."):
-            fqn = "numpy." + _numpy_function_name(fqn[5:])
-        if fqn.startswith("numpy."):
-            self.module_imports["numpy"].add(fqn[6:])
-            return "np." + fqn[6:]
-        return super()._module_format(fqn, register)
-
-    def _print_Function(self, expr):
-        return self._numpy_call(_numpy_function_name(type(expr).__name__), expr.args)
-
-    def _numpy_call(self, name: str, args) -> str:
-        self.module_imports["numpy"].add(name)
-        return f"np.{name}({', '.join(self._print(arg) for arg in args)})"
-
-    def _print_Max(self, expr):
-        return self._numpy_call("maximum", expr.args)
-
-    def _print_Min(self, expr):
-        return self._numpy_call("minimum", expr.args)
-
-    def _print_Abs(self, expr):
-        return self._numpy_call("abs", expr.args)
-
-    def _print_Hypot(self, expr):
-        if len(expr.args) == 2:
-            return self._numpy_call("hypot", expr.args)
-        return self._plain_math_call("hypot", expr.args)  # only from math.hypot, on numbers
-
-    def _print_Radians(self, expr):
-        return self._numpy_call("radians", expr.args)
-
-    def _print_Degrees(self, expr):
-        return self._numpy_call("degrees", expr.args)
-
-    def _print_CopySign(self, expr):
-        return self._numpy_call("copysign", expr.args)
-
-    def _print_Fmod(self, expr):
-        return self._numpy_call("fmod", expr.args)  # C's fmod, as math's
-
-    def _print_Ldexp(self, expr):
-        return self._numpy_call("ldexp", expr.args)
-
-    # No NumPy function means these (np.remainder is Python's %); they come from
-    # math's functions, which f calls on numbers only, so math's serve here.
-
-    def _print_Remainder(self, expr):
-        return self._plain_math_call("remainder", expr.args)
-
-    def _print_Gamma(self, expr):
-        return self._plain_math_call("gamma", expr.args)
-
-    def _print_LogGamma(self, expr):
-        return self._plain_math_call("lgamma", expr.args)
-
-    def _plain_math_call(self, name: str, args) -> str:
-        self.module_imports["math"].add(name)
-        return f"math.{name}({', '.join(self._print(arg) for arg in args)})"
-
-    def _print_Sign(self, expr):
-        return self._numpy_call("sign", expr.args)
-
-    def _print_sign(self, expr):
-        return self._numpy_call("sign", expr.args)
-
-    def _print_Cbrt(self, expr):
-        return self._numpy_call("cbrt", expr.args)
-
-    def _print_NpMax(self, expr):
-        return self._numpy_call("maximum", expr.args)
-
-    def _print_NpMin(self, expr):
-        return self._numpy_call("minimum", expr.args)
-
-    def _print_Step(self, expr):
-        return f"({self._print(expr.args[0])} >= {self._print(expr.args[1])})"
-
-    def _print_StrictStep(self, expr):
-        return f"({self._print(expr.args[0])} > {self._print(expr.args[1])})"
-
-    def _print_HalfStep(self, expr):
-        a, b = (self._print(arg) for arg in expr.args)
-        return f"(({a} > {b}) + 0.5*({a} == {b}))"
-
-    def _print_Piecewise(self, expr):
-        *pieces, (last, _) = expr.args
-        text = self._print(sp.Float(last) if last.is_Integer else last)
-        for value, cond in reversed(pieces):
-            value = sp.Float(value) if value.is_Integer else value
-            text = f"np.where({self._print(cond)}, {self._print(value)}, {text})"
-        self.module_imports["numpy"].add("where")
-        return text
-
-    def _print_And(self, expr):
-        return " & ".join(f"({self._print(arg)})" for arg in expr.args)
-
-    def _print_Or(self, expr):
-        return " | ".join(f"({self._print(arg)})" for arg in expr.args)
-
-    def _print_Not(self, expr):
-        return f"~({self._print(expr.args[0])})"
-
-    def _print_Indicator(self, expr):
-        return f"({self._print(expr.args[0])})"
-
-    def _print_Pi(self, expr):
-        self.module_imports["numpy"].add("pi")
-        return "np.pi"
-
-    def _print_Exp1(self, expr):
-        self.module_imports["numpy"].add("e")
-        return "np.e"
-
-
-_NUMPY_NAMES = {"asin": "arcsin", "acos": "arccos", "atan": "arctan", "atan2": "arctan2", "asinh": "arcsinh",
-                "acosh": "arccosh", "atanh": "arctanh"}
-
-
-def _numpy_function_name(name: str) -> str:
-    return _NUMPY_NAMES.get(name, name)
-
-
-class Square(sp.Function):
-    """x**2 of a name, printed x*x: a third of the time of a float power."""
-
-    nargs = 1
-
-
-def _squares(expr: sp.Expr) -> sp.Expr:
-    squares = {p: Square(p.base) for p in expr.atoms(sp.Pow) if p.exp == 2 and p.base.is_Symbol}
-    return expr.xreplace(squares) if squares else expr
-
-
-class Template:
-    """A printed expression over placeholders, and the modules it uses."""
-
-    _PLACEHOLDER = re.compile(r"__(arrays|a\d+|t\d+|r|g|zbar|b_[a-z]+)\b")
-
-    def __init__(self, text: str, modules: frozenset[str]):
-        self.text = text
-        self.modules = modules
-        self.plain = not self._PLACEHOLDER.search(text)
-
-    def fill(self, names: dict[str, str]) -> str:
-        if self.plain:
-            return self.text
-        return self._PLACEHOLDER.sub(lambda m: names[m.group(1)], self.text)
-
-
-_TEMPLATES: dict[tuple, Template] = {}  # (rule, what, index) -> template, for this process
-
-
-def _template(key: tuple, build, arrays: bool = False) -> Template:
-    key = (*key, arrays)
-    template = _TEMPLATES.get(key)
-    if template is None:
-        printer = NumPyPrinter() if arrays else Printer()
-        text = build(printer)
-        template = Template(text, frozenset(printer.module_imports))
-        _TEMPLATES[key] = template
-    return template
-
-
-def _source_template(tree: tuple) -> Template:
-    """A statement, temp or test as the user wrote it (see pyprint)."""
-    key = ("source", repr(tree))  # not the tree: ("num", 1) == ("num", 1.0) as keys
-    template = _TEMPLATES.get(key)
-    if template is None:
-        text, modules = python_text(tree)
-        template = _TEMPLATES[key] = Template(text, modules)
-    return template
-
-
-def _array_template(text: str) -> Template:
-    """An ArrayOp's source, or an adjoint rule's text, over placeholders."""
-    key = ("array", text)
-    template = _TEMPLATES.get(key)
-    if template is None:
-        modules = frozenset({"numpy"}) if re.search(r"\bnp\.", text) else frozenset()
-        template = _TEMPLATES[key] = Template(text, modules)
-    return template
-
-
-def _truth_operands(tree: tuple) -> tuple[set[int], set[int]]:
-    """Operands a tree reads only as `if p:` tests its truth, and those it reads otherwise."""
-    tested, other = set(), set()
-    todo = [tree]
-    while todo:
-        node = todo.pop()
-        if node[0] == "truth" and node[1][0] == "arg":
-            tested.add(node[1][1])
-        elif node[0] == "arg":
-            other.add(node[1])
-        elif node[0] not in mathlib.LEAVES:
-            todo += mathlib.children(node)
-    return tested, other
-
-
-def _value_template(rule: ir.Rule) -> Template:
-    return _source_template(rule.value)
-
-
-def _temp_template(rule: ir.Rule, index: int) -> Template:
-    return _source_template(rule.temps[index].tree)
-
-
-def _contribution_template(rule: ir.Rule, index: int, seed: bool, arrays: bool = False) -> Template:
-    partial = rule.partials[index]
-    adjoint = None if seed else ir.ADJOINT  # the output's adjoint is 1: leave it out
-    return _template((rule, seed, index), lambda p: p.product(partial, adjoint), arrays)
-
-
-def _folded_template(stmt: ir.Assign, index: int, seed: bool = True, arrays: bool = False) -> Template | None:
-    """A contribution with its constants put in, where they fold into the
-    partial's own numbers: 4.39*(a - y), not 2*2.197*(a - y). Shapes keep
-    constants as operands so that `u*v + 0.3` and `w*a0 + b` share one
-    derivation; only here, for printing, are they numbers again. None where
-    nothing folds, or where folding would not give a finite number (x / c
-    with c = 0.0 divides by zero where f does, at run time). The forward
-    pass never folds: it prints the user's expression."""
-    expr = stmt.rule.partials[index]
-    consts = tuple((i, arg.value) for i, arg in enumerate(stmt.args)
-                   if isinstance(arg, ir.Const) and mathlib.placeholder(i) in expr.free_symbols)
-    if not consts:
-        return None
-    key = (stmt.rule, seed, index, repr(consts), arrays)  # repr: 0.0 and -0.0 differ
-    if key not in _FOLDED:
-        folded = sp.factor_terms(expr.xreplace(  # a float coefficient distributes over a sum: undo that
-            {mathlib.placeholder(i): sp.Float(v) if isinstance(v, float) else sp.Integer(v) for i, v in consts}))
-        folded = folded.xreplace({sp.Float(1.0): sp.S.One, sp.Float(-1.0): sp.S.NegativeOne})  # r, not 1.0*r
-        before = len({abs(float(n)) for n in expr.atoms(sp.Number) if n.is_real} - {1.0}) + len(consts)
-        after = len({abs(float(n)) for n in folded.atoms(sp.Number) if n.is_real} - {1.0})
-        if after >= before or folded.has(sp.zoo, sp.oo, sp.nan, sp.I):
-            _FOLDED[key] = None
-        else:
-            _FOLDED[key] = _template(key, lambda p: p.product(folded, None if seed else ir.ADJOINT), arrays)
-    return _FOLDED[key]
-
-
-_FOLDED: dict[tuple, Template | None] = {}
+from .templates import (Template, _array_template, _source_template, _temp_template, _truth_operands,
+                        _value_template, contribution_template)
 
 
 def emit(gradient: ir.Gradient, name: str | None = None) -> str:
@@ -523,90 +135,6 @@ def _merge_aliases(gradient: ir.Gradient) -> dict[ir.Value, ir.Value]:
     return alias
 
 
-_ASSIGNED = re.compile(r"^\s*(?:for\s+)?(\w+(?:\s*,\s*\w+)*)\s*(?:[-+*/]?=|\bin\b)")  # no nested repeats:
-# an indented line must not make it backtrack
-_WORD = re.compile(r"[A-Za-z_]\w*")
-
-
-def _reuse_calls(lines: list[str], math_name: str) -> list[str]:
-    """A math call a temp holds, written again later, reads the temp instead:
-    `_t1 = math.sin(x)` then `b = a + math.sin(x)` becomes `b = a + _t1`.
-
-    Temps are per statement (derive pulls out what one statement's value and
-    partials share); this reuses them across statements. Only temps made in
-    the function's own block count (not in a branch or loop, where they may
-    not run), only lines outside loops are rewritten (a loop rebinds names
-    each iteration), and a temp is forgotten once any name in its call is
-    assigned again anywhere (a tape pop or a loop rebinds it). Linear in the
-    number of lines: calls are found by scanning, forgotten through an index.
-    """
-    prefix = math_name + "."
-    temp_line = re.compile(rf"^    (_t\d+) = ({re.escape(prefix)}\w+\(.*\))$")
-    known: dict[str, str] = {}             # call text -> temp
-    by_name: dict[str, set[str]] = {}      # a name (or temp) -> the calls that mention it
-    loops: list[int] = []                  # indents of the loops the current line is in
-    out = []
-    for line in lines:
-        indent = len(line) - len(line.lstrip())
-        while loops and indent <= loops[-1]:
-            loops.pop()
-        if known and not loops and prefix in line:
-            line = _replace_calls(line, prefix, known)
-        out.append(line)
-        assigned = _ASSIGNED.match(line)
-        if assigned and by_name:
-            for name in assigned.group(1).split(","):
-                for call in by_name.pop(name.strip(), ()):
-                    known.pop(call, None)
-        match = temp_line.match(line)
-        if match and not loops and _call_end(match.group(2), 0) == len(match.group(2)):
-            call, temp = match.group(2), match.group(1)
-            if call not in known:
-                known[call] = temp
-                for name in set(_WORD.findall(call)) | {temp}:
-                    by_name.setdefault(name, set()).add(call)
-        if line.rstrip().endswith(":") and line.lstrip().startswith(("for ", "while ")):
-            loops.append(indent)
-    return out
-
-
-def _replace_calls(line: str, prefix: str, known: dict[str, str]) -> str:
-    """`line` with every outermost call that `known` holds replaced by its temp."""
-    out, k = [], 0
-    while True:
-        start = line.find(prefix, k)
-        if start < 0:
-            out.append(line[k:])
-            return "".join(out)
-        if start > 0 and (line[start - 1].isalnum() or line[start - 1] in "_."):
-            out.append(line[k:start + len(prefix)])  # part of a longer name, e.g. notmath.sin
-            k = start + len(prefix)
-            continue
-        end = _call_end(line, start)
-        if end and line[start:end] in known:
-            out.append(line[k:start] + known[line[start:end]])
-            k = end
-        else:
-            out.append(line[k:start + len(prefix)])
-            k = start + len(prefix)
-
-
-def _call_end(text: str, start: int) -> int:
-    """The index just past the call that starts at `start` (0 if there is none)."""
-    open_at = text.find("(", start)
-    if open_at < 0 or not re.fullmatch(r"[\w.]+", text[start:open_at]):
-        return 0
-    depth = 0
-    for k in range(open_at, len(text)):
-        if text[k] == "(":
-            depth += 1
-        elif text[k] == ")":
-            depth -= 1
-            if depth == 0:
-                return k + 1
-    return 0
-
-
 _BUILTINS_USED = frozenset(mathlib.BUILTINS | {"range", "reversed", "len", "isinstance", "list", "tuple", "zip", "sum"})
 
 
@@ -656,6 +184,13 @@ class _Emitter:
                 other |= set(ir.reads(item))
         self.tested_only = tested - other
         self.alias = _merge_aliases(gradient)
+        self.same_adjoint = dict(gradient.same_adjoint)
+        for value in list(self.same_adjoint):  # x1 -> x2 -> x3: x3's variable
+            while self.same_adjoint[value] in self.same_adjoint:
+                self.same_adjoint[value] = self.same_adjoint[self.same_adjoint[value]]
+        self.same_temp = dict(gradient.same_temp)
+        self.rewritten = dict(gradient.rewritten)
+        self.lets: dict[int, str] = {}  # optimize's shared subexpressions: index -> name
         self.swept = {adj.cond for adj in ir.walk_adjoints(gradient.backward) if isinstance(adj, ir.BackIf)}
         # A copy the output adds (a merge's `i_3 = i_1`, a loop's `i_2 = i_1`) of a value
         # f may not have assigned would raise where f reads nothing: such values start
@@ -732,7 +267,6 @@ class _Emitter:
         fn = self.fn
         lines = [f"def {self.name}({self.signature()}):"]
         lines += [f"    {line}" if line else "" for line in self.docstring()]
-        head = len(lines)
         # every tape starts empty once: a loop nested in another fills its tape across all outer iterations
         lines += [f"    {name} = []" for name, _ in self.tapes.values()]
         lines += self.forward_block(self.g.forward, "    ")
@@ -769,7 +303,6 @@ class _Emitter:
             lines.append(f"    return {grads_text}, {aux}")
         else:
             lines.append(f"    return {grads_text}")
-        lines[head:] = _reuse_calls(lines[head:], self.math)
         text = "\n".join(lines)
         aliases = [f"{alias} = {name}  # {fn.name} has a variable named {name}"
                    for name, alias in self.shadowed.items() if re.search(rf"\b{alias}\b", text)]
@@ -827,6 +360,11 @@ class _Emitter:
                 continue
             if isinstance(stmt, ir.ArrayOp):
                 lines.append(f"{indent}{self.operand(stmt.target)} = {self.array_forward(stmt)}")
+                continue
+            if isinstance(stmt, ir.Guard):  # what may raise in a statement nobody reads: its divisions
+                shown = self.render(_source_template(stmt.stmt.shape.tree), self.names_for(stmt.stmt))
+                lines += [f"{indent}1.0 / {self.operand(d)}  # may raise, as {shown} in {self.fn.name}"
+                          for d in stmt.divisors]
                 continue
             if isinstance(stmt, ir.Raise):  # f's own raise, its message from this path's variables
                 names = {f"a{i}": self.operand(arg) for i, arg in enumerate(stmt.args)}
@@ -1059,9 +597,53 @@ class _Emitter:
                 added = "1.0" if adj.seed else self.bar(adj.source)
                 at = f"[{adj.field}]" if adj.field is not None else ""
                 lines.append(f"{indent}{self.bar(adj.seq)}[{self.index(adj.index)}]{at} += {added}")
+            elif isinstance(adj, ir.Let):
+                name = self.lets[adj.index] = self.namer.temp()
+                lines.append(f"{indent}{name} = {self.tree_text(adj.expr)}")
             else:
                 lines.append(indent + self.accumulate(adj))
         return lines
+
+    def tree_text(self, tree: tuple, stmt: ir.Assign | None = None, spaced: bool = False) -> str:
+        """An expression tree optimize made, with this function's names."""
+        def leaf(node):
+            kind = node[0]
+            if kind in ("v", "c"):
+                return self.operand(node[1])
+            if kind == "tmp":
+                return self.temps[node[1]][f"t{node[2]}"]
+            if kind == "bar":
+                return self.bar(node[1])
+            return self.lets[node[1]]
+        return ir.expr_text(self._named(tree), leaf, spaced)
+
+    def _named(self, tree: tuple) -> tuple:
+        """Calls and names of a tree as this output spells them: its math and
+        numpy modules, builtins and helpers (recorded as used)."""
+        kind = tree[0]
+        if kind == "name":
+            return ("name", self._spelled(tree[1]))
+        if kind == "call":
+            return ("call", self._spelled(tree[1]), *(self._named(part) for part in tree[2:]))
+        if kind in ("bin", "un", "cmp", "bool"):
+            return (*tree[:2], *(self._named(part) for part in tree[2:]))
+        if kind == "if":
+            return ("if", *(self._named(part) for part in tree[1:]))
+        return tree
+
+    def _spelled(self, name: str) -> str:
+        if name.startswith("math."):
+            self.modules.add("math")
+            return f"{self.math}.{name[5:]}"
+        if name.startswith("np."):
+            self.modules.add("numpy")
+            return f"{self.np}.{name[3:]}"
+        if name.startswith("__b_"):
+            return self.builtins[name[2:]]
+        if name in mathlib.HELPERS:
+            self.modules |= {name, "math"}
+            return self.renamed(name + "(")[:-1]
+        return name
 
     def silent(self, adj) -> bool:
         """An adjoint flow between two names for one variable: it prints nothing."""
@@ -1073,11 +655,18 @@ class _Emitter:
         lines = []
         named = self.temps.get(stmt.target, {})  # named already if a loop tapes them
         for index, temp in enumerate(rule.temps):
+            same = self.same_temp.get((stmt.target, index))
+            if same is not None:  # computed by an earlier statement already (optimize)
+                made = names if same[0] == stmt.target else self.temps[same[0]]
+                names[temp.symbol.name[2:]] = made[f"t{same[1]}"]
+                continue
             name = named.get(f"t{index}") or self.namer.temp()
             lines.append(f"{name} = {self.render(_temp_template(rule, index), names)}")
             names[temp.symbol.name[2:]] = name
         self.temps[stmt.target] = {k: v for k, v in names.items() if k.startswith("t")}
-        if stmt.target not in self.g.unused:
+        if stmt.target in self.rewritten:  # reads what an earlier statement computed (optimize)
+            lines.append(f"{self.operand(stmt.target)} = {self.tree_text(self.rewritten[stmt.target], spaced=True)}")
+        elif stmt.target not in self.g.unused:
             lines.append(f"{self.operand(stmt.target)} = {self.render(_value_template(rule), names)}")
         elif mathlib.can_raise(rule.value) or any(arg in self.g.unbound for arg in stmt.args):
             # nothing reads it, but f fails here for some inputs: so must we
@@ -1093,10 +682,10 @@ class _Emitter:
         if acc.mirror:  # the same product was just assigned to another adjoint
             operand, sign = acc.mirror
             text = ("-" if sign < 0 else "") + self.bar(operand)
+        elif acc.expr is not None:  # rewritten by optimize
+            text = self.tree_text(acc.expr, stmt)
         else:
-            template = _folded_template(stmt, acc.index, acc.seed, self.arrays) or \
-                _contribution_template(stmt.rule, acc.index, acc.seed, self.arrays)
-            text = self.render(template, names)
+            text = self.render(contribution_template(acc, self.arrays), names)
         if self.arrays and self.shapes.needs_sum(acc.operand, stmt):
             # NumPy may have broadcast this operand to a larger shape: sum its adjoint back
             sign = "-" if text.startswith("-") else ""
@@ -1151,6 +740,7 @@ class _Emitter:
         return self.shadowed.get(name, name)
 
     def bar(self, value: ir.Value) -> str:
+        value = self.same_adjoint.get(value, value)  # a copy optimize forwarded
         value = self.alias.get(value, value)
         name = self.bars.get(value)
         if name is None:

@@ -49,6 +49,12 @@ class Value:
     def __str__(self) -> str:
         return self.ident
 
+    def __hash__(self) -> int:
+        # ident is unique within a function, so it alone decides equality's hash;
+        # hashing one str (whose hash Python caches) instead of a new tuple matters:
+        # the passes hash values hundreds of thousands of times in a long function
+        return hash(self.ident)
+
     @cached_property
     def symbol(self) -> sp.Symbol:
         return sp.Symbol(self.ident, real=True)
@@ -520,6 +526,8 @@ def reads(item) -> tuple:
         return (item.seq, *(bound for bound in item.bounds if bound is not None))
     if isinstance(item, (ArrayOp, Raise)):
         return item.args
+    if isinstance(item, Guard):
+        return item.divisors
     return item.sources
 
 
@@ -661,11 +669,14 @@ class Accumulate:
     first: bool
     seed: bool
     mirror: tuple[Value, int] | None = None
+    expr: tuple | None = field(default=None, compare=False)  # set by optimize: the contribution as a tree
 
     def __str__(self) -> str:
         op = "=" if self.first else "+="
         if self.mirror:
             return f"{self.operand}_bar {op} {'-' if self.mirror[1] < 0 else ''}{self.mirror[0]}_bar"
+        if self.expr is not None:
+            return f"{self.operand}_bar {op} {expr_text(self.expr)}"
         partial = self.site.partial(self.index)
         bar = "" if self.seed else f" * {self.site.target}_bar"
         return f"{self.operand}_bar {op} ({partial}){bar}"
@@ -813,8 +824,124 @@ class ListCallAccumulate:
         return f"{self.site.seqs[self.index]}_bar[each] += d {self.site.fn} of {self.site.target}_bar"
 
 
+# Expression trees, for adjoint arithmetic optimize has rewritten (emit prints
+# them; everything else prints from its shape's template):
+#
+#     Expr ::= ('v', Value)  ('c', Const)  ('tmp', Value, j)  ('bar', Value)  ('let', k)
+#            | ('num', text)  ('name', text)        -- a literal as printed; math.pi
+#            | ('bin', op, Expr, Expr)  ('un', op, Expr)  ('call', func, Expr*)
+#            | ('if', test, Expr, Expr)  ('cmp', ops, Expr*)  ('bool', 'and'|'or', Expr*)
+#
+# ('tmp', v, j) is temp j of the statement making v; func is printed as is
+# ('math.exp', '__b_abs', '_digamma').
+
+_PRECEDENCE = {"if": 0, "bool_or": 1, "bool_and": 2, "not": 3, "cmp": 4, "+": 5, "-": 5, "*": 6, "/": 6,
+               "//": 6, "%": 6, "un": 7, "**": 8}
+_SPACED = frozenset({"+", "-", "//", "%"})  # a + b, a*b: as SymPy's printer writes them
+
+
+def expr_text(tree: tuple, leaf=None, spaced: bool = False) -> str:
+    """Python source of an expression tree, with the parentheses it needs and
+    no others; `leaf(tree)` names the leaves v, c, tmp, bar and let (default: IR
+    names). `spaced`: a * b, as ast.unparse writes the forward pass."""
+    return _text(tree, leaf or _leaf_text, _ALL_OPS if spaced else _SPACED)[0]
+
+
+_ALL_OPS = frozenset(_PRECEDENCE)
+
+
+def _leaf_text(tree: tuple) -> str:
+    kind = tree[0]
+    if kind == "v":
+        return str(tree[1])
+    if kind == "c":
+        return f"({tree[1]})" if tree[1].value < 0 else str(tree[1])
+    if kind == "tmp":
+        return f"{tree[1]}.t{tree[2]}"
+    if kind == "bar":
+        return f"{tree[1]}_bar"
+    return f"_s{tree[1]}"
+
+
+def _text(tree: tuple, leaf, spaced=_SPACED) -> tuple[str, int]:
+    """(text, precedence) of a tree; atoms have precedence 9."""
+    kind = tree[0]
+    if kind in ("v", "c", "tmp", "bar", "let"):
+        return leaf(tree), 9
+    if kind in ("num", "name"):
+        return tree[1], 9
+    if kind == "bin":
+        op, prec = tree[1], _PRECEDENCE[tree[1]]
+        left, lp = _text(tree[2], leaf, spaced)
+        right, rp = _text(tree[3], leaf, spaced)
+        if lp < prec or (op == "**" and lp <= prec):  # (a - b)*c; (-a)**2; 2**3**2 is 2**(3**2)
+            left = f"({left})"
+        if rp < prec or (rp == prec and op != "**"):  # a - (b - c), a/(b*c)
+            right = f"({right})"
+        return (f"{left} {op} {right}" if op in spaced else f"{left}{op}{right}"), prec
+    if kind == "un":
+        inner, ip = _text(tree[2], leaf, spaced)
+        if tree[1] == "not":
+            return f"not {inner if ip > 3 else f'({inner})'}", 3
+        return tree[1] + (inner if ip >= 7 else f"({inner})"), 7
+    if kind == "call":
+        return f"{tree[1]}({', '.join(_text(arg, leaf, spaced)[0] for arg in tree[2:])})", 9
+    if kind == "if":
+        test, body, orelse = (_text(part, leaf, spaced) for part in tree[1:])
+        return (f"{body[0] if body[1] > 0 else f'({body[0]})'} if {test[0] if test[1] > 0 else f'({test[0]})'} "
+                f"else {orelse[0]}"), 0
+    if kind == "cmp":
+        parts = [_text(part, leaf, spaced) for part in tree[2:]]
+        out = parts[0][0] if parts[0][1] > 4 else f"({parts[0][0]})"
+        for op, (part, prec) in zip(tree[1], parts[1:]):
+            out += f" {op} " + (part if prec > 4 else f"({part})")
+        return out, 4
+    if kind == "bool":
+        prec = _PRECEDENCE["bool_" + tree[1]]
+        parts = [_text(part, leaf, spaced) for part in tree[2:]]
+        return f" {tree[1]} ".join(p if pp > prec else f"({p})" for p, pp in parts), prec
+    raise AssertionError(f"unknown expression node {kind!r}")
+
+
+@dataclass(frozen=True)
+class Let:
+    """_s<index> = expr: a subexpression several adjoint statements share,
+    computed once (optimize). `expr` is an expression tree (optimize/exprs.py)."""
+
+    index: int
+    expr: tuple
+
+    def __str__(self) -> str:
+        return f"_s{self.index} = {expr_text(self.expr)}"
+
+
+@dataclass(frozen=True)
+class Guard:
+    """What may raise in a forward statement whose value nobody reads, when that
+    is only division by operands: `stmt`'s divisors, each divided into 1.0, so the
+    gradient fails where f fails without computing the numerator (optimize)."""
+
+    stmt: Assign
+    divisors: tuple[Operand, ...]
+
+    @property
+    def target(self) -> Value:
+        return self.stmt.target
+
+    @property
+    def loc(self) -> Loc:
+        return self.stmt.loc
+
+    @property
+    def sources(self) -> tuple:
+        return ()
+
+    def __str__(self) -> str:
+        return "; ".join(f"1.0 / {d}" for d in self.divisors) + f"  (what may raise in {self.stmt})"
+
+
 AdjointStmt = Accumulate | Flow | Zero | BackIf | BackLoop | ItemAccumulate | ZeroList | ArrayAccumulate | \
-    Unlist | RowAdjoint | SliceAccumulate | ListCallAccumulate
+    Unlist | RowAdjoint | SliceAccumulate | ListCallAccumulate | Let
 
 
 def walk_adjoints(stmts):
@@ -873,6 +1000,13 @@ class Gradient:
     unit: Value | None
     with_value: bool
     unbound: frozenset[Value] = frozenset()  # values that may be unbound where read: reading them may raise
+    # set by optimize: (v, w) pairs, v's adjoint is w's variable (a copy forwarded);
+    # ((v, j), (w, k)): v's temp j is w's temp k, computed once in the forward pass
+    same_adjoint: tuple = ()
+    same_temp: tuple = ()
+    # (v, tree): the statement making v prints tree, its own expression reading
+    # what an earlier statement computed already (an expression tree, see Let)
+    rewritten: tuple = ()
 
     def __str__(self) -> str:
         lines = [str(self.function), "  reverse:"]

@@ -15,7 +15,8 @@ value's adjoint flows to the side that was taken, then that side's
 statements are swept. An adjoint that only one side assigns is set to 0.0
 on the other, so it exists after the branch whichever way it went.
 
-Without the value, the forward pass keeps only what the sweep reads.
+The forward pass is all of f; optimize (dead.py) keeps only what the sweep
+and the returned value read, and what may raise.
 """
 
 from __future__ import annotations
@@ -46,8 +47,8 @@ def _reverse(function: ir.Function, wrt: tuple[ir.Value, ...], with_value: bool)
     unit = result if result in wrt else None
     zero = frozenset(p for p in wrt if p not in sweep.contributions and p != unit)
     unbound = _maybe_unbound(function)
-    forward, unused = _forward(function, backward, with_value, unbound)
-    return ir.Gradient(function, forward, unused, tuple(backward), wrt, zero, unit, with_value, unbound)
+    # every statement runs forward; optimize drops what the gradient does not need
+    return ir.Gradient(function, function.body, frozenset(), tuple(backward), wrt, zero, unit, with_value, unbound)
 
 
 def _shown(loc) -> str:
@@ -575,77 +576,3 @@ def _maybe_unbound(function: ir.Function) -> frozenset[ir.Value]:
                 out.add(item.target)  # a copy
         if len(out) == size:
             return frozenset(out)
-
-
-def _forward(function: ir.Function, backward: list, with_value: bool, unbound: frozenset = frozenset()):
-    """The statements to run before the sweep, and those run only for temps.
-
-    A statement runs if its value is read (by the sweep, by a later statement
-    that runs, or as the returned value) or if the sweep reads its temps; a
-    branch runs if anything in it runs or the sweep branches on it.
-    """
-    read: set[ir.Value] = set()     # values whose own value someone reads
-    run: set[ir.Value] = set()      # statements (by target) that must run
-    if (with_value or function.result in unbound or function.arrays) and isinstance(function.result, ir.Value):
-        read.add(function.result)  # a variable never assigned raises; an array result is refused (emit)
-    read |= _reads(backward, function.arrays)
-    if isinstance(function.aux, ir.Value):
-        read.add(function.aux)  # has_aux: passed through
-    for adj in ir.walk_adjoints(backward):
-        if isinstance(adj, ir.Accumulate) and adj.site.rule.needs[adj.index][1]:
-            run.add(adj.site.target)
-    kept = _prune(function.body, read, run, unbound)
-    unused = frozenset(stmt.target for stmt in ir.walk(kept)
-                       if isinstance(stmt, ir.Assign) and stmt.target not in read)
-    return kept, unused
-
-
-def _may_raise(stmt, unbound: frozenset = frozenset()) -> bool:
-    """Whether a statement may raise where f runs it (a division, a math
-    function's domain, an index, a variable with no value): such a statement
-    always runs, so that the gradient fails where f fails, even if nothing
-    reads its value."""
-    if isinstance(stmt, ir.Assign):
-        # reading a variable with no value raises, a plain copy `a = b` too
-        return mathlib.can_raise(stmt.shape.tree) or any(arg in unbound for arg in stmt.args)
-    if isinstance(stmt, ir.LIST_STMTS):  # math of lists may raise; so does reading a variable with no value
-        return isinstance(stmt, (ir.ListCall, ir.SetItem)) or any(arg in unbound for arg in ir.reads(stmt))
-    return isinstance(stmt, (ir.Item, ir.ArrayOp, ir.Raise))  # an index out of range; shapes; a raise
-
-
-def _needed(stmt, read: set, run: set, unbound: frozenset) -> bool:
-    """Whether a forward statement must run: its value is read, its temps are,
-    it may raise, or it appends to a list that is read later."""
-    return stmt.target in read or stmt.target in run or _may_raise(stmt, unbound) or \
-        (isinstance(stmt, (ir.Append, ir.SetItem)) and stmt.seq in read)
-
-
-def _prune(stmts, read: set[ir.Value], run: set[ir.Value], unbound: frozenset) -> tuple[ir.Stmt, ...]:
-    kept = []
-    for stmt in reversed(stmts):
-        if isinstance(stmt, ir.Loop):
-            # a loop runs whole if anything about it is needed: its body feeds itself
-            if any(carry.head in read for carry in stmt.carried) or stmt.count in read or any(
-                    _needed(item, read, run, unbound) for item in ir.walk(stmt.body)) \
-                    or any(loop.count in read for loop in ir.loops(stmt.body)) \
-                    or (stmt.cond is not None and _may_raise(stmt.cond, unbound)):
-                kept.append(stmt)
-                for item in ir.walk((stmt,)):  # all of it runs: what it reads is read
-                    read.add(item.target)
-                    read.update(source for source in ir.reads(item) if isinstance(source, ir.Value))
-                for loop in ir.loops((stmt,)):
-                    read.update(b for b in loop.bounds if isinstance(b, ir.Value))
-                read |= ir.conds((stmt,))
-            continue
-        if isinstance(stmt, ir.If):
-            merges = tuple(m for m in stmt.merges if m.target in read)
-            read.update(side for m in merges for side in (m.then, m.orelse) if isinstance(side, ir.Value))
-            then, orelse = _prune(stmt.then, read, run, unbound), _prune(stmt.orelse, read, run, unbound)
-            if merges or then or orelse or stmt.cond in read:
-                kept.append(ir.If(stmt.cond, then, orelse, merges, stmt.loc))
-                read.add(stmt.cond)
-        elif _needed(stmt, read, run, unbound):
-            kept.append(stmt)
-            read.update(arg for arg in ir.reads(stmt) if isinstance(arg, ir.Value))
-    kept.reverse()
-    return tuple(kept)

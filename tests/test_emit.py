@@ -164,7 +164,7 @@ def test_printer_parenthesizes_python_operators_and_divisions():
     # found by tests/test_random_programs.py
     import sympy as sp
     from symback import mathlib
-    from symback.emit import Printer
+    from symback.templates import Printer
     a, b, c, bar = sp.symbols("a b c bar", real=True)
     printer = Printer()
     assert printer.product(a / (b * c), bar) == "a*bar/(b*c)"

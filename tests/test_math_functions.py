@@ -387,7 +387,7 @@ PRINTED = [  # (class, arguments): printed by both printers, evaluated, compared
 
 @pytest.mark.parametrize("cls, args", PRINTED, ids=[f"{cls.__name__}{len(args)}" for cls, args in PRINTED])
 def test_each_function_prints_as_a_call_that_computes_it(cls, args):
-    from symback.emit import NumPyPrinter, Printer
+    from symback.templates import NumPyPrinter, Printer
 
     symbols = [mathlib.placeholder(i) for i in range(len(args))]
     want = cls.python(*args)
