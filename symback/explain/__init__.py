@@ -20,11 +20,11 @@ from typing import Callable
 
 import sympy as sp
 
-from . import ir
-from .api import check_wrt
-from .derive import derive, is_condition
-from .errors import UsageError
-from .parse import parse
+from .. import ir
+from ..api import check_wrt
+from ..derive import derive, is_condition
+from ..errors import UsageError
+from ..parse import parse
 
 _MAX_PATHS = 12        # paths listed per input; the rest are counted
 _MAX_SUBSTITUTED = 60  # statements beyond which the substituted gradient is not worth printing
