@@ -76,7 +76,7 @@ class Explanation:
         names = [p.value.ident for p in fn.params]
         extra = [name for name in point if name not in names]
         if extra:
-            raise UsageError(f"{extra[0]!r} is not a parameter of {fn.name}", function=fn.name,
+            raise UsageError(f"{extra[0]!r} is not a parameter of {fn.name}",
                              hint=f"the parameters are: {', '.join(names)}")
         out = {}
         for param in fn.params:
@@ -86,10 +86,10 @@ class Explanation:
             elif param.default is not None:
                 value = _literal(param.default)
             else:
-                raise UsageError(f"no value for {name!r}, a parameter of {fn.name}", function=fn.name,
-                                 hint=f"give every parameter: .at({', '.join(f'{n}=...' for n in names)})")
+                raise UsageError(f"no value for {name!r}, a parameter of {fn.name}",
+                                 hint=f"give each parameter a value: {', '.join(names)}")
             if not _numeric(value):
-                raise UsageError(f"{name}={value!r} is not a number or a list of numbers", function=fn.name,
+                raise UsageError(f"{name}={value!r} is not a number or a list of numbers",
                                  hint=f"give {name} a number (w=0.5) or a list of numbers (xs=[1.0, 2.0])")
             out[name] = value
         return out

@@ -183,10 +183,10 @@ def _formula(factor: Factor) -> str:
 
 def _prefix(term: Term) -> str:
     out = ""
-    for _, tex, holds in term.conditions:
-        out += rf"\left[{tex}\right] " if holds else rf"\left[\text{{not }} {tex}\right] "
     for letter in term.sums:
         out += rf"\sum_{{{notation.name_latex(letter)}}} "
+    for _, tex, holds in term.conditions:
+        out += rf"\left[{tex}\right] " if holds else rf"\left[\text{{not }} {tex}\right] "
     return out
 
 

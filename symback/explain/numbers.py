@@ -77,7 +77,6 @@ def evaluate(function: ir.Function, point: dict[str, object], wrt: tuple[ir.Valu
     """Run `function` (parsed and derived) at `point` and sweep its adjoints back."""
     if function.arrays:
         raise UsageError(f"numbers at a point are not available for {function.name}, which uses NumPy",
-                         function=function.name,
                          hint="read the rules in str(explain(f)), or compute the gradient with grad(f)")
     run = _Run(function)
     for param in function.params:
@@ -156,7 +155,7 @@ class _Run:
             method = getattr(self, "stmt_" + type(stmt).__name__, None)
             if method is None:
                 raise UsageError(f"numbers at a point are not available for {type(stmt).__name__} statements",
-                                 function=self.function.name, loc=getattr(stmt, "loc", None),
+                                 loc=getattr(stmt, "loc", None),
                                  hint="compute the gradient with grad(f)")
             method(stmt)
 
@@ -238,7 +237,7 @@ class _Run:
 
     def stmt_Raise(self, stmt: ir.Raise) -> None:
         raise UsageError(f"{self.function.name} raises at this point (line {stmt.loc.line}: "
-                         f"{stmt.loc.text.strip()})", function=self.function.name, loc=stmt.loc,
+                         f"{stmt.loc.text.strip()})", loc=stmt.loc,
                          hint="choose a point where the function returns a value")
 
     def stmt_If(self, stmt: ir.If) -> None:

@@ -196,7 +196,7 @@ def _formula(factor: Factor) -> str:
     if factor.adjoint or factor.partial is None:
         return _label(factor)
     text = notation.text(factor.partial)
-    return f"({text})" if isinstance(factor.partial, sp.Add) else text
+    return f"({text})" if isinstance(factor.partial, sp.Add) or text.startswith("-") else text
 
 
 def _conditions(term: Term) -> str:
@@ -215,9 +215,9 @@ def _symbolic_text(chain: Chain, out: str, formulas: bool = True) -> list[str]:
     lines = []
     for k, term in enumerate(chain.terms):
         lead = f"{head} = " if k == 0 else f"{pad} + "
-        lines.append(lead + _conditions(term) + _sums(term) + (" · ".join(map(_label, term.factors)) or "1"))
+        lines.append(lead + _sums(term) + _conditions(term) + (" · ".join(map(_label, term.factors)) or "1"))
         if formulas:
-            lines.append(f"{pad} = " + _conditions(term) + _sums(term) + (" · ".join(map(_formula, term.factors))
+            lines.append(f"{pad} = " + _sums(term) + _conditions(term) + (" · ".join(map(_formula, term.factors))
                                                                          or "1"))
     if chain.left_out:
         lines.append(f"{pad} + ... and {chain.left_out} more paths")
