@@ -154,17 +154,16 @@ class Chains:
             if paths is not None:
                 terms = [self._path_term(path) for path in paths]
                 return [Chain(param.ident, terms, "paths", total)]
-        return [self._uses_at(param.ident, lambda step: step.operand == param.ident and step.element is None,
-                              evaluation, total)]
+        return [self._uses_at(param.ident, lambda step: step.operand_node == node, evaluation, total)]
 
     def _list_at(self, param: ir.Value, evaluation: Evaluation, nodes: list) -> list[Chain]:
         chains = []
         gradient = evaluation.gradient.get(param.ident)
         for k in _shown_indices(len(nodes)):
             total = gradient[k] if isinstance(gradient, list) else None
-            chains.append(self._uses_at(
-                f"{param.ident}[{k}]", lambda step, k=k: step.operand == param.ident and step.element is not None
-                and step.element[0] == k, evaluation, total if not isinstance(total, list) else None))
+            inside = set(_flat(nodes[k]))  # the entry's node, or those of a tuple or row at k
+            chains.append(self._uses_at(f"{param.ident}[{k}]", lambda step, inside=inside: step.operand_node in inside,
+                                        evaluation, total if not isinstance(total, list) else None))
         if len(nodes) > len(_shown_indices(len(nodes))):
             chains[-1].left_out = len(nodes) - len(_shown_indices(len(nodes)))
         return chains
@@ -174,8 +173,8 @@ class Chains:
         steps = [step for step in reversed(evaluation.steps) if picks(step)]  # program order
         terms = []
         for step in steps:
-            operand = head if step.element is None else \
-                f"{self.shown(step.operand)}[{']['.join(map(str, step.element))}]"
+            operand = f"{self.shown(step.operand)}[{']['.join(map(str, step.element))}]" \
+                if step.element is not None and step.operand == head.split("[")[0] else head
             target = self.shown(step.target)
             factors = [Factor(target, operand, step.iteration, self._partial_of(step), step.partial),
                        Factor(out, target, step.iteration, None, step.target_bar, adjoint=True)]
@@ -244,6 +243,10 @@ class Chains:
 class _StepLike:
     target: str
     operand: str
+
+
+def _flat(node) -> list:
+    return [leaf for entry in node for leaf in _flat(entry)] if isinstance(node, list) else [node]
 
 
 def _shown_indices(n: int) -> list[int]:

@@ -42,6 +42,8 @@ class Step:
     iteration: tuple[int, ...] = ()  # iteration numbers (0-based) of the enclosing loops, outermost first
     element: tuple[int, ...] | None = None  # the operand is this entry of the list `operand` (xs[i]: (i,))
     copy: bool = False     # a merge after an if, or a loop variable carried on: partial 1, no arithmetic
+    operand_node: int = 0  # the operand's instance (see Visit.node): a list's entry is its element's
+    target_node: int = 0   # the target's instance
 
 
 @dataclass(frozen=True)
@@ -301,7 +303,7 @@ class _Run:
             for inst, ident, element, partial in visit.edges:
                 adjoint[inst] = adjoint.get(inst, 0.0) + partial * bar
                 steps.append(Step(visit.ident, ident, partial, bar, adjoint[inst], visit.line,
-                                  visit.iteration, element, visit.copy))
+                                  visit.iteration, element, visit.copy, inst, visit.node))
         return steps, adjoint
 
 
