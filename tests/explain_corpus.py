@@ -69,6 +69,12 @@ def decay(x, rate):
     return x
 
 
+def guarded(x, y):
+    if x > 100.0:  # LaTeX's specials in a source line: 100% & #1 ~ ^ $ _ { } \ 'quoted'
+        raise ValueError("x_big: 100% & #1 ~ ^ $ {} \\ 'quoted'")
+    return x * y
+
+
 SEED = [
     (cost, (0.5, 0.1, 1.0, 0.0)),
     (cost_float_literals, (0.5, 0.1, 1.0, 0.0)),
@@ -78,6 +84,7 @@ SEED = [
     (neuron, (0.5, 0.1, 1.0)),
     (relu_loss, (0.7, 0.4)), (relu_loss, (-0.7, 0.4)),
     (decay, (5.0, 0.7)),
+    (guarded, (0.5, 2.0)),
 ]
 
 # every (function, args) the gradient tests use, where the arguments are numbers or lists of numbers

@@ -95,7 +95,7 @@ def test_ssa_graph_is_explained_where_it_first_appears():
 def test_notebooks_render_latex():
     shown = explain(corpus.huber)._repr_latex_()
     assert shown.startswith("$$\\begin{aligned}") and shown.endswith("\\end{aligned}$$")
-    assert r"\texttt{if abs(r) <= d:}" in shown.replace(r"\textless{}", "<"), shown
+    assert r"\mathtt{if\ abs(r)\ <=\ d:}" in shown, shown  # the user's line, as MathJax reads it
     assert r"\frac{d\,\mathrm{huber}}{d\,r}" in shown, shown
 
 

@@ -84,7 +84,7 @@ class Chains:
     # --- without numbers ----------------------------------------------------------
 
     def symbolic(self, param: ir.Value) -> list[Chain]:
-        if not self.looped and not self._branched():
+        if self.x.straight:
             paths = self.x.paths(param)
             if len(paths) <= MAX_PATHS:
                 terms = [Term(tuple(self._edge_factor(e) for e in path if self._shows(e))) for path in paths]
@@ -92,7 +92,7 @@ class Chains:
         return self._uses(param)
 
     def _branched(self) -> bool:
-        return any(row.kind in ("if", "elif") for row in self.model.rows)
+        return not self.x.straight and not self.looped
 
     def _shows(self, edge) -> bool:
         """An edge worth a factor: not a copy (merge, carried variable) nor reading an element into its own name."""
@@ -131,6 +131,8 @@ class Chains:
                     letters = letters[:-1] + (0,)
                     sums = sums[:-1]
                     factors = [Factor(out, target, letters, adjoint=True)]
+                elif row.target == self.x.output:
+                    factors = factors[:1]  # d out/d out is 1
                 elif row.kind == "merge":
                     factors = factors[1:]  # a copy: partial 1
                 elif edge.element is not None and target == head:  # xs[i] read into an expression: itself
@@ -182,6 +184,8 @@ class Chains:
                        Factor(out, target, step.iteration, None, step.target_bar, adjoint=True)]
             if step.element is not None and "[" in target:  # an element read into an expression: ws[0] itself
                 factors = [Factor(out, operand, (), None, step.target_bar, adjoint=True)]
+            elif step.target_node == evaluation.output_node:
+                factors = factors[:1]  # d out/d out is 1
             terms.append(Term(tuple(factors), value=step.partial * step.target_bar))
         chain = Chain(head, terms, "uses", total if total is not None else math.fsum(t.value for t in terms))
         if len(terms) > MAX_TERMS:

@@ -69,8 +69,8 @@ def _helper_lines(row: _Row, before: tuple) -> list[str]:
     out = []
     for level, (helper, line) in enumerate(row.calls):
         if before[:level + 1] != row.calls[:level + 1]:
-            out.append("&" + _QUAD * (row.depth + level) + r"\text{in \texttt{" + notation.escape(helper)
-                       + rf"()}}, called from line {line}:}}")
+            out.append("&" + _QUAD * (row.depth + level) + r"\text{in } " + notation.text_latex(helper + "()")
+                       + rf"\text{{, called from line {line}:}}")
     return out
 
 

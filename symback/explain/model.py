@@ -188,7 +188,8 @@ class Model:
         for stmt in stmts:
             rows = self._stmt(stmt, depth, loops, branches)
             if isinstance(stmt, (ir.If, ir.Loop)) and not any(
-                    row.target in self.reach or (row.target is not None and self._written(stmt)) for row in rows):
+                    row.target in self.reach or row.kind == "raise" or (row.target is not None and self._written(stmt))
+                    for row in rows):
                 continue  # only bookkeeping inside (the loop of an any(...)): nothing that reaches the output
             if rows:
                 loc = stmt.loc

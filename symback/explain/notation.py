@@ -84,9 +84,22 @@ def escape(text: str) -> str:
     return "".join(out)
 
 
+_MATH_ESCAPES = {"\\": r"\backslash{}", "{": r"\{", "}": r"\}", "_": r"\_", "#": r"\#", "%": r"\%", "&": r"\&",
+                 "$": r"\$", "^": r"\hat{}", "~": r"\sim{}", " ": r"\ ", "'": r"\text{'}", '"': r'\text{"}',
+                 "≤": r"\leq{}", "≥": r"\geq{}", "·": r"\cdot{}"}
+
+
 def text_latex(text: str) -> str:
-    """Words (a source line, say) inside a formula, in typewriter type."""
-    return r"\text{\texttt{" + escape(text) + "}}"
+    """Code (a source line, say) inside a formula, in typewriter type: \\mathtt with
+    every character escaped for math mode, which LaTeX and a notebook's MathJax
+    both read (MathJax takes \\text{...} literally, escapes and all)."""
+    out = []
+    for char in text:
+        if char in _MATH_ESCAPES:
+            out.append(_MATH_ESCAPES[char])
+        else:
+            out.append(char if ord(char) < 128 else "?")
+    return r"\mathtt{" + "".join(out) + "}"
 
 
 def float_text(value: float) -> str:
