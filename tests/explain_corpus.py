@@ -12,6 +12,7 @@ import test_control_corpus
 import test_helpers
 import test_list_values
 import test_loops
+import test_nested_targets
 import test_nested_functions
 import test_sequences
 
@@ -91,7 +92,9 @@ SEED = [
 POINTS = SEED + [case[:2] for case in test_control_corpus.CASES] + \
     [(fn, args) for fn, args, _ in test_loops.POINTS] + list(test_branches.POINTS) + \
     list(test_conditionals.POINTS) + list(test_helpers.CASES) + list(test_list_values.CASES) + \
-    list(test_nested_functions.POINTS) + list(test_sequences.CASES)
+    list(test_nested_functions.POINTS) + list(test_sequences.CASES) + list(test_nested_targets.CASES) + \
+    [(test_loops.first_big, (0.7, 0.2)), (test_loops.first_big, (0.01, 0.0)), (test_loops.skip_some, (0.7, 8)),
+     (test_loops.newton_break, (3.0,))]
 
 # functions explain accepts, for the LaTeX that must compile: the scalar corpus and those above
 FUNCTIONS = list(dict.fromkeys([fn for fn, _ in POINTS] + list(programs.SCALAR)))

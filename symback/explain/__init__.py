@@ -1,15 +1,26 @@
 """explain(f): the chain rule on your own code, as text, LaTeX or a Graphviz graph.
 
-It shows the SSA graph parse and derive build, in the user's variable names:
-every value with its defining expression and source line, the local
-partial on each incoming edge (`∂a/∂z = a*(1 - a)`, with the textbook form
-beside it where derive rewrote it to reuse the value), and for each
-differentiated input the chain-rule product along every path to the output
-and their sum. For straight-line code it also gives the gradient with every
-intermediate substituted (SymPy), shared subexpressions pulled out by cse.
+It shows the SSA graph parse and derive build, in the user's variable names
+and notation: every value with its definition as written and its source
+line, the local partial on each incoming edge (`∂a/∂z = a*(1 - a)`, with the
+textbook form beside it where derive rewrote it to reuse the value), and for
+each differentiated input the chain rule: a sum over paths of products of
+local partials, or, with loops and branches, a sum over the edges leaving
+the input (Σ over a loop's iterations, each term with the branch conditions
+it needs). `.at(w=0.5, ...)` puts numbers on all of it. For straight-line
+code it also gives the gradient with every intermediate substituted (SymPy).
 
-The numbers the generated gradient computes are these same partials; this
-module only presents them. It runs parse and derive, never reverse or emit.
+One idea per module:
+
+    model.py     the rows: values, edges, loops and branches, from the IR
+    notation.py  expressions in the student's notation (text, LaTeX)
+    numbers.py   the IR run at a point: values, partials, adjoints (Evaluation, Step)
+    unrolled.py  the rows at a point: loops by iteration, branches by the side taken
+    chain.py     the chain rule per input, as terms of products
+    text.py      str(explanation);   latex.py  LaTeX
+
+The partials shown are the ones the generated gradient multiplies; explain
+runs parse and derive, never reverse or emit.
 """
 
 from __future__ import annotations
@@ -25,7 +36,9 @@ from ..errors import UsageError
 from ..parse import parse
 from . import latex, text
 from .model import Model, _Edge, _Row
-from .numbers import Evaluation, Step, Visit, evaluate  # noqa: F401 -- Step, Visit: the public types of .at()
+from .numbers import Evaluation, Step, Visit, evaluate
+
+__all__ = ["explain", "Explanation", "Evaluation", "Step", "Visit"]
 
 _MAX_PATHS = 12        # paths listed per input; the rest are counted
 _MAX_SUBSTITUTED = 60  # statements beyond which the substituted gradient is not worth printing
@@ -65,7 +78,8 @@ class Explanation:
 
     def at(self, **point) -> "Explanation":
         """This explanation with numbers: every value, local partial and adjoint
-        at `point` (the arguments by parameter name), each path's product."""
+        at `point` (the arguments by parameter name, a list parameter as a list),
+        each path's product; `.evaluation` holds them (numbers.Evaluation)."""
         done = Explanation(self.function, self.wrt)
         done.evaluation = evaluate(self.function, self._point(point), self.wrt)
         return done

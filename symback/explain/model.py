@@ -126,6 +126,8 @@ class Model:
                 if stmt.index is not None:
                     self.indices.add(stmt.index)
                     self.index_names[stmt.index] = letter
+                    if stmt.index.ident != letter:  # parse's own counter (_i1): shown as the letter
+                        self.names.setdefault(stmt.index, letter)
                 if stmt.count is not None:
                     self.indices.add(stmt.count)
                 self._scan(stmt.body, outer + (letter,))
