@@ -3,9 +3,11 @@ examples, Huber's two sides, helpers, while and nested loops, list parameters,
 and the points the other test files check gradients at (each a (function,
 args) pair at which f runs without raising)."""
 
+import inspect
 import math
 
 import programs
+import test_arrays
 import test_branches
 import test_conditionals
 import test_control_corpus
@@ -98,6 +100,10 @@ POINTS = SEED + [case[:2] for case in test_control_corpus.CASES] + \
 
 # functions explain accepts, for the LaTeX that must compile: the scalar corpus and those above
 FUNCTIONS = list(dict.fromkeys([fn for fn, _ in POINTS] + list(programs.SCALAR)))
+
+# NumPy functions (explain shows their rules; numbers at a point are for scalar code)
+ARRAYS = [fn for name, fn in vars(test_arrays).items() if inspect.isfunction(fn) and fn.__module__ == "test_arrays"
+          and not name.startswith(("test_", "check", "numeric")) and name != "r"]
 
 
 _explained: dict = {}

@@ -9,7 +9,7 @@ import pytest
 import sympy as sp
 
 import explain_corpus as corpus
-from symback import explain, mathlib
+from symback import SymbackError, explain, mathlib
 from symback.explain import notation
 
 x, w, a, r, d = sp.symbols("x w a r d", real=True)
@@ -125,6 +125,11 @@ def test_latex_compiles_for_every_function_explain_accepts(tmp_path):
         documents[fn.__name__ + str(len(documents))] = corpus.explained(fn).latex_document()
     for k, (fn, args) in enumerate(corpus.POINTS):
         documents[f"{fn.__name__}_at{k}"] = corpus.explained(fn, args).latex_document()
+    for fn in corpus.ARRAYS:
+        try:
+            documents[f"{fn.__name__}_np"] = explain(fn).latex_document()
+        except SymbackError:
+            continue  # refused by parse, as grad refuses it (test_arrays checks that)
     code, log = _compile(tmp_path, "all", [_body(doc) for doc in documents.values()])
     if code != 0:  # find which ones fail, to name them
         failing = [name for name, doc in documents.items() if _compile(tmp_path, name, [_body(doc)])[0] != 0]

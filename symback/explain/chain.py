@@ -195,12 +195,12 @@ class Chains:
         return chain
 
     def _partial_of(self, step) -> sp.Expr | None:
-        for row in self.model.rows:
-            if row.target is not None and row.target.ident == step.target:
-                for edge in row.edges:
-                    if edge.operand.ident == step.operand:
-                        return self.x._shown(edge.partial)
-        return None
+        """The formula of the edge a step (or a path's edge) runs along."""
+        if not hasattr(self, "_formulas"):
+            self._formulas = {(edge.target.ident, edge.operand.ident): edge.partial
+                              for row in self.model.rows for edge in row.edges}
+        partial = self._formulas.get((step.target, step.operand))
+        return None if partial is None else self.x._shown(partial)
 
     def _paths_at(self, param_node: int, evaluation: Evaluation) -> list[list] | None:
         """Every path of the run from the parameter to the output, as (visit, edge) lists; None if too many."""

@@ -275,7 +275,7 @@ class Model:
             arg = stmt.args[i]
             if isinstance(arg, ir.Value):
                 return _name_latex(self.name(arg))
-            return notation.number_latex(arg.value) if isinstance(arg.value, float) else str(arg.value)
+            return notation.literal_latex(arg.value)
         return notation.tree_text(stmt.shape.tree, leaf), notation.tree_latex(stmt.shape.tree, leaf_latex)
 
     def condition(self, stmt: ir.If) -> tuple[str, str]:
@@ -362,7 +362,7 @@ def _operand_latex(model: Model, operand) -> str:
         return _name_latex(model.name(operand))
     if operand is ir.UNBOUND:
         return r"\text{(unassigned)}"
-    return notation.number_latex(operand.value)
+    return notation.literal_latex(operand.value)
 
 
 def _name_latex(name: str) -> str:

@@ -56,6 +56,8 @@ def shown_latex(shown: str) -> str:
     match = re.fullmatch(r"(\w+)\((\w+)\)", shown)
     if match:
         return rf"\operatorname{{{escape(match.group(1))}}}\left({name_latex(match.group(2))}\right)"
+    if not re.fullmatch(r"\w+(\[[\w-]+\])*", shown):  # words (an array rule, `ḡ @ bᵀ`): as code
+        return text_latex(shown)
     if "[" in shown:
         base, rest = shown.split("[", 1)
         parts = rest.rstrip("]").split("][")
@@ -86,7 +88,7 @@ def escape(text: str) -> str:
 
 _MATH_ESCAPES = {"\\": r"\backslash{}", "{": r"\{", "}": r"\}", "_": r"\_", "#": r"\#", "%": r"\%", "&": r"\&",
                  "$": r"\$", "^": r"\hat{}", "~": r"\sim{}", " ": r"\ ", "'": r"\text{'}", '"': r'\text{"}',
-                 "≤": r"\leq{}", "≥": r"\geq{}", "·": r"\cdot{}"}
+                 "≤": r"\leq{}", "≥": r"\geq{}", "·": r"\cdot{}", "ḡ": r"\bar{g}", "ᵀ": r"^{T}", "‖": r"\|"}
 
 
 def text_latex(text: str) -> str:
@@ -129,6 +131,13 @@ def point_text(value) -> str:
     """An argument as the user gave it: floats by their repr (0.1, 1.0), lists bracketed."""
     if isinstance(value, (list, tuple)):
         return "[" + ", ".join(point_text(v) for v in value) + "]"
+    return float_text(value) if isinstance(value, float) else str(value)
+
+
+def literal_latex(value) -> str:
+    """A literal of the user's code in LaTeX, as written: 0.0, 1.5, 1 \\cdot 10^{-8}."""
+    if isinstance(value, float) and "e" in float_text(value):
+        return number_latex(value)
     return float_text(value) if isinstance(value, float) else str(value)
 
 

@@ -128,10 +128,9 @@ class _Run:
         self.param_inst[value] = self.inst[value] = self._instances(arg)
 
     def _instances(self, arg):
+        """A node per number of an argument (an int's too: it is differentiated as a float would be)."""
         if isinstance(arg, (list, tuple)):
             return [self._instances(entry) for entry in arg]
-        if isinstance(arg, bool) or isinstance(arg, int):
-            return self.new()  # an int argument can still be differentiated (as a float would be)
         return self.new()
 
     def set(self, value: ir.Value, number, inst, line: int, edges=(), copy: bool = False) -> None:
