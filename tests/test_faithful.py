@@ -1022,3 +1022,17 @@ def test_a_helper_returning_a_variable_with_no_value_raises_there():
     assert check_raises_like_f(discards_a_helper_result_with_no_value, 1.5, [], []) is UnboundLocalError
     check_faithful(discards_a_helper_result_with_no_value, 1.5, [1.0, 2.0], [2.0])
     assert check_raises_like_f(discards_a_helper_result_with_no_value_ever, 1.5, []) is UnboundLocalError
+
+
+def discards_a_lazy_division(x, n):
+    """Found by the long property run: optimize kept an unread statement only as
+    the division guard `1.0 / n`, though the division sits right of `and` and
+    Python never runs it when n == 0; the gradient raised ZeroDivisionError where
+    f returns."""
+    unused = n if n != 0 and 1.0 / n < 1.0 else x
+    return x * 2.0
+
+
+def test_a_division_python_may_skip_is_not_a_guard():
+    check_faithful(discards_a_lazy_division, 1.5, 0)
+    check_faithful(discards_a_lazy_division, 1.5, 4)
