@@ -267,7 +267,9 @@ class Expressions:
     def condition(self, node: ast.expr, args: list[ir.Operand]) -> _Tree:
         """The test of `a if test else b`: comparisons joined by and/or/not."""
         if isinstance(node, ast.BoolOp):
-            if any(self.needs_statements(value) for value in node.values[1:]):
+            # what Python may skip makes statements (or the check of a variable that may
+            # have no value, see settle): they go in a branch of their own
+            if any(self.needs_statements(value) or self.reads_unbound(value) for value in node.values[1:]):
                 return self.operand(self.guarded(node), args)
             kind = "and" if isinstance(node.op, ast.And) else "or"
             return (kind, *(self.condition(value, args) for value in node.values))
@@ -278,6 +280,9 @@ class Expressions:
                 if type(op) not in self._COMPARE:
                     self.fail(UnsupportedSyntax, node, f"the comparison {type(op).__name__} is not supported",
                               "compare numbers with < <= > >= == !=")
+            if len(node.ops) > 1 and any(self.needs_statements(part) or self.reads_unbound(part)
+                                         for part in node.comparators[1:]):
+                return self.operand(self.lazy_chain(node), args)
             trees: list[_Tree] = []
             for part in (node.left, *node.comparators):
                 trees = self.settle(trees, part, args)
@@ -294,6 +299,25 @@ class Expressions:
         if isinstance(node, ast.Name) and self.env.get(node.id) in self.sequences:
             return ("truth", self.operand(self.length(self.env[node.id], node), args))  # if xs: its length
         return ("truth", self.expr(node, args, False))  # if flag: its truth value, as Python takes it
+
+    def lazy_chain(self, node: ast.Compare) -> ir.Value:
+        """`a < b < c` where c makes statements (a helper call, or the check of a
+        variable that may have no value): Python evaluates a and b, then c only if
+        a < b. So a and b become values, in that order, and the test is `a < b and
+        b < c` on those values (b still evaluated once), c's statements in a branch."""
+        held = []
+        for part in (node.left, node.comparators[0]):
+            value = self.operand_of(part, lambda: ir.Value("_m", self.namer.fresh("_m", first=1)))
+            name = self.namer.fresh("_m", first=1)
+            self.env[name] = value
+            held.append((name, ast.copy_location(ast.Name(name, ast.Load()), part)))
+        left, middle = held[0][1], held[1][1]
+        first = ast.copy_location(ast.Compare(left, [node.ops[0]], [middle]), node)
+        rest = ast.copy_location(ast.Compare(middle, node.ops[1:], node.comparators[1:]), node)
+        result = self.guarded(ast.copy_location(ast.BoolOp(ast.And(), [first, rest]), node))
+        for name, _ in held:
+            del self.env[name]
+        return result
 
     _TYPES = {"int": int, "float": float, "bool": bool, "complex": complex, "list": list, "tuple": tuple,
               "str": str, "dict": dict}
@@ -324,6 +348,8 @@ class Expressions:
                 return True  # an ArrayOp, as are the methods and attributes of arrays
             if isinstance(sub, ast.Attribute) and self.is_value(sub.value):
                 return True
+            if isinstance(sub, ast.Name) and isinstance(sub.ctx, ast.Load) and self.makes_statements_for_len(sub):
+                return True  # a list built here (its truth, `not vals`, is its length where it is)
             if isinstance(sub, ast.Call):
                 try:
                     obj = self.callee(sub)

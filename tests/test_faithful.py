@@ -990,3 +990,109 @@ def passes_a_maybe_unassigned_variable(x, xs):
 def test_an_argument_with_no_value_raises_at_the_call():
     assert check_raises_like_f(passes_a_maybe_unassigned_variable, 1.0, []) is UnboundLocalError
     check_faithful(passes_a_maybe_unassigned_variable, 1.0, [2.0, 3.0])
+
+
+def _returns_a_maybe_unassigned_variable(u, ks):
+    for k in ks:
+        a = u * k
+    return u * u, a
+
+
+def _returns_an_unassigned_variable(u):
+    for i in range(0):
+        a = u * i
+    return u * u, a
+
+
+def discards_a_helper_result_with_no_value(x, ks, xs):
+    """Found by the long property run: the helper's `return ..., a` raises
+    UnboundLocalError in f when its loop did not run, though f discards what it
+    returns; the gradient passed `a` on by name, never read it, and went on to
+    raise IndexError at xs[0] instead."""
+    y, unused = _returns_a_maybe_unassigned_variable(x, ks)
+    return y + xs[0]
+
+
+def discards_a_helper_result_with_no_value_ever(x, xs):
+    y, unused = _returns_an_unassigned_variable(x)
+    return y + xs[0]
+
+
+def test_a_helper_returning_a_variable_with_no_value_raises_there():
+    assert check_raises_like_f(discards_a_helper_result_with_no_value, 1.5, [], []) is UnboundLocalError
+    check_faithful(discards_a_helper_result_with_no_value, 1.5, [1.0, 2.0], [2.0])
+    assert check_raises_like_f(discards_a_helper_result_with_no_value_ever, 1.5, []) is UnboundLocalError
+
+
+def discards_a_lazy_division(x, n):
+    """Found by the long property run: optimize kept an unread statement only as
+    the division guard `1.0 / n`, though the division sits right of `and` and
+    Python never runs it when n == 0; the gradient raised ZeroDivisionError where
+    f returns."""
+    unused = n if n != 0 and 1.0 / n < 1.0 else x
+    return x * 2.0
+
+
+def test_a_division_python_may_skip_is_not_a_guard():
+    check_faithful(discards_a_lazy_division, 1.5, 0)
+    check_faithful(discards_a_lazy_division, 1.5, 4)
+
+
+def while_tests_the_truth_of_a_built_list(x, xs):
+    """Found by the long property run: `not vals` on a list f built, in a while
+    test, made statements the loop's test could not hold (an InternalError)."""
+    vals = [v for v in xs if v > 0.5]
+    k = 0
+    while k < 2 and not vals:
+        k += 1
+        x = x * 1.5
+    return x * k
+
+
+def test_a_while_test_on_the_truth_of_a_built_list():
+    check_faithful(while_tests_the_truth_of_a_built_list, 1.25, [0.1, 0.2])
+    check_faithful(while_tests_the_truth_of_a_built_list, 1.25, [0.9])
+
+
+def _log(y):
+    return math.log(y)
+
+
+def skips_a_helper_in_a_comparison_chain(x, y):
+    """Python evaluates `c` in `a < b < c` only if a < b: the helper's
+    math.log(y) ran first anyway and raised ValueError where f returns."""
+    if 1.0 < x < _log(y):
+        x = x * 3.0
+    return x * 2
+
+
+def skips_a_maybe_unassigned_variable_in_a_chain(x, y, xs):
+    for v in xs:
+        b = x * v
+    if 1.0 < x < math.log(y) < b:
+        x = x * 3.0
+    return x * 2
+
+
+def skips_a_maybe_unassigned_variable_right_of_and(x, xs):
+    """Found by the long property run: the right of `and` reads b, which may have
+    no value, so math.sin(x) was computed first, as a statement of its own, but
+    outside the `and`: ValueError at x = inf where f returns."""
+    for v in xs:
+        b = x * v
+    if len(xs) > 5 and math.sin(x) > b:
+        x = x * 3.0
+    return x * 2
+
+
+def test_what_python_may_skip_in_a_test_is_not_run_first():
+    check_faithful(skips_a_helper_in_a_comparison_chain, 0.5, -1.0)
+    check_faithful(skips_a_helper_in_a_comparison_chain, 1.5, 100.0)
+    check_faithful(skips_a_helper_in_a_comparison_chain, 5.5, 100.0)
+    check_faithful(skips_a_maybe_unassigned_variable_in_a_chain, 0.5, -1.0, [])
+    check_faithful(skips_a_maybe_unassigned_variable_in_a_chain, 2.0, 100.0, [2.0, 3.0])
+    check_faithful(skips_a_maybe_unassigned_variable_in_a_chain, 2.0, 100.0, [2.5])
+    assert check_raises_like_f(skips_a_maybe_unassigned_variable_in_a_chain, 2.0, 100.0, []) is UnboundLocalError
+    value, _ = value_and_grad(skips_a_maybe_unassigned_variable_right_of_and)(math.inf, [])  # no difference there
+    assert value == skips_a_maybe_unassigned_variable_right_of_and(math.inf, [])
+    check_faithful(skips_a_maybe_unassigned_variable_right_of_and, 0.5, [1.0] * 6)

@@ -112,16 +112,20 @@ def guard(stmt, unbound: frozenset) -> ir.Guard | None:
     if not isinstance(stmt, ir.Assign) or any(arg in unbound for arg in stmt.args):
         return None
     divisors = []
-    todo = [stmt.shape.tree]
+    todo = [(stmt.shape.tree, True)]  # (node, whether Python always evaluates it with the statement)
     while todo:
-        node = todo.pop()
+        node, always = todo.pop()
         if mathlib.raises_itself(node):
+            if not always:  # `n != 0 and 1.0 / n < 1.0`: the division runs only sometimes
+                return None
             if node[:2] != ("bin", "/") or node[3][0] != "arg" or not isinstance(stmt.args[node[3][1]], ir.Value):
                 return None
             divisor = stmt.args[node[3][1]]
             if divisor not in divisors:
                 divisors.append(divisor)
-        todo += mathlib.children(node)
+        parts = mathlib.children(node)
+        first = mathlib.unguarded(node)
+        todo += [(part, always and k < first) for k, part in enumerate(parts)]
     return ir.Guard(stmt, tuple(divisors)) if divisors else None
 
 
