@@ -53,8 +53,11 @@ def _parser() -> argparse.ArgumentParser:
                     "chain-rule paths to each input. The file is read, not run, unless --import.")
     exp.add_argument("target", metavar="PATH:FUNC", help="a file and a top-level function in it")
     exp.add_argument("--format", choices=("text", "latex", "dot"), default="text",
-                     help="text (default), LaTeX, or a Graphviz dot graph")
+                     help="text (default), LaTeX (a standalone document), or a Graphviz dot graph")
     exp.add_argument("--png", metavar="FILE", help="render the dot graph to FILE (needs Graphviz's dot)")
+    exp.add_argument("--at", metavar="NAME=VALUE,...",
+                     help="numbers at this point: every value, local partial and adjoint, e.g. "
+                          "--at w=0.5,b=0.1 or --at 'xs=[1.0, 2.0],w=0.5' (a list in brackets)")
     _common(exp)
     exp.set_defaults(run=_explain)
 
@@ -82,6 +85,35 @@ def _wrt(args) -> tuple[str, ...] | None:
     if not names:
         raise UsageError(f"--wrt {args.wrt!r} names no parameter", hint="give names separated by commas, e.g. --wrt w,b")
     return names
+
+
+def _point(text: str) -> dict:
+    """--at 'w=0.5,xs=[1.0, 2.0]' -> {'w': 0.5, 'xs': [1.0, 2.0]}: commas inside brackets belong to a list."""
+    import ast
+    parts, depth, start = [], 0, 0
+    for k, char in enumerate(text):
+        depth += {"[": 1, "(": 1, "]": -1, ")": -1}.get(char, 0)
+        if char == "," and depth == 0:
+            parts.append(text[start:k])
+            start = k + 1
+    parts.append(text[start:])
+    syntax = "write --at NAME=NUMBER,... with lists in brackets, e.g. --at 'w=0.5,xs=[1.0, 2.0]'"
+    point = {}
+    for part in (p.strip() for p in parts):
+        if not part:
+            continue
+        name, equals, value = part.partition("=")
+        name = name.strip()
+        if not equals or not name.isidentifier():
+            raise UsageError(f"--at: {part!r} is not NAME=VALUE", hint=syntax)
+        try:
+            point[name] = ast.literal_eval(value.strip())
+        except (ValueError, SyntaxError):
+            raise UsageError(f"--at: the value of {name} ({value.strip()!r}) is not a number or a list of numbers",
+                             hint=syntax) from None
+    if not point:
+        raise UsageError("--at names no parameter", hint=syntax)
+    return point
 
 
 def _generate(args) -> int:
@@ -117,6 +149,8 @@ def _explain(args) -> int:
     from .static import load_function
     target = parse_target(args.target)
     explanation = explain(load_function(target.path, target.name, run_module=args.run_module), wrt=_wrt(args))
+    if args.at is not None:
+        explanation = explanation.at(**_point(args.at))
     if args.png:
         dot = shutil.which("dot")
         if dot is None:
@@ -130,8 +164,8 @@ def _explain(args) -> int:
                              hint="check that FILE is writable")
         print(f"symback: wrote {args.png}", file=sys.stderr)
         return 0
-    if args.format == "latex":
-        print(explanation.latex())
+    if args.format == "latex":  # a whole document: `pdflatex` compiles it as it is
+        print(explanation.latex_document(), end="")
     elif args.format == "dot":
         print(explanation.to_dot(), end="")
     else:
