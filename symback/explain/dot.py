@@ -1,0 +1,430 @@
+"""The explanation as a picture a student reads left to right: a Graphviz digraph.
+
+Nodes are the parameters (ellipses, on the left) and the SSA values (boxes;
+the value's ident is the node id); the output has a double border. Every edge
+that carries gradient is labelled with its local partial. What only steers
+the computation (a branch condition, a loop index, a length, a loop's
+bounds) is a dashed grey edge without a label: no gradient flows along it,
+but leaving it out would leave the condition, the index and the length
+floating unconnected, and a student would not see what decides the branch.
+Loops, the two sides of a branch and inlined helper calls are labelled boxes
+(Graphviz clusters) around their values.
+
+With an Evaluation (`explain(f).at(...)`) each node shows its value and its
+final adjoint, and each edge a second line, ḡ: what flows back along it
+(partial × the adjoint of the edge's target), summed over a loop's iterations.
+
+`picture` lays the drawing out as plain data (a Picture), `to_dot` prints it
+as dot, and html.py draws the same Picture without Graphviz where it is
+absent. `render` runs Graphviz's dot program.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import textwrap
+from dataclasses import dataclass, field
+
+import sympy as sp
+
+from .. import ir
+from ..derive import is_condition
+from ..errors import UsageError
+
+_WRAP = 44  # label lines longer than this wrap: a box as wide as a long carry text is unreadable
+
+
+@dataclass
+class Node:
+    id: str                   # the SSA value's ident (a parameter's name)
+    name: str                 # as the table names it (the output by the function's name)
+    lines: list[str]          # the label, line by line
+    kind: str                 # "param", "value", "output", "steer" (condition, index, count) or "const"
+    ran: bool = True          # False: a value on the side of a branch not taken at the evaluation point
+    value: str | None = None  # its value at the evaluation point, formatted
+    adjoint: str | None = None  # its adjoint once the sweep is done, formatted
+
+
+@dataclass
+class Edge:
+    operand: str
+    target: str
+    lines: list[str]          # the local partial, then (with an evaluation) ḡ
+    kind: str                 # "partial", "carry" (a loop's value into its next iteration) or "steers"
+
+
+@dataclass
+class Box:
+    id: str
+    label: str
+    kind: str                 # "loop", "branch" or "helper"
+    nodes: list[str] = field(default_factory=list)  # node ids directly inside
+    boxes: list["Box"] = field(default_factory=list)
+    key: tuple = ()           # for a helper: its calls prefix, so one call is one box
+
+
+@dataclass
+class Picture:
+    name: str
+    nodes: dict[str, Node]    # in program order: parameters first
+    edges: list[Edge]
+    boxes: list[Box]          # the outermost ones
+    loose: list[str]          # node ids in no box
+
+    @staticmethod
+    def node_id(ident: str) -> str:
+        """The SVG element id of a node (idents are identifiers: no '-' in them)."""
+        return f"node-{ident}"
+
+    @staticmethod
+    def edge_id(operand: str, target: str) -> str:
+        return f"edge-{operand}-{target}"
+
+
+def picture(explanation) -> Picture:
+    """The nodes, edges and boxes of `explanation`'s graph (see the module docstring)."""
+    fn = explanation.function
+    evaluation = getattr(explanation, "evaluation", None)
+    flows, adjoints = _sweep(evaluation)
+    nodes: dict[str, Node] = {}
+    edges: list[Edge] = []
+    root = Box("", "", "root")
+
+    def add(node: Node, box: Box) -> None:
+        if node.id in nodes:  # a list appended to twice: one node, each statement a line
+            nodes[node.id].lines[1:1] = node.lines[:1]
+            return
+        if evaluation is not None and node.kind != "steer":
+            node.ran = node.kind == "param" or node.id in evaluation.values
+            if node.ran:
+                node.value = _number(evaluation.values.get(node.id, evaluation.point.get(node.id)))
+                node.lines.append(f"= {node.value}" + _last_of(evaluation, node.id))
+            node.adjoint = adjoints.get(node.id)
+            if node.adjoint is not None:
+                node.lines.append(f"{node.name}_bar = {node.adjoint}")
+        nodes[node.id] = node
+        box.nodes.append(node.id)
+
+    for param in fn.params:
+        add(Node(param.value.ident, param.value.ident, [param.value.ident], "param"), root)
+
+    structure = _Structure(fn)
+    output = explanation.output.ident if explanation.output is not None else None
+    stack: list[tuple[int, Box, int]] = []  # (depth of the heading, box, calls open when it opened)
+    for row in explanation.rows:
+        calls = tuple(getattr(row, "calls", ()))
+        while stack and stack[-1][0] >= row.depth:
+            stack.pop()
+        if row.heading:
+            opened = structure.box(row.heading, row.line)
+            if opened is not None:
+                _inside(root, stack, calls, explanation).boxes.append(opened)
+                stack.append((row.depth, opened, len(calls)))
+                for index in structure.indices.pop(opened.id, ()):
+                    add(Node(index.ident, index.ident, [index.ident, f"loop index, line {row.line}"], "steer"), opened)
+            continue
+        if row.target is None:
+            continue
+        box = _inside(root, stack, calls, explanation)
+        ident = row.target.ident
+        name = explanation.name(row.target)
+        text = _definition(explanation, row.definition)
+        steer = row.target in explanation.indices or (isinstance(row.definition, sp.Basic)
+                                                      and is_condition(row.definition))
+        kind = "output" if ident == output else "steer" if steer else "value" if row.edges else "const"
+        lines = [text if steer and ident.startswith("_") else f"{name} = {text}", f"line {row.line}"]
+        add(Node(ident, name, _wrapped(lines), kind), box)
+        for edge in row.edges:
+            key = (edge.operand.ident, edge.target.ident)
+            lines = [_partial(explanation, edge)]
+            if evaluation is not None:
+                lines += _flow_text(flows.get(key), nodes.get(key[0]))
+            kind = "carry" if key in structure.carries else "partial"
+            edges.append(Edge(key[0], key[1], lines, kind))
+
+    for ident, extra in structure.steering.items():
+        extra_node = structure.cond_nodes.get(ident)
+        if extra_node is not None and ident not in nodes:  # a while loop's test: it has no row of its own
+            box = _find(root, structure.cond_box[ident]) or root
+            add(Node(ident, ident, _wrapped([_definition(explanation, extra_node.expr), f"line {extra_node.loc.line}"]),
+                     "steer"), box)
+    drawn = {(e.operand, e.target) for e in edges}
+    for target, read in structure.steering.items():
+        for operand in read:
+            if target in nodes and operand in nodes and (operand, target) not in drawn and operand != target:
+                drawn.add((operand, target))
+                edges.append(Edge(operand, target, [], "steers"))
+    return Picture(fn.name, nodes, edges, root.boxes, root.nodes)
+
+
+class _Structure:
+    """What the rows do not say and the IR does: each loop's and branch's own
+    source line, the loop indices, the edges that carry a value into a loop's
+    next iteration, and what each value reads that carries no gradient."""
+
+    def __init__(self, fn: ir.Function):
+        self.loops = list(ir.loops(fn.body))
+        self.ifs = [stmt for stmt in _statements(fn.body) if isinstance(stmt, ir.If)]
+        self.carries = {(c.update.ident, c.head.ident) for loop in self.loops for c in loop.carried
+                        if isinstance(c.update, ir.Value)}
+        self.steering: dict[str, list[str]] = {}   # node id -> ids it reads
+        self.cond_nodes: dict[str, ir.Assign] = {}  # a while loop's test
+        self.cond_box: dict[str, str] = {}
+        self.indices: dict[str, list[ir.Value]] = {}
+        self._count = 0
+        self._branch: list[ir.If] = []
+        for item in ir.walk(fn.body):
+            target = getattr(item, "target", None)
+            if isinstance(target, ir.Value):
+                self._reads(target, ir.reads(item))
+        for stmt in self.ifs:
+            for merge in stmt.merges:  # the condition picks the side
+                self._reads(merge.target, (stmt.cond,))
+        for loop in self.loops:
+            if loop.index is not None:
+                self._reads(loop.index, loop.bounds)
+
+    def _reads(self, target: ir.Value, read) -> None:
+        self.steering.setdefault(target.ident, []).extend(v.ident for v in read if isinstance(v, ir.Value))
+
+    def box(self, heading: str, line: int) -> Box | None:
+        """The box a heading row opens: a loop, or one side of a branch."""
+        word = heading.split(" ", 1)[0].rstrip(":")
+        self._count += 1
+        name = f"box{self._count}"
+        if word in ("for", "while") and self.loops:
+            loop = self.loops.pop(0)
+            opened = Box(name, f"{_own_line(loop.loc, heading)}   (line {loop.loc.line})", "loop")
+            if loop.index is not None:
+                self.indices[name] = [loop.index]
+            if loop.cond is not None:
+                self.cond_nodes[loop.cond.target.ident] = loop.cond
+                self.cond_box[loop.cond.target.ident] = name
+                self._reads(loop.cond.target, loop.cond.args)
+            return opened
+        if word == "if" and self.ifs:
+            self._branch.append(self.ifs.pop(0))
+            stmt = self._branch[-1]
+            return Box(name, f"{_own_line(stmt.loc, heading)}   (line {stmt.loc.line})", "branch")
+        if word == "else" and self._branch:
+            stmt = self._branch.pop()
+            return Box(name, f"else   (the other side of line {stmt.loc.line})", "branch")
+        return None  # a raise: a line of the table, no box
+
+
+def _statements(stmts):
+    """Every statement, nested ones included, in program order (an If before its sides)."""
+    for stmt in stmts:
+        yield stmt
+        if isinstance(stmt, ir.If):
+            yield from _statements(stmt.then)
+            yield from _statements(stmt.orelse)
+        elif isinstance(stmt, ir.Loop):
+            yield from _statements(stmt.body)
+
+
+def _own_line(loc, fallback: str) -> str:
+    """The loop's or branch's line as the user wrote it (else the table's heading)."""
+    text = loc.text.strip() if loc.text else ""
+    return text or fallback
+
+
+def _inside(root: Box, stack, calls: tuple, explanation) -> Box:
+    """The box a row goes in: the open loops and branches, with the helper calls
+    it comes from nested where they were made (a helper called in a loop is
+    inside the loop's box; a loop in a helper inside the helper's)."""
+    box, done = root, 0
+    for _, opened, open_calls in stack:
+        for j in range(done + 1, open_calls + 1):
+            box = _helper(box, calls[:j], explanation)
+        box, done = opened, max(done, open_calls)
+    for j in range(done + 1, len(calls) + 1):
+        box = _helper(box, calls[:j], explanation)
+    return box
+
+
+def _helper(parent: Box, calls: tuple, explanation) -> Box:
+    for box in parent.boxes:
+        if box.kind == "helper" and box.key == calls:
+            return box
+    name, line = calls[-1]
+    lines = sorted({r.line for r in explanation.rows if tuple(getattr(r, "calls", ()))[:len(calls)] == calls})
+    where = "" if not lines else f", line {lines[0]}" if len(lines) == 1 else f", lines {lines[0]}-{lines[-1]}"
+    box = Box(f"box-{'-'.join(f'{n}{k}' for n, k in calls)}", f"{name}(){where}, called from line {line}",
+              "helper", key=calls)
+    parent.boxes.append(box)
+    return box
+
+
+def _find(box: Box, name: str) -> Box | None:
+    if box.id == name:
+        return box
+    for inner in box.boxes:
+        found = _find(inner, name)
+        if found is not None:
+            return found
+    return None
+
+
+# --- text on the picture ----------------------------------------------------
+
+def _definition(explanation, definition) -> str:
+    return explanation._text(definition)
+
+
+def _partial(explanation, edge) -> str:
+    return sp.sstr(explanation._shown(edge.partial))
+
+
+def _wrapped(lines: list[str]) -> list[str]:
+    return [part for line in lines for part in (textwrap.wrap(line, _WRAP) or [""])]
+
+
+def _number(x) -> str:
+    """A value as a student reads it: four significant digits."""
+    if isinstance(x, bool) or x is None:
+        return str(x)
+    if isinstance(x, int):
+        return str(x)
+    if isinstance(x, float):
+        return f"{x:.4g}"
+    if isinstance(x, (list, tuple)):
+        shown = ", ".join(_number(v) for v in x[:4])
+        return f"[{shown}{', …' if len(x) > 4 else ''}]"
+    try:
+        return f"{float(x):.4g}"
+    except (TypeError, ValueError):
+        return str(x)
+
+
+def _last_of(evaluation, ident: str) -> str:
+    runs = evaluation.iterations.get(ident)
+    return f"   (last of {len(runs)} iterations)" if runs and len(runs) > 1 else ""
+
+
+def _sweep(evaluation):
+    """From the reverse sweep: what flows back along each edge, one term per
+    step, and each node's adjoint when the sweep is done."""
+    flows: dict[tuple[str, str], list[float]] = {}
+    adjoints: dict[str, str] = {}
+    if evaluation is None:
+        return flows, adjoints
+    for step in evaluation.steps:
+        flows.setdefault((step.operand, step.target), []).append(step.partial * step.target_bar)
+        adjoints.setdefault(step.target, _number(step.target_bar))  # the output's first, 1
+        adjoints[step.operand] = _number(step.operand_bar)
+    return flows, adjoints
+
+
+def _flow_text(terms, operand: Node | None) -> list[str]:
+    if not terms:
+        return ["ḡ = 0   (no gradient flows here at this point)"]
+    if len(terms) == 1:
+        return [f"ḡ = {_number(terms[0])}"]
+    return [f"ḡ = {_number(sum(terms))}   (sum of {len(terms)} iterations)"]
+
+
+# --- dot ----------------------------------------------------------------------
+
+_NODE_STYLE = {
+    "param": 'shape=ellipse, style=filled, fillcolor="#dbe9f6"',
+    "value": 'style="rounded,filled", fillcolor="#ffffff"',
+    "output": 'style="rounded,filled,bold", fillcolor="#fdebd0", peripheries=2',
+    "steer": 'style="rounded,dashed", color="#888888", fontcolor="#555555"',
+    "const": 'style="rounded,filled", fillcolor="#f2f2f2"',
+}
+_BOX_STYLE = {  # statements in a subgraph: separated by ';'
+    "loop": 'style="rounded,filled"; fillcolor="#fff8e1"; color="#c9a227"',
+    "branch": 'style="rounded,dashed"; color="#7f8c8d"',
+    "helper": 'style="rounded,filled"; fillcolor="#e8f5e9"; color="#4caf50"',
+}
+_EDGE_STYLE = {
+    "partial": [],
+    "carry": ["constraint=false", "style=bold", 'color="#c9a227"'],  # back to the loop's head: not a rank
+    "steers": ["style=dashed", 'color="#999999"', "arrowhead=empty"],
+}
+
+
+def to_dot(explanation) -> str:
+    """The computation as a Graphviz digraph (see the module docstring)."""
+    return dot_text(picture(explanation))
+
+
+def dot_text(pic: Picture, ids: bool = False) -> str:
+    """`pic` in dot; with `ids`, each node and edge carries the SVG element id
+    html.py highlights it by (Picture.node_id, Picture.edge_id)."""
+    lines = [f"digraph {_q(pic.name)} {{", "    rankdir=LR;", "    compound=true;",
+             '    node [shape=box, fontname="Helvetica", fontsize=11];',
+             '    edge [fontname="Helvetica", fontsize=10];',
+             '    graph [fontname="Helvetica", fontsize=11];']
+
+    def node(ident: str, indent: str) -> None:
+        n = pic.nodes[ident]
+        grey = ', color="#bbbbbb", fontcolor="#999999", style="rounded,dashed"' if not n.ran else ""
+        at = f"id={_q(Picture.node_id(ident))}, " if ids else ""
+        lines.append(f"{indent}{_q(ident)} [{at}label={_label(n.lines)}, "
+                     f"{_NODE_STYLE[n.kind]}{grey}];")
+
+    def box(b: Box, indent: str) -> None:
+        lines.append(f"{indent}subgraph {_q('cluster_' + b.id)} {{")
+        lines.append(f"{indent}    {f'id={_q(b.id)}; ' if ids else ''}label={_label([b.label])}; labeljust=l; {_BOX_STYLE[b.kind]};")
+        for ident in b.nodes:
+            node(ident, indent + "    ")
+        for inner in b.boxes:
+            box(inner, indent + "    ")
+        lines.append(f"{indent}}}")
+
+    params = [i for i in pic.loose if pic.nodes[i].kind == "param"]
+    if params:  # inputs in one column on the left
+        lines.append("    { rank=source; " + " ".join(f"{_q(i)};" for i in params) + " }")
+    for ident in pic.loose:
+        node(ident, "    ")
+    for b in pic.boxes:
+        box(b, "    ")
+    for e in pic.edges:
+        attributes = ([f"label={_label(e.lines)}"] if e.lines else []) + _EDGE_STYLE[e.kind]
+        if ids:
+            attributes.insert(0, f"id={_q(Picture.edge_id(e.operand, e.target))}")
+        lines.append(f"    {_q(e.operand)} -> {_q(e.target)}" + (f" [{', '.join(attributes)}]" if attributes else "")
+                     + ";")
+    lines.append("}")
+    return "\n".join(lines) + "\n"
+
+
+def _q(text: str) -> str:
+    """A dot quoted string: backslashes and quotes escaped, so a label shows what it says."""
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
+
+
+def _label(lines: list[str]) -> str:
+    return '"' + "\\n".join(_q(line)[1:-1] for line in lines) + '"'
+
+
+# --- Graphviz -----------------------------------------------------------------
+
+def graphviz() -> str | None:
+    """The path of Graphviz's dot program, or None where it is not installed."""
+    return shutil.which("dot")
+
+
+def render(dot: str, fmt: str, what: str = "drawing the graph") -> bytes:
+    """`dot` drawn by Graphviz as `fmt` ("svg" or "png"); UsageError if dot is absent or fails."""
+    program = graphviz()
+    if program is None:
+        raise UsageError(f"{what} needs Graphviz's dot program, which is not installed",
+                         hint="install Graphviz (apt install graphviz, brew install graphviz, conda install "
+                              "graphviz), or write the graph with --format dot and draw it elsewhere")
+    done = subprocess.run([program, f"-T{fmt}"], input=dot.encode("utf-8"), capture_output=True, timeout=120)
+    if done.returncode != 0:
+        message = done.stderr.decode("utf-8", "replace").strip().splitlines()
+        raise UsageError(f"Graphviz's dot failed{': ' + message[-1] if message else ''}",
+                         hint="run with --format dot and try dot yourself; if the graph is wrong, please report it")
+    return done.stdout
+
+
+def to_svg(explanation) -> str | None:
+    """The picture as SVG text, or None where Graphviz is absent (a notebook then shows the LaTeX)."""
+    if graphviz() is None:
+        return None
+    return render(to_dot(explanation), "svg").decode("utf-8")
