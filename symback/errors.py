@@ -19,7 +19,7 @@ the construct underlined, says what is wrong and what to do instead:
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 
 @dataclass(frozen=True)
@@ -31,6 +31,8 @@ class Loc:
     col: int = 0
     end_col: int | None = None
     text: str = ""  # the whole source line, as written
+    # in an inlined helper: (helper name, absolute line of the call) pairs, outermost call first
+    calls: tuple[tuple[str, int], ...] = field(default=(), compare=False)
 
     def __str__(self) -> str:
         return f"{self.file}:{self.line}"

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ast
 import builtins
+import dataclasses
 import inspect
 import math
 
@@ -894,13 +895,17 @@ class Expressions:
         if fn in self.stack:
             self.fail(UnsupportedCall, node, f"{shown}() calls itself, directly or through other functions",
                       "symback cannot differentiate recursion; write it without the recursive call")
+        # the helper's statements remember this call (explain names the helper and the call's line)
+        calls = self.src.calls + ((shown, self.src.loc(node).line),)
         if isinstance(fn, Nested):  # a def or lambda inside the function: lowered from its node
-            helper, signature = type(self)(fn.source, caller=self, nested=fn), fn.signature
+            source = dataclasses.replace(fn.source, calls=calls)
+            helper, signature = type(self)(source, caller=self, nested=fn), fn.signature
         else:
             try:
                 source = read_source(fn)
             except SymbackError as err:
                 self.fail(type(err), node, f"cannot follow the call to {shown}: {err.what}", err.hint)
+            source = dataclasses.replace(source, calls=calls)
             helper, signature = type(self)(source, caller=self), inspect.signature(fn)  # sharing self's body
         helper.several = several
         if helper.node.args.vararg or helper.node.args.kwarg:

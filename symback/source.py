@@ -30,6 +30,7 @@ class Source:
     first_line: int       # absolute line of the first source line we parsed
     indent: int           # columns dedent removed
     lines: tuple[str, ...]  # the source lines, as written
+    calls: tuple[tuple[str, int], ...] = ()  # lowered inline: the chain of calls that led here (Loc.calls)
 
     def loc(self, node: ast.AST | None = None) -> Loc:
         """The absolute location of `node` (default: the def line)."""
@@ -40,7 +41,7 @@ class Source:
         end_col = None
         if getattr(node, "end_lineno", None) == rel and getattr(node, "end_col_offset", None) is not None:
             end_col = node.end_col_offset + self.indent
-        return Loc(self.file, self.first_line + rel - 1, col, end_col, text.rstrip("\n"))
+        return Loc(self.file, self.first_line + rel - 1, col, end_col, text.rstrip("\n"), self.calls)
 
     def inner(self, node: ast.FunctionDef) -> "Source":
         """A def written inside this one (or a lambda, as a def): parsed with

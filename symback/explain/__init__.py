@@ -26,6 +26,7 @@ from ..derive import derive, is_condition
 from ..errors import UsageError
 from ..parse import parse
 from . import dot
+from .numbers import Evaluation, Step, evaluate
 
 _MAX_PATHS = 12        # paths listed per input; the rest are counted
 _MAX_SUBSTITUTED = 60  # statements beyond which the substituted gradient is not worth printing
@@ -55,6 +56,7 @@ class _Row:
     definition: object = None        # sp.Expr, or text for lists and merges
     edges: tuple[_Edge, ...] = ()
     heading: str = ""                # "for i in range(n):", "if c:", "else:"
+    calls: tuple[tuple[str, int], ...] = ()  # from an inlined helper: (helper, line of the call), outermost first
 
 
 class Explanation:
@@ -78,6 +80,38 @@ class Explanation:
         self.edges = [edge for row in self.rows for edge in row.edges]
         self.partials: dict[tuple[str, str], sp.Expr] = {
             (self.name(e.target), self.name(e.operand)): self._shown(e.partial) for e in self.edges}
+        self.evaluation: Evaluation | None = None  # set by .at(...)
+
+    def at(self, **point) -> "Explanation":
+        """This explanation with numbers: every value, local partial and adjoint
+        at `point` (the arguments by parameter name), each path's product."""
+        done = Explanation(self.function, self.wrt)
+        done.evaluation = evaluate(self.function, self._point(point), self.wrt)
+        return done
+
+    def _point(self, point: dict) -> dict:
+        """The arguments by parameter name, defaults filled in; a UsageError names what is wrong."""
+        fn = self.function
+        names = [p.value.ident for p in fn.params]
+        extra = [name for name in point if name not in names]
+        if extra:
+            raise UsageError(f"{extra[0]!r} is not a parameter of {fn.name}", function=fn.name,
+                             hint=f"the parameters are: {', '.join(names)}")
+        out = {}
+        for param in fn.params:
+            name = param.value.ident
+            if name in point:
+                value = point[name]
+            elif param.default is not None:
+                value = _literal(param.default)
+            else:
+                raise UsageError(f"no value for {name!r}, a parameter of {fn.name}", function=fn.name,
+                                 hint=f"give every parameter: .at({', '.join(f'{n}=...' for n in names)})")
+            if not _numeric(value):
+                raise UsageError(f"{name}={value!r} is not a number or a list of numbers", function=fn.name,
+                                 hint=f"give {name} a number (w=0.5) or a list of numbers (xs=[1.0, 2.0])")
+            out[name] = value
+        return out
 
     # --- the graph ----------------------------------------------------------
 
@@ -103,7 +137,8 @@ class Explanation:
                         partial = sp.factor_terms(sum((stmt.partial(i) for i, a in enumerate(stmt.args) if a == arg),
                                                       sp.S.Zero))
                         edges.append(_Edge(stmt.target, arg, partial, self._textbook(stmt, arg, partial)))
-                self.rows.append(_Row(depth, stmt.loc.line, stmt.target, stmt.expr, tuple(edges)))
+                self.rows.append(_Row(depth, stmt.loc.line, stmt.target, stmt.expr, tuple(edges),
+                                      calls=stmt.loc.calls))
             elif isinstance(stmt, ir.Item):
                 at = f"[{stmt.field}]" if stmt.field is not None else ""
                 self.rows.append(_Row(depth, stmt.loc.line, stmt.target, f"{stmt.seq}[{stmt.index}]{at}",
@@ -357,6 +392,20 @@ class Explanation:
 
     def _repr_svg_(self) -> str | None:
         return dot.to_svg(self)  # None without Graphviz: a notebook then shows _repr_latex_
+
+
+def _literal(text: str):
+    import ast
+    try:
+        return ast.literal_eval(text)
+    except (ValueError, SyntaxError):
+        return text
+
+
+def _numeric(value) -> bool:
+    if isinstance(value, (list, tuple)):
+        return all(_numeric(entry) for entry in value)
+    return isinstance(value, (int, float))
 
 
 def _array_edge(stmt: ir.ArrayOp, index: int) -> str:
