@@ -21,6 +21,7 @@ absent. `render` runs Graphviz's dot program.
 
 from __future__ import annotations
 
+import math
 import shutil
 import subprocess
 import textwrap
@@ -52,6 +53,7 @@ class Edge:
     target: str
     lines: list[str]          # the local partial, then (with an evaluation) ḡ
     kind: str                 # "partial", "carry" (a loop's value into its next iteration) or "steers"
+    ran: bool = True          # False: into a value on the side of a branch not taken at the evaluation point
 
 
 @dataclass
@@ -86,7 +88,7 @@ def picture(explanation) -> Picture:
     """The nodes, edges and boxes of `explanation`'s graph (see the module docstring)."""
     fn = explanation.function
     evaluation = getattr(explanation, "evaluation", None)
-    flows, adjoints = _sweep(evaluation)
+    sweep = _Sweep(evaluation)
     nodes: dict[str, Node] = {}
     edges: list[Edge] = []
     root = Box("", "", "root")
@@ -98,11 +100,7 @@ def picture(explanation) -> Picture:
         if evaluation is not None and node.kind != "steer":
             node.ran = node.kind == "param" or node.id in evaluation.values
             if node.ran:
-                node.value = _number(evaluation.values.get(node.id, evaluation.point.get(node.id)))
-                node.lines.append(f"= {node.value}" + _last_of(evaluation, node.id))
-            node.adjoint = adjoints.get(node.id)
-            if node.adjoint is not None:
-                node.lines.append(f"{node.name}_bar = {node.adjoint}")
+                node.lines += sweep.node_lines(node)
         nodes[node.id] = node
         box.nodes.append(node.id)
 
@@ -138,10 +136,11 @@ def picture(explanation) -> Picture:
         for edge in row.edges:
             key = (edge.operand.ident, edge.target.ident)
             lines = [_partial(explanation, edge)]
-            if evaluation is not None:
-                lines += _flow_text(flows.get(key), nodes.get(key[0]))
+            ran = evaluation is None or ident in evaluation.values
+            if evaluation is not None and ran:
+                lines = sweep.edge_lines(key, lines[0])
             kind = "carry" if key in structure.carries else "partial"
-            edges.append(Edge(key[0], key[1], lines, kind))
+            edges.append(Edge(key[0], key[1], lines, kind, ran))
 
     for ident, extra in structure.steering.items():
         extra_node = structure.cond_nodes.get(ident)
@@ -298,31 +297,80 @@ def _number(x) -> str:
         return str(x)
 
 
-def _last_of(evaluation, ident: str) -> str:
-    runs = evaluation.iterations.get(ident)
-    return f"   (last of {len(runs)} iterations)" if runs and len(runs) > 1 else ""
+class _Sweep:
+    """What the reverse sweep left on each node and edge, read off Evaluation.steps."""
+
+    def __init__(self, evaluation):
+        self.evaluation = evaluation
+        # node id -> iteration -> its adjoint once the sweep is done (one entry outside loops)
+        self.adjoints: dict[str, dict[tuple, float]] = {}
+        # (operand, target) -> what flowed back, one (iteration, list entry, amount) per step
+        self.flows: dict[tuple[str, str], list[tuple[tuple, tuple | None, float]]] = {}
+        self.partials: dict[tuple[str, str], list[float]] = {}
+        if evaluation is None:
+            return
+        for step in evaluation.steps:
+            self.adjoints.setdefault(step.target, {}).setdefault(step.iteration, step.target_bar)
+            if step.element is None:  # a list's entries are shown as the list's gradient
+                self.adjoints.setdefault(step.operand, {})[step.iteration] = step.operand_bar
+            key = (step.operand, step.target)
+            self.flows.setdefault(key, []).append((step.iteration, step.element, step.partial * step.target_bar))
+            self.partials.setdefault(key, []).append(step.partial)
+
+    def node_lines(self, node: Node) -> list[str]:
+        """The node's value and adjoint at the point: each iteration's, in order, inside a loop."""
+        ev = self.evaluation
+        runs = ev.iterations.get(node.id)
+        if node.kind == "param":
+            node.value = _number(ev.point.get(node.id))
+        elif runs and len(runs) > 1:
+            node.value = _numbers(runs)
+        else:
+            node.value = _number(ev.values[node.id])
+        lines = [f"= {node.value}"]
+        if node.kind == "param":
+            if node.id in ev.gradient:  # differentiated: the sum of what came back, 0 if nothing did
+                node.adjoint = _number(ev.gradient[node.id])
+        elif node.id in self.adjoints:
+            bars = self.adjoints[node.id]
+            node.adjoint = _number(next(iter(bars.values()))) if len(bars) == 1 else _numbers(
+                [bars[k] for k in sorted(bars)])
+        if node.adjoint is not None:
+            lines.append(f"{node.name}_bar = {node.adjoint}")
+        return lines
+
+    def edge_lines(self, key: tuple[str, str], partial: str) -> list[str]:
+        """The partial with its number, then ḡ: what flowed back along the edge."""
+        flows = self.flows.get(key)
+        if not flows:
+            return [partial, "ḡ = 0"]
+        numbers = self.partials[key]
+        plain = _is_number_text(partial)
+        first = f"{partial} = {_number(numbers[0])}" if len(set(numbers)) == 1 and not plain else partial
+        flows = sorted(flows, key=lambda flow: flow[0])  # in iteration order
+        if flows[0][1] is not None:  # into entries of a list
+            return [first, "ḡ = " + _entries([(f"[{', '.join(map(str, e))}]", x) for _, e, x in flows])]
+        if len(flows) == 1:
+            return [first, f"ḡ = {_number(flows[0][2])}"]
+        return [first, f"ḡ = {_number(math.fsum(x for _, _, x in flows))}   (sum of {len(flows)} iterations)"]
 
 
-def _sweep(evaluation):
-    """From the reverse sweep: what flows back along each edge, one term per
-    step, and each node's adjoint when the sweep is done."""
-    flows: dict[tuple[str, str], list[float]] = {}
-    adjoints: dict[str, str] = {}
-    if evaluation is None:
-        return flows, adjoints
-    for step in evaluation.steps:
-        flows.setdefault((step.operand, step.target), []).append(step.partial * step.target_bar)
-        adjoints.setdefault(step.target, _number(step.target_bar))  # the output's first, 1
-        adjoints[step.operand] = _number(step.operand_bar)
-    return flows, adjoints
+def _is_number_text(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
 
 
-def _flow_text(terms, operand: Node | None) -> list[str]:
-    if not terms:
-        return ["ḡ = 0   (no gradient flows here at this point)"]
-    if len(terms) == 1:
-        return [f"ḡ = {_number(terms[0])}"]
-    return [f"ḡ = {_number(sum(terms))}   (sum of {len(terms)} iterations)"]
+def _numbers(xs) -> str:
+    shown = ", ".join(_number(x) for x in xs[:4])
+    return shown + (", …" if len(xs) > 4 else "")
+
+
+def _entries(pairs) -> str:
+    shown = ", ".join(f"{_number(x)} → {where}" for where, x in pairs[:3])
+    return shown + (", …" if len(pairs) > 3 else "")
 
 
 # --- dot ----------------------------------------------------------------------
@@ -384,6 +432,8 @@ def dot_text(pic: Picture, ids: bool = False) -> str:
         box(b, "    ")
     for e in pic.edges:
         attributes = ([f"label={_label(e.lines)}"] if e.lines else []) + _EDGE_STYLE[e.kind]
+        if not e.ran:
+            attributes += ['color="#bbbbbb"', 'fontcolor="#999999"', "style=dashed"]
         if ids:
             attributes.insert(0, f"id={_q(Picture.edge_id(e.operand, e.target))}")
         lines.append(f"    {_q(e.operand)} -> {_q(e.target)}" + (f" [{', '.join(attributes)}]" if attributes else "")
