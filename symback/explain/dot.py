@@ -154,7 +154,18 @@ def picture(explanation) -> Picture:
             if target in nodes and operand in nodes and (operand, target) not in drawn and operand != target:
                 drawn.add((operand, target))
                 edges.append(Edge(operand, target, [], "steers"))
+    _drop_unread_indices(nodes, edges, root, structure.index_ids)
     return Picture(fn.name, nodes, edges, root.boxes, root.nodes)
+
+
+def _drop_unread_indices(nodes: dict, edges: list, box: Box, indices: set[str]) -> None:
+    """A loop index nothing reads, over constant bounds (`for _ in range(6)`), would float: leave it out."""
+    touched = {i for e in edges for i in (e.operand, e.target)}
+    for ident in [i for i in box.nodes if i in indices and i not in touched]:
+        box.nodes.remove(ident)
+        del nodes[ident]
+    for inner in box.boxes:
+        _drop_unread_indices(nodes, edges, inner, indices)
 
 
 class _Structure:
@@ -170,7 +181,8 @@ class _Structure:
         self.steering: dict[str, list[str]] = {}   # node id -> ids it reads
         self.cond_nodes: dict[str, ir.Assign] = {}  # a while loop's test
         self.cond_box: dict[str, str] = {}
-        self.indices: dict[str, list[ir.Value]] = {}
+        self.indices: dict[str, list[ir.Value]] = {}  # a loop's box -> its index
+        self.index_ids: set[str] = set()
         self._count = 0
         self._branch: list[ir.If] = []
         for item in ir.walk(fn.body):
@@ -197,6 +209,7 @@ class _Structure:
             opened = Box(name, f"{_own_line(loop.loc, heading)}   (line {loop.loc.line})", "loop")
             if loop.index is not None:
                 self.indices[name] = [loop.index]
+                self.index_ids.add(loop.index.ident)
             if loop.cond is not None:
                 self.cond_nodes[loop.cond.target.ident] = loop.cond
                 self.cond_box[loop.cond.target.ident] = name
@@ -333,8 +346,9 @@ class _Sweep:
                 node.adjoint = _number(ev.gradient[node.id])
         elif node.id in self.adjoints:
             bars = self.adjoints[node.id]
-            node.adjoint = _number(next(iter(bars.values()))) if len(bars) == 1 else _numbers(
-                [bars[k] for k in sorted(bars)])
+            # in the order of running: iterations first, then the value after the loop (no iteration)
+            order = sorted(bars, key=lambda k: (not k, k))
+            node.adjoint = _number(bars[order[0]]) if len(order) == 1 else _numbers([bars[k] for k in order])
         if node.adjoint is not None:
             lines.append(f"{node.name}_bar = {node.adjoint}")
         return lines
