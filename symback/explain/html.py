@@ -53,7 +53,7 @@ def page(explanation) -> str:
     if evaluation is not None:
         point = ", ".join(f"{name} = {dot._number(value)}" for name, value in evaluation.point.items())
         out = explanation.name(explanation.output) if explanation.output is not None else fn.name
-        parts.append(f'<p class="point">at {_e(point)}: <b>{_e(out)} = {_e(dot._number(evaluation.output))}</b></p>')
+        parts.append(f'<p class="point">at {_e(point)}: <strong>{_e(out)} = {_e(dot._number(evaluation.output))}</strong></p>')
     parts.append("</header>")
     if evaluation is not None:
         parts += _controls(len(evaluation.steps))

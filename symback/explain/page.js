@@ -39,6 +39,16 @@
     return bars;
   }
 
+  // The ḡ line on each edge's label: faint until the sweep has sent something back along it.
+  var flowLines = [];
+  var edges = document.querySelectorAll("#graph .edge");
+  for (var e = 0; e < edges.length; e++) {
+    var texts = edges[e].getElementsByTagName("text");
+    for (var t = 0; t < texts.length; t++) {
+      if (texts[t].textContent.indexOf("ḡ = ") === 0) { flowLines.push({edge: edges[e].id, text: texts[t]}); }
+    }
+  }
+
   function listText(bar, length, finished) {
     var parts = [];
     for (var i = 0; i < length; i++) {
@@ -93,6 +103,11 @@
       var edge = document.getElementById(steps[s].edge);
       if (edge) { edge.classList.add(s === done - 1 ? "current" : "visited"); }
     }
+    var swept = {};
+    for (var v = 0; v < done; v++) { swept[steps[v].edge] = true; }
+    flowLines.forEach(function (flow) {
+      flow.text.classList.toggle("pending", !finished && !swept[flow.edge]);
+    });
     if (done > 0) {
       var step = steps[done - 1];
       var target = document.getElementById(data.node_ids[step.target] || "");
