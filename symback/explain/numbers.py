@@ -18,6 +18,7 @@ instances of their own, so `x = xs[i]` is an edge from the element xs[i].
 from __future__ import annotations
 
 import builtins
+import dataclasses
 import math
 from dataclasses import dataclass, field
 
@@ -44,6 +45,19 @@ class Step:
 
 
 @dataclass(frozen=True)
+class Visit:
+    """One value as the run made it: a statement in a loop makes one each iteration."""
+    ident: str                       # node id, as Step.target
+    line: int
+    iteration: tuple[int, ...]
+    value: object                    # a number, a bool (a test), an int (a count), a list
+    node: int | None                 # this instance, for adjoints (None: no gradient flows through it)
+    edges: tuple[tuple[int, str, tuple[int, ...] | None, float], ...]  # (operand node, operand id, element, partial)
+    copy: bool = False               # a merge or a carried loop variable: partial 1
+    adjoint: float | None = None     # d output / d this instance; None where it does not reach the output
+
+
+@dataclass(frozen=True)
 class Evaluation:
     point: dict[str, object]             # the arguments, by parameter name
     output: float                        # f's value there
@@ -51,20 +65,9 @@ class Evaluation:
     iterations: dict[str, list]          # node id of a value inside a loop -> its value at each iteration, in order
     steps: tuple[Step, ...]              # the whole reverse sweep, in order (output end first)
     gradient: dict[str, object]          # parameter name -> d output/d parameter (float; list of floats for a list parameter)
-    # the branches taken: line of the if -> the side taken, in order of running (a list: an if in a loop runs often)
-    sides: dict[int, list[bool]] = field(default_factory=dict)
-    trips: dict[int, list[int]] = field(default_factory=dict)  # line of a loop -> its iteration count, each time it ran
-
-
-@dataclass
-class _Record:
-    """One statement as it ran: the instance it made and the edges into it."""
-    target: int
-    ident: str
-    line: int
-    iteration: tuple[int, ...]
-    edges: list  # (operand instance, operand ident, element, partial)
-    copy: bool = False
+    visits: tuple[Visit, ...] = ()       # every value made, in the order the run made them
+    params: dict[str, object] = field(default_factory=dict)  # parameter name -> its node (a nested list for a list)
+    output_node: int | None = None       # the node of the returned value
 
 
 _BUILTINS = {f"__b_{name}": getattr(builtins, name) for name in mathlib.BUILTINS}
@@ -86,11 +89,11 @@ def evaluate(function: ir.Function, point: dict[str, object], wrt: tuple[ir.Valu
     else:
         output, out_inst = run.env[result], run.inst.get(result)
     steps, adjoint = run.sweep(out_inst)
-    gradient = {}
-    for param in wrt:
-        gradient[param.ident] = _shaped(run.param_inst[param], adjoint)
+    gradient = {param.ident: _shaped(run.param_inst[param], adjoint) for param in wrt}
+    visits = tuple(dataclasses.replace(visit, adjoint=adjoint.get(visit.node)) if visit.node in adjoint else visit
+                   for visit in run.visits)
     return Evaluation(dict(point), output, {v.ident: run.env[v] for v in run.env}, run.iterations, tuple(steps),
-                      gradient, run.sides, run.trips)
+                      gradient, visits, {p.value.ident: run.param_inst[p.value] for p in function.params}, out_inst)
 
 
 def _shaped(inst, adjoint: dict[int, float]):
@@ -110,12 +113,10 @@ class _Run:
         self.env: dict[ir.Value, object] = {}
         self.inst: dict[ir.Value, object] = {}     # value -> its instance (a nested list for a list; None: no gradient)
         self.param_inst: dict[ir.Value, object] = {}
-        self.records: list[_Record] = []
+        self.visits: list[Visit] = []
         self.next = 0
         self.iteration: tuple[int, ...] = ()
         self.iterations: dict[str, list] = {}
-        self.sides: dict[int, list[bool]] = {}
-        self.trips: dict[int, list[int]] = {}
 
     def new(self) -> int:
         self.next += 1
@@ -132,11 +133,14 @@ class _Run:
             return self.new()  # an int argument can still be differentiated (as a float would be)
         return self.new()
 
-    def set(self, value: ir.Value, number, inst) -> None:
+    def set(self, value: ir.Value, number, inst, line: int, edges=(), copy: bool = False) -> None:
+        """value = number: a new instance `inst` (made by `edges`), or None where no gradient flows."""
         self.env[value] = number
         self.inst[value] = inst
         if self.iteration:
             self.iterations.setdefault(value.ident, []).append(number)
+        self.visits.append(Visit(value.ident, line, self.iteration, number, inst if isinstance(inst, int) else None,
+                                 tuple(edges), copy))
 
     def operand(self, operand: ir.Operand):
         if isinstance(operand, ir.Const):
@@ -144,11 +148,6 @@ class _Run:
         if operand is ir.UNBOUND or operand not in self.env:
             raise InternalError(f"{operand} has no value where {self.function.name} reads it")
         return self.env[operand]
-
-    def record(self, target: ir.Value, line: int, edges: list, copy: bool = False) -> int:
-        inst = self.new()
-        self.records.append(_Record(inst, target.ident, line, self.iteration, edges, copy))
-        return inst
 
     # --- statements ---------------------------------------------------------
 
@@ -168,7 +167,7 @@ class _Run:
             temps.append(_run_tree(temp.tree, args, temps, stmt))
         value = _run_tree(stmt.rule.value, args, temps, stmt)
         if is_condition(stmt.shape.expr):
-            self.set(stmt.target, value, None)  # a test: it steers, no gradient flows through it
+            self.set(stmt.target, value, None, stmt.loc.line)  # a test: it steers, no gradient flows through it
             return
         env = {mathlib.placeholder(i): float(a) for i, a in enumerate(args) if _is_number(a)}
         env.update({mathlib.temp_symbol(j): float(t) for j, t in enumerate(temps) if _is_number(t)})
@@ -182,7 +181,7 @@ class _Run:
             partial = math.fsum(_number(stmt.rule.partials[j], env) for j, other in enumerate(stmt.args)
                                 if other == arg)
             edges.append((self.inst[arg], arg.ident, None, partial))
-        self.set(stmt.target, value, self.record(stmt.target, stmt.loc.line, edges))
+        self.set(stmt.target, value, self.new(), stmt.loc.line, edges)
 
     def stmt_Item(self, stmt: ir.Item) -> None:
         index = int(self.operand(stmt.index))
@@ -192,11 +191,12 @@ class _Run:
             value, entry, where = value[stmt.field], entry[stmt.field], (index, stmt.field)
         if isinstance(entry, int):
             element = where if index >= 0 else (len(seq) + index,) + where[1:]
-            entry = self.record(stmt.target, stmt.loc.line, [(entry, stmt.seq.ident, element, 1.0)])
-        self.set(stmt.target, value, entry)  # a row of a list of lists: the same entries
+            self.set(stmt.target, value, self.new(), stmt.loc.line, [(entry, stmt.seq.ident, element, 1.0)])
+        else:
+            self.set(stmt.target, value, entry, stmt.loc.line)  # a row of a list of lists: the same entries
 
     def stmt_Length(self, stmt: ir.Length) -> None:
-        self.set(stmt.target, len(self.env[stmt.seq]), None)
+        self.set(stmt.target, len(self.env[stmt.seq]), None, stmt.loc.line)
 
     def stmt_NewList(self, stmt: ir.NewList) -> None:
         values = [self.operand(e) for e in stmt.elements]
@@ -204,7 +204,7 @@ class _Run:
         if stmt.times is not None:
             times = int(self.operand(stmt.times))
             values, insts = values * times, insts * times
-        self.set(stmt.target, values, insts)
+        self.set(stmt.target, values, insts, stmt.loc.line)
 
     def stmt_Append(self, stmt: ir.Append) -> None:
         self.env[stmt.seq].append(self.operand(stmt.element))
@@ -217,7 +217,7 @@ class _Run:
 
     def stmt_Slice(self, stmt: ir.Slice) -> None:
         bounds = slice(*(None if b is None else int(self.operand(b)) for b in stmt.bounds))
-        self.set(stmt.target, list(self.env[stmt.seq][bounds]), list(self.inst[stmt.seq][bounds]))
+        self.set(stmt.target, list(self.env[stmt.seq][bounds]), list(self.inst[stmt.seq][bounds]), stmt.loc.line)
 
     def stmt_ListCall(self, stmt: ir.ListCall) -> None:
         seqs = [self.env[seq] for seq in stmt.seqs]
@@ -234,7 +234,7 @@ class _Run:
                 else:  # dist(p, q): (p[j] - q[j]) / dist, and its negative for q
                     partial = (seqs[0][j] - seqs[1][j]) / value * (1.0 if k == 0 else -1.0)
                 edges.append((entry, seq.ident, (j,), partial))
-        self.set(stmt.target, value, self.record(stmt.target, stmt.loc.line, edges))
+        self.set(stmt.target, value, self.new(), stmt.loc.line, edges)
 
     def stmt_Raise(self, stmt: ir.Raise) -> None:
         raise UsageError(f"{self.function.name} raises at this point (line {stmt.loc.line}: "
@@ -243,7 +243,6 @@ class _Run:
 
     def stmt_If(self, stmt: ir.If) -> None:
         taken = bool(self.env[stmt.cond])
-        self.sides.setdefault(stmt.loc.line, []).append(taken)
         self.block(stmt.then if taken else stmt.orelse)
         for merge in stmt.merges:
             self.copy(merge.target, merge.then if taken else merge.orelse, stmt.loc.line)
@@ -256,8 +255,9 @@ class _Run:
             return
         inst = self.inst.get(source) if isinstance(source, ir.Value) else None
         if isinstance(inst, int):
-            inst = self.record(target, line, [(inst, source.ident, None, 1.0)], copy=True)
-        self.set(target, self.operand(source), inst)
+            self.set(target, self.operand(source), self.new(), line, [(inst, source.ident, None, 1.0)], copy=True)
+        else:
+            self.set(target, self.operand(source), inst, line)
 
     def stmt_Loop(self, stmt: ir.Loop) -> None:
         line, outer = stmt.loc.line, self.iteration
@@ -272,7 +272,7 @@ class _Run:
                 index = next(indices, None)
                 if index is None:
                     break
-                self.set(stmt.index, index, None)
+                self.set(stmt.index, index, None, line)
             else:
                 self.stmt_Assign(stmt.cond)
                 if not self.env[stmt.cond.target]:
@@ -286,9 +286,8 @@ class _Run:
             if stmt.exit is not None and self.operand(stmt.exit):
                 break
         self.iteration = outer
-        self.trips.setdefault(line, []).append(count)
         if stmt.count is not None:
-            self.set(stmt.count, count, None)
+            self.set(stmt.count, count, None, line)
 
     # --- the sweep ----------------------------------------------------------
 
@@ -296,14 +295,14 @@ class _Run:
         """The reverse sweep over the records, output first: every adjoint."""
         adjoint: dict[int, float] = {} if output is None else {output: 1.0}
         steps = []
-        for record in reversed(self.records):
-            if record.target not in adjoint:
+        for visit in reversed(self.visits):
+            if visit.node not in adjoint:
                 continue  # reaches no output
-            bar = adjoint[record.target]
-            for inst, ident, element, partial in record.edges:
+            bar = adjoint[visit.node]
+            for inst, ident, element, partial in visit.edges:
                 adjoint[inst] = adjoint.get(inst, 0.0) + partial * bar
-                steps.append(Step(record.ident, ident, partial, bar, adjoint[inst], record.line,
-                                  record.iteration, element, record.copy))
+                steps.append(Step(visit.ident, ident, partial, bar, adjoint[inst], visit.line,
+                                  visit.iteration, element, visit.copy))
         return steps, adjoint
 
 
