@@ -32,6 +32,7 @@ import sympy as sp
 from .. import ir
 from ..derive import is_condition
 from ..errors import UsageError
+from . import notation
 
 _WRAP = 44  # label lines longer than this wrap: a box as wide as a long carry text is unreadable
 
@@ -128,15 +129,19 @@ def picture(explanation) -> Picture:
         ident = row.target.ident
         name = explanation.name(row.target)
         text = _definition(explanation, row.definition)
-        steer = row.target in explanation.indices or (isinstance(row.definition, sp.Basic)
-                                                      and is_condition(row.definition))
+        # a value that carries no gradient but reads something (a condition, a count, min of two
+        # lengths) steers; one that reads nothing is a constant
+        steer = (row.target in explanation.indices
+                 or (isinstance(row.definition, sp.Basic) and is_condition(row.definition))
+                 or (not row.edges and bool(structure.steering.get(ident))))
         kind = "output" if ident == output else "steer" if steer else "value" if row.edges else "const"
         lines = [text if steer and ident.startswith("_") else f"{name} = {text}", f"line {row.line}"]
         add(Node(ident, name, _wrapped(lines), kind), box)
         for edge in row.edges:
             key = (edge.operand.ident, edge.target.ident)
             lines = [_partial(explanation, edge)]
-            ran = evaluation is None or ident in evaluation.values
+            ran = evaluation is None or (ident in evaluation.values and (
+                edge.operand.ident in evaluation.values or edge.operand.ident in evaluation.point))
             if evaluation is not None and ran:
                 lines = sweep.edge_lines(key, lines[0])
             kind = "carry" if key in structure.carries else "partial"
@@ -286,7 +291,7 @@ def _definition(explanation, definition) -> str:
 
 
 def _partial(explanation, edge) -> str:
-    return sp.sstr(explanation._shown(edge.partial))
+    return notation.text(explanation._shown(edge.partial))
 
 
 def _wrapped(lines: list[str]) -> list[str]:

@@ -28,9 +28,7 @@ import math
 import re
 from importlib import resources
 
-import sympy as sp
-
-from . import dot
+from . import dot, notation
 
 _CHAR = 6.6       # px per character at the fallback drawing's font size (12px Helvetica, on average)
 _LINE = 15        # px per text line
@@ -137,7 +135,7 @@ def _table(explanation, pic: dot.Picture) -> list[str]:
                 label = f"∂{name}/∂{explanation.name(edge.operand)}"
                 partial = dot._partial(explanation, edge)
                 if edge.textbook is not None:
-                    partial += f"   (= {sp.sstr(explanation._shown(edge.textbook))})"
+                    partial += f"   (= {notation.text(explanation._shown(edge.textbook))})"
                 cells += [label, partial]
                 if evaluation:
                     numbers = sweep.partials.get((edge.operand.ident, edge.target.ident), [])
@@ -196,8 +194,8 @@ def layered_svg(pic: dot.Picture) -> str:
     column right of the furthest value it reads; each box a band of its own
     below the loose values of the box around it, so boxes never overlap."""
     rank = _ranks(pic)
-    size = {i: (max(len(line) for line in n.lines) * _CHAR + 20, len(n.lines) * _LINE + 12)
-            for i, n in pic.nodes.items()}
+    size = {i: (max(len(line) for line in n.lines) * _CHAR * (1.3 if n.kind == "param" else 1) + 20,
+                len(n.lines) * _LINE + 12) for i, n in pic.nodes.items()}
     columns = max(rank.values(), default=0) + 1
     width = [0.0] * columns
     for i, r in rank.items():
@@ -208,7 +206,7 @@ def layered_svg(pic: dot.Picture) -> str:
             label[rank[e.operand]] = max(label[rank[e.operand]], max(len(x) for x in e.lines) * _CHAR * 0.9)
     x = [20.0]
     for r in range(1, columns):
-        x.append(x[-1] + width[r - 1] + max(60.0, label[r - 1] + 30))
+        x.append(x[-1] + width[r - 1] + max(60.0, min(label[r - 1], 220.0) + 30))  # a long label may overlap: Graphviz places them properly
     pos: dict[str, tuple[float, float]] = {}
     rects: list[tuple[dot.Box, float, float, float, float]] = []
 
@@ -302,6 +300,10 @@ def _ranks(pic: dot.Picture) -> dict[str, int]:
                 continue
             stack.pop()
             rank[j] = max((rank[k] + 1 for k in into[j] if k in rank), default=0)
+    last = max(rank.values(), default=0)
+    for i, node in pic.nodes.items():
+        if node.kind == "output":  # the output on the right, as Graphviz draws it
+            rank[i] = last
     return rank
 
 
