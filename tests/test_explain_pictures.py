@@ -53,7 +53,7 @@ def huber(x, d):
 
 SEED = [  # the function, a point, and the floats central differences vary
     (cost, dict(w=0.5, b=0.1, a0=1.0, y=0.0)),
-    (loss, dict(w=0.5, b=0.1, xs=[1.0, 2.0, -1.0], ys=[0.0, 1.0, 0.5])),
+    (loss, dict(w=0.5, b=0.1, xs=[1.0, -2.0], ys=[0.0, 0.5])),
     (huber, dict(x=0.3, d=1.0)),
     (huber, dict(x=-2.5, d=1.0)),
 ]
