@@ -51,11 +51,15 @@ def _parser() -> argparse.ArgumentParser:
                     "chain-rule paths to each input. The file is read, not run, unless --import.")
     exp.add_argument("target", metavar="PATH:FUNC", help="a file and a top-level function in it")
     exp.add_argument("--format", choices=("text", "latex", "dot", "html"),
-                     help="text (default), LaTeX, a Graphviz dot graph, or one self-contained HTML page "
-                          "(graph, table and, with --at, a step-through of the reverse sweep)")
+                     help="text (default), LaTeX (a standalone document), a Graphviz dot graph, or one "
+                          "self-contained HTML page (graph, table and, with --at, a step-through of the "
+                          "reverse sweep)")
     exp.add_argument("-o", "--output", metavar="FILE", help="write the --format output to FILE instead of stdout")
     exp.add_argument("--png", metavar="FILE", help="draw the graph into FILE as PNG (needs Graphviz's dot)")
     exp.add_argument("--svg", metavar="FILE", help="draw the graph into FILE as SVG (needs Graphviz's dot)")
+    exp.add_argument("--at", metavar="NAME=VALUE,...",
+                     help="numbers at this point: every value, local partial and adjoint, e.g. "
+                          "--at w=0.5,b=0.1 or --at 'xs=[1.0, 2.0],w=0.5' (a list in brackets)")
     _common(exp)
     exp.set_defaults(run=_explain)
 
@@ -83,6 +87,35 @@ def _wrt(args) -> tuple[str, ...] | None:
     if not names:
         raise UsageError(f"--wrt {args.wrt!r} names no parameter", hint="give names separated by commas, e.g. --wrt w,b")
     return names
+
+
+def _point(text: str) -> dict:
+    """--at 'w=0.5,xs=[1.0, 2.0]' -> {'w': 0.5, 'xs': [1.0, 2.0]}: commas inside brackets belong to a list."""
+    import ast
+    parts, depth, start = [], 0, 0
+    for k, char in enumerate(text):
+        depth += {"[": 1, "(": 1, "]": -1, ")": -1}.get(char, 0)
+        if char == "," and depth == 0:
+            parts.append(text[start:k])
+            start = k + 1
+    parts.append(text[start:])
+    syntax = "write --at NAME=NUMBER,... with lists in brackets, e.g. --at 'w=0.5,xs=[1.0, 2.0]'"
+    point = {}
+    for part in (p.strip() for p in parts):
+        if not part:
+            continue
+        name, equals, value = part.partition("=")
+        name = name.strip()
+        if not equals or not name.isidentifier():
+            raise UsageError(f"--at: {part!r} is not NAME=VALUE", hint=syntax)
+        try:
+            point[name] = ast.literal_eval(value.strip())
+        except (ValueError, SyntaxError):
+            raise UsageError(f"--at: the value of {name} ({value.strip()!r}) is not a number or a list of numbers",
+                             hint=syntax) from None
+    if not point:
+        raise UsageError("--at names no parameter", hint=syntax)
+    return point
 
 
 def _generate(args) -> int:
@@ -118,6 +151,8 @@ def _explain(args) -> int:
     from .static import load_function
     target = parse_target(args.target)
     explanation = explain(load_function(target.path, target.name, run_module=args.run_module), wrt=_wrt(args))
+    if args.at is not None:
+        explanation = explanation.at(**_point(args.at))
     return _write_explanation(args, explanation)
 
 
@@ -131,8 +166,8 @@ def _write_explanation(args, explanation) -> int:
             print(f"symback: wrote {path}", file=sys.stderr)
     if (args.png or args.svg) and args.format is None and not args.output:
         return 0  # only the pictures were asked for
-    if args.format == "latex":
-        text = explanation.latex() + "\n"
+    if args.format == "latex":  # a whole document: `pdflatex` compiles it as it is
+        text = explanation.latex_document()
     elif args.format == "dot":
         text = explanation.to_dot()
     elif args.format == "html":

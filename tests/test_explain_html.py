@@ -10,6 +10,7 @@ docs/images/explain-page.png, the screenshot in the docs.
 """
 
 import base64
+import inspect
 import html.parser
 import json
 import math
@@ -28,7 +29,7 @@ from symback import explain
 from symback.cli import main
 from symback.explain import dot, html as page_module
 from symback.static import load_function
-from test_control_corpus import CASES
+import explain_corpus
 from test_explain_pictures import SEED, cost, flat_gradient, needs_graphviz
 
 ROOT = pathlib.Path(__file__).parent.parent
@@ -37,7 +38,7 @@ EXAMPLES = ROOT / "examples"
 
 def odd(λ, ŷ):
     total = 0.0
-    for _ in range(2):  # </script><b>bold?</b> & "quotes" 'too'
+    for _ in range(2):
         total += (λ - ŷ) ** 2
     return total
 
@@ -102,16 +103,28 @@ def test_every_node_and_edge_has_the_element_id_the_script_highlights(graphviz, 
     assert {dot.Picture.edge_id(s.operand, s.target) for s in explanation.evaluation.steps} <= ids
 
 
+ODD_DIR = """</script><b>bold?</b> & "quotes" 'too'"""
+
+
+def _odd_function(tmp_path):
+    """`odd` read from a file in a directory whose name is markup: the page names that file."""
+    folder = tmp_path / ODD_DIR.replace("/", "∕")  # a name cannot hold '/': the look-alike U+2215
+    folder.mkdir()
+    source = folder / "odd.py"
+    source.write_text(inspect.getsource(odd), encoding="utf-8")
+    return load_function(source, "odd"), folder
+
+
 @pytest.mark.parametrize("graphviz", [True, False], ids=["graphviz", "layered"])
-def test_names_and_comments_are_escaped_everywhere(graphviz, monkeypatch):
+def test_names_and_paths_are_escaped_everywhere(graphviz, monkeypatch, tmp_path):
     if not graphviz:
         monkeypatch.setattr(dot, "graphviz", lambda: None)
     elif dot.graphviz() is None:
         pytest.skip("Graphviz's dot is not installed (apt install graphviz)")
-    tags = _parsed(page_module.page(explain(odd).at(λ=1.5, ŷ=0.25)))
-    assert "b" not in [tag for tag, _ in tags.tags], "the comment in the loop's line became markup"
-    shown = " ".join(" ".join(tags.text).split())  # what a reader sees, spaces collapsed
-    assert """# </script><b>bold?</b> & "quotes" 'too'""" in shown
+    fn, folder = _odd_function(tmp_path)
+    tags = _parsed(page_module.page(explain(fn).at(λ=1.5, ŷ=0.25)))
+    assert "b" not in [tag for tag, _ in tags.tags], "the file's name became markup"
+    assert any(str(folder) in text for text in tags.text)  # shown as it is, as text
     (data,) = [s for s in tags.scripts if s.lstrip().startswith("{")]
     assert "</" not in data
     steps = json.loads(data)["steps"]
@@ -133,23 +146,30 @@ def test_cli_writes_the_page(tmp_path, capsys):
     assert f"wrote {out}" in capsys.readouterr().err
 
 
-@pytest.mark.parametrize("fn, args", CASES, ids=[f"{fn.__name__}{i}" for i, (fn, _) in enumerate(CASES)])
+@pytest.mark.parametrize("fn, args", explain_corpus.POINTS,
+                         ids=[f"{fn.__name__}{i}" for i, (fn, _) in enumerate(explain_corpus.POINTS)])
 def test_every_corpus_page_carries_a_sweep_that_ends_at_the_gradient(fn, args):
     """The page's data, replayed as page.js replays it, ends at each parameter's gradient."""
     explanation = explain(fn)
     point = dict(zip([p.value.ident for p in explanation.function.params], args))
-    data = page_module._sweep_data(explanation.at(**point), dot.picture(explanation.at(**point)))
-    bars = {}
-    for step in data["steps"]:
-        key = (step["operand"], tuple(step["element"][:1]))
-        bars[key] = step["operand_bar_value"]
+    at = explanation.at(**point)
+    data = page_module._sweep_data(at, dot.picture(at))
+    by_instance = {step["node"]: step["operand_bar_value"] for step in data["steps"]}  # the last word on each
     want = flat_gradient(fn, point)
     for name, value in point.items():
         if isinstance(value, int):
             continue  # a count: no gradient
-        got = ([bars.get((name, (i,)), 0.0) for i in range(len(value))] if isinstance(value, list)
-               else bars.get((name, ()), 0.0))
-        assert got == pytest.approx(want[name], rel=1e-4, abs=1e-6), name
+        node = data["nodes"][name]
+        if node["entries"] is not None:
+            got = [by_instance.get(instance, 0.0) for instance in node["entries"]]
+            assert got == pytest.approx(_flatten(want[name]), rel=1e-4, abs=1e-6), name
+        else:
+            assert by_instance.get(at.evaluation.params[name], 0.0) == pytest.approx(want[name], rel=1e-4,
+                                                                                       abs=1e-6), name
+
+
+def _flatten(x) -> list:
+    return [y for entry in x for y in _flatten(entry)] if isinstance(x, (list, tuple)) else [x]
 
 
 # --- in a real browser ----------------------------------------------------------------
@@ -298,10 +318,13 @@ def test_the_page_works_without_graphviz(browser, tmp_path, monkeypatch):
 
 
 def test_the_page_with_odd_names_runs(browser, tmp_path):
-    point = dict(λ=1.5, ŷ=0.25)
-    _walk_the_sweep(browser, tmp_path / "odd.html", odd, point)
-    title = browser.run("return document.querySelector('h1').textContent")
-    assert title == "odd(λ, ŷ)"
+    fn, folder = _odd_function(tmp_path)
+    path = tmp_path / "odd.html"
+    path.write_text(page_module.page(explain(fn).at(λ=1.5, ŷ=0.25)), encoding="utf-8")
+    browser.open(path)
+    assert browser.run("return document.querySelector('h1').textContent") == "odd(λ, ŷ)"
+    assert browser.run("return document.querySelector('header .where').textContent").startswith(str(folder))
+    _walk_the_sweep(browser, tmp_path / "odd2.html", odd, dict(λ=1.5, ŷ=0.25))
 
 
 @needs_graphviz

@@ -110,30 +110,50 @@ def picture(explanation) -> Picture:
 
     structure = _Structure(fn)
     output = explanation.output.ident if explanation.output is not None else None
+
+    rows = {row.target.ident for row in explanation.rows if row.target is not None}
+
+    def steering(ident: str, box: Box, label: str = "") -> None:
+        """A value that only steers and has no row of its own (a branch's test, a
+        length, a loop's bound): a dashed node, with what it reads in turn."""
+        stmt = structure.defined.get(ident)
+        if ident in nodes or ident in rows or stmt is None or not hasattr(stmt, "loc"):
+            return  # drawn already, or a row of the table (drawn where the table has it)
+        if not structure.steering.get(ident):
+            return  # a constant test (`while True` with a break): nothing steers it
+        label = label or structure.text(ident)
+        add(Node(ident, ident, _wrapped([label, f"line {stmt.loc.line}"]), "steer"), box)
+        for read in structure.steering.get(ident, ()):
+            steering(read, box)
+
     stack: list[tuple[int, Box, int]] = []  # (depth of the heading, box, calls open when it opened)
     for row in explanation.rows:
         calls = tuple(getattr(row, "calls", ()))
         while stack and stack[-1][0] >= row.depth:
             stack.pop()
         if row.heading:
-            opened = structure.box(row.heading, row.line)
+            parent = _inside(root, stack, calls, explanation)
+            opened = structure.open(row, parent, steering)
             if opened is not None:
-                _inside(root, stack, calls, explanation).boxes.append(opened)
                 stack.append((row.depth, opened, len(calls)))
-                for index in structure.indices.pop(opened.id, ()):
-                    add(Node(index.ident, index.ident, [index.ident, f"loop index, line {row.line}"], "steer"), opened)
+                stmt = row.stmt
+                if isinstance(stmt, ir.Loop) and stmt.index is not None:
+                    index = stmt.index.ident
+                    add(Node(index, index, [index, f"loop index, line {row.line}"], "steer"), opened)
+                if isinstance(stmt, ir.Loop) and stmt.cond is not None:  # while: its test is in the loop
+                    steering(stmt.cond.target.ident, opened, _test(row.heading))
             continue
         if row.target is None:
             continue
         box = _inside(root, stack, calls, explanation)
         ident = row.target.ident
         name = explanation.name(row.target)
-        text = _definition(explanation, row.definition)
+        text = getattr(row, "shown", "") or _definition(explanation, row.definition)
         # a value that carries no gradient but reads something (a condition, a count, min of two
         # lengths) steers; one that reads nothing is a constant
-        steer = (row.target in explanation.indices
-                 or (isinstance(row.definition, sp.Basic) and is_condition(row.definition))
-                 or (not row.edges and bool(structure.steering.get(ident))))
+        steer = bool(structure.steering.get(ident)) and (
+            row.target in explanation.indices or getattr(row, "kind", "") == "condition"
+            or (isinstance(row.definition, sp.Basic) and is_condition(row.definition)) or not row.edges)
         kind = "output" if ident == output else "steer" if steer else "value" if row.edges else "const"
         lines = [text if steer and ident.startswith("_") else f"{name} = {text}", f"line {row.line}"]
         add(Node(ident, name, _wrapped(lines), kind), box)
@@ -147,16 +167,12 @@ def picture(explanation) -> Picture:
             kind = "carry" if key in structure.carries else "partial"
             edges.append(Edge(key[0], key[1], lines, kind, ran))
 
-    for ident, extra in structure.steering.items():
-        extra_node = structure.cond_nodes.get(ident)
-        if extra_node is not None and ident not in nodes:  # a while loop's test: it has no row of its own
-            box = _find(root, structure.cond_box[ident]) or root
-            add(Node(ident, ident, _wrapped([_definition(explanation, extra_node.expr), f"line {extra_node.loc.line}"]),
-                     "steer"), box)
     drawn = {(e.operand, e.target) for e in edges}
     for target, read in structure.steering.items():
-        for operand in read:
-            if target in nodes and operand in nodes and (operand, target) not in drawn and operand != target:
+        if target not in nodes:
+            continue
+        for operand in structure.visible(read, nodes):
+            if (operand, target) not in drawn and operand != target:
                 drawn.add((operand, target))
                 edges.append(Edge(operand, target, [], "steers"))
     _drop_unread_indices(nodes, edges, root, structure.index_ids)
@@ -174,60 +190,81 @@ def _drop_unread_indices(nodes: dict, edges: list, box: Box, indices: set[str]) 
 
 
 class _Structure:
-    """What the rows do not say and the IR does: each loop's and branch's own
-    source line, the loop indices, the edges that carry a value into a loop's
-    next iteration, and what each value reads that carries no gradient."""
+    """What the rows do not say and the IR does: the statement defining each
+    value, what each value reads (gradient or not), and the edges that carry a
+    value into a loop's next iteration."""
 
     def __init__(self, fn: ir.Function):
-        self.loops = list(ir.loops(fn.body))
-        self.ifs = [stmt for stmt in _statements(fn.body) if isinstance(stmt, ir.If)]
-        self.carries = {(c.update.ident, c.head.ident) for loop in self.loops for c in loop.carried
+        loops = list(ir.loops(fn.body))
+        self.carries = {(c.update.ident, c.head.ident) for loop in loops for c in loop.carried
                         if isinstance(c.update, ir.Value)}
         self.steering: dict[str, list[str]] = {}   # node id -> ids it reads
-        self.cond_nodes: dict[str, ir.Assign] = {}  # a while loop's test
-        self.cond_box: dict[str, str] = {}
-        self.indices: dict[str, list[ir.Value]] = {}  # a loop's box -> its index
-        self.index_ids: set[str] = set()
+        self.defined: dict[str, object] = {}       # node id -> the statement that makes it
+        self.index_ids = {loop.index.ident for loop in loops if loop.index is not None}
         self._count = 0
-        self._branch: list[ir.If] = []
         for item in ir.walk(fn.body):
             target = getattr(item, "target", None)
             if isinstance(target, ir.Value):
                 self._reads(target, ir.reads(item))
-        for stmt in self.ifs:
-            for merge in stmt.merges:  # the condition picks the side
-                self._reads(merge.target, (stmt.cond,))
-        for loop in self.loops:
-            if loop.index is not None:
-                self._reads(loop.index, loop.bounds)
+                self.defined.setdefault(target.ident, item)
+        for stmt in _statements(fn.body):
+            if isinstance(stmt, ir.If):
+                for merge in stmt.merges:  # the condition picks the side
+                    self._reads(merge.target, (stmt.cond,))
+            elif isinstance(stmt, ir.Loop) and stmt.index is not None:
+                self._reads(stmt.index, stmt.bounds)
 
     def _reads(self, target: ir.Value, read) -> None:
         self.steering.setdefault(target.ident, []).extend(v.ident for v in read if isinstance(v, ir.Value))
 
-    def box(self, heading: str, line: int) -> Box | None:
-        """The box a heading row opens: a loop, or one side of a branch."""
-        word = heading.split(" ", 1)[0].rstrip(":")
+    def visible(self, read: list[str], nodes) -> list[str]:
+        """The nodes behind what a value reads: a value the table folds away (the copy
+        in `n = len(xs)`, the index arithmetic in `xs[i - 1]`) stands for what it reads."""
+        out, todo, seen = [], list(read), set()
+        while todo:
+            ident = todo.pop(0)
+            if ident in seen:
+                continue
+            seen.add(ident)
+            if ident in nodes:
+                out.append(ident)
+            else:
+                todo.extend(self.steering.get(ident, ()))
+        return out
+
+    def text(self, ident: str) -> str:
+        """A steering value without a row, as the user would write it."""
+        stmt = self.defined[ident]
+        if isinstance(stmt, ir.Length):
+            return f"len({stmt.seq})"
+        if isinstance(stmt, ir.Assign):
+            return notation.text(stmt.expr)
+        return str(stmt).split(" = ", 1)[-1]
+
+    def open(self, row, parent: Box, steering) -> Box | None:
+        """The box a heading row opens inside `parent` (a loop, or one side of a
+        branch), with the values that steer it drawn before it; None for a raise."""
         self._count += 1
-        name = f"box{self._count}"
-        if word in ("for", "while") and self.loops:
-            loop = self.loops.pop(0)
-            opened = Box(name, f"{_own_line(loop.loc, heading)}   (line {loop.loc.line})", "loop")
-            if loop.index is not None:
-                self.indices[name] = [loop.index]
-                self.index_ids.add(loop.index.ident)
-            if loop.cond is not None:
-                self.cond_nodes[loop.cond.target.ident] = loop.cond
-                self.cond_box[loop.cond.target.ident] = name
-                self._reads(loop.cond.target, loop.cond.args)
-            return opened
-        if word == "if" and self.ifs:
-            self._branch.append(self.ifs.pop(0))
-            stmt = self._branch[-1]
-            return Box(name, f"{_own_line(stmt.loc, heading)}   (line {stmt.loc.line})", "branch")
-        if word == "else" and self._branch:
-            stmt = self._branch.pop()
-            return Box(name, f"else   (the other side of line {stmt.loc.line})", "branch")
-        return None  # a raise: a line of the table, no box
+        name, stmt = f"box{self._count}", row.stmt
+        if isinstance(stmt, ir.Loop):
+            for bound in stmt.bounds:
+                if isinstance(bound, ir.Value):
+                    steering(bound.ident, parent)
+            opened = Box(name, f"{row.heading}   (line {row.line})", "loop")
+        elif isinstance(stmt, ir.If) and row.kind in ("if", "elif"):
+            steering(stmt.cond.ident, parent, _test(row.heading))
+            opened = Box(name, f"{row.heading}   (line {row.line})", "branch")
+        elif isinstance(stmt, ir.If) and row.kind == "else":
+            opened = Box(name, f"else   (the other side of line {row.line})", "branch")
+        else:
+            return None
+        parent.boxes.append(opened)
+        return opened
+
+
+def _test(heading: str) -> str:
+    """`r <= d` from `if r <= d:` (or elif, while)."""
+    return heading.split(" ", 1)[-1].rstrip().rstrip(":") if " " in heading else heading
 
 
 def _statements(stmts):
@@ -239,12 +276,6 @@ def _statements(stmts):
             yield from _statements(stmt.orelse)
         elif isinstance(stmt, ir.Loop):
             yield from _statements(stmt.body)
-
-
-def _own_line(loc, fallback: str) -> str:
-    """The loop's or branch's line as the user wrote it (else the table's heading)."""
-    text = loc.text.strip() if loc.text else ""
-    return text or fallback
 
 
 def _inside(root: Box, stack, calls: tuple, explanation) -> Box:
@@ -272,16 +303,6 @@ def _helper(parent: Box, calls: tuple, explanation) -> Box:
               "helper", key=calls)
     parent.boxes.append(box)
     return box
-
-
-def _find(box: Box, name: str) -> Box | None:
-    if box.id == name:
-        return box
-    for inner in box.boxes:
-        found = _find(inner, name)
-        if found is not None:
-            return found
-    return None
 
 
 # --- text on the picture ----------------------------------------------------

@@ -166,15 +166,16 @@ def _sweep_data(explanation, pic: dot.Picture) -> dict:
             "partial": dot._number(step.partial), "target_bar": dot._number(step.target_bar),
             "term": dot._number(step.partial * step.target_bar),
             "operand_bar": dot._number(step.operand_bar), "operand_bar_value": _finite(step.operand_bar),
+            "node": step.operand_node,  # the instance: a list's entry is the same in the list and its slices
         })
     nodes = {}
     for ident, node in pic.nodes.items():
         if node.kind == "steer" or not node.ran:
             continue
         value = evaluation.point.get(ident) if node.kind == "param" else None
+        entries = _flat(evaluation.params.get(ident)) if isinstance(value, (list, tuple)) else None
         nodes[ident] = {"name": node.name, "final": node.adjoint or "0",
-                        "length": len(value) if isinstance(value, (list, tuple)) else None,
-                        "final_value": _finite(evaluation.gradient.get(ident)) if node.kind == "param" else None}
+                        "length": len(entries) if entries is not None else None, "entries": entries}
     output = explanation.output.ident if explanation.output is not None else None
     return {"steps": steps, "nodes": nodes, "output": output,
             "node_ids": {ident: dot.Picture.node_id(ident) for ident in nodes}}
@@ -327,6 +328,13 @@ def _json(data) -> str:
     return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
+def _flat(x) -> list:
+    """A nested list's entries in order (a list of pairs: each pair's two)."""
+    if isinstance(x, (list, tuple)):
+        return [y for entry in x for y in _flat(entry)]
+    return [x]
+
+
 def _finite(x):
     """A number for JSON (which has no NaN or infinity): None where it is not finite."""
     if isinstance(x, (list, tuple)):
@@ -343,5 +351,5 @@ def _data_value(raw) -> str:
 
 
 def _shown_path(file: str) -> str:
-    from . import _shown_path as shown  # the table's way of naming a file
+    from .text import _shown_path as shown  # the table's way of naming a file
     return shown(file)

@@ -51,6 +51,19 @@ def name_latex(name: str) -> str:
     return out + (f"_{{{sub}}}" if sub else "")
 
 
+def shown_latex(shown: str) -> str:
+    """A name as the table shows it (cost, total_2, xs[i], xs[0][1], len(xs)) in LaTeX."""
+    match = re.fullmatch(r"(\w+)\((\w+)\)", shown)
+    if match:
+        return rf"\operatorname{{{escape(match.group(1))}}}\left({name_latex(match.group(2))}\right)"
+    if "[" in shown:
+        base, rest = shown.split("[", 1)
+        parts = rest.rstrip("]").split("][")
+        return name_latex(base) + "".join(
+            "[" + (name_latex(part) if part.isidentifier() else escape(part)) + "]" for part in parts)
+    return name_latex(shown)
+
+
 _TEXT_ESCAPES = {"\\": r"\textbackslash{}", "{": r"\{", "}": r"\}", "_": r"\_", "#": r"\#", "%": r"\%",
                  "&": r"\&", "$": r"\$", "^": r"\^{}", "~": r"\~{}", "<": r"\textless{}", ">": r"\textgreater{}",
                  "|": r"\textbar{}", "≤": r"$\leq$", "≥": r"$\geq$", "·": r"$\cdot$", "∂": r"$\partial$",
@@ -97,6 +110,13 @@ def number_text(value) -> str:
         inner = ", ".join(number_text(v) for v in value[:6])
         return f"[{inner}{', ...' if len(value) > 6 else ''}]"
     return str(value)
+
+
+def point_text(value) -> str:
+    """An argument as the user gave it: floats by their repr (0.1, 1.0), lists bracketed."""
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(point_text(v) for v in value) + "]"
+    return float_text(value) if isinstance(value, float) else str(value)
 
 
 def number_latex(value) -> str:
@@ -189,7 +209,7 @@ class MathPrinter(LatexPrinter):
         return super().doprint(_without_unit_floats(expr) if isinstance(expr, sp.Basic) else expr)
 
     def _print_Symbol(self, expr, style="plain") -> str:
-        return name_latex(expr.name)
+        return shown_latex(expr.name)
 
     def _print_Float(self, expr) -> str:
         return number_latex(float(expr)) if "e" in float_text(expr) else float_text(expr)

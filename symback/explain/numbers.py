@@ -42,6 +42,8 @@ class Step:
     iteration: tuple[int, ...] = ()  # iteration numbers (0-based) of the enclosing loops, outermost first
     element: tuple[int, ...] | None = None  # the operand is this entry of the list `operand` (xs[i]: (i,))
     copy: bool = False     # a merge after an if, or a loop variable carried on: partial 1, no arithmetic
+    operand_node: int = 0  # the operand's instance (see Visit.node): a list's entry is its element's
+    target_node: int = 0   # the target's instance
 
 
 @dataclass(frozen=True)
@@ -77,7 +79,6 @@ def evaluate(function: ir.Function, point: dict[str, object], wrt: tuple[ir.Valu
     """Run `function` (parsed and derived) at `point` and sweep its adjoints back."""
     if function.arrays:
         raise UsageError(f"numbers at a point are not available for {function.name}, which uses NumPy",
-                         function=function.name,
                          hint="read the rules in str(explain(f)), or compute the gradient with grad(f)")
     run = _Run(function)
     for param in function.params:
@@ -156,7 +157,7 @@ class _Run:
             method = getattr(self, "stmt_" + type(stmt).__name__, None)
             if method is None:
                 raise UsageError(f"numbers at a point are not available for {type(stmt).__name__} statements",
-                                 function=self.function.name, loc=getattr(stmt, "loc", None),
+                                 loc=getattr(stmt, "loc", None),
                                  hint="compute the gradient with grad(f)")
             method(stmt)
 
@@ -238,7 +239,7 @@ class _Run:
 
     def stmt_Raise(self, stmt: ir.Raise) -> None:
         raise UsageError(f"{self.function.name} raises at this point (line {stmt.loc.line}: "
-                         f"{stmt.loc.text.strip()})", function=self.function.name, loc=stmt.loc,
+                         f"{stmt.loc.text.strip()})", loc=stmt.loc,
                          hint="choose a point where the function returns a value")
 
     def stmt_If(self, stmt: ir.If) -> None:
@@ -302,7 +303,7 @@ class _Run:
             for inst, ident, element, partial in visit.edges:
                 adjoint[inst] = adjoint.get(inst, 0.0) + partial * bar
                 steps.append(Step(visit.ident, ident, partial, bar, adjoint[inst], visit.line,
-                                  visit.iteration, element, visit.copy))
+                                  visit.iteration, element, visit.copy, inst, visit.node))
         return steps, adjoint
 
 

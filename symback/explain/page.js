@@ -20,22 +20,29 @@
     }
   });
 
-  // Every node's adjoint after the first k steps: {text, value} (a list's: entry by entry).
+  // Every node's adjoint after the first k steps: {text, value}; a list parameter's
+  // entry by entry (its entries' instances, which slices of it share).
   function adjointsAfter(k) {
-    var bars = {};
+    var bars = {}, byInstance = {};
     if (data.output !== null && nodes[data.output]) { bars[data.output] = {text: "1", value: 1}; }
     for (var s = 0; s < k; s++) {
-      var step = steps[s], node = nodes[step.operand];
-      if (!node) { continue; }
-      if (step.element.length && node.length !== null) {
-        var bar = bars[step.operand] || {texts: [], values: []};
-        bar.texts[step.element[0]] = step.operand_bar;
-        bar.values[step.element[0]] = step.operand_bar_value;
-        bars[step.operand] = bar;
-      } else if (!step.element.length) {
-        bars[step.operand] = {text: step.operand_bar, value: step.operand_bar_value};
-      }
+      var step = steps[s], bar = {text: step.operand_bar, value: step.operand_bar_value};
+      byInstance[step.node] = bar;
+      if (!step.element.length && nodes[step.operand]) { bars[step.operand] = bar; }
     }
+    Object.keys(nodes).forEach(function (id) {
+      var entries = nodes[id].entries;
+      if (entries === null || entries === undefined) { return; }
+      var list = {texts: [], values: []}, any = false;
+      entries.forEach(function (instance, i) {
+        if (byInstance[instance]) {
+          list.texts[i] = byInstance[instance].text;
+          list.values[i] = byInstance[instance].value;
+          any = true;
+        }
+      });
+      if (any) { bars[id] = list; }
+    });
     return bars;
   }
 
