@@ -88,3 +88,19 @@ POINTS = SEED + [case[:2] for case in test_control_corpus.CASES] + \
 
 # functions explain accepts, for the LaTeX that must compile: the scalar corpus and those above
 FUNCTIONS = list(dict.fromkeys([fn for fn, _ in POINTS] + list(programs.SCALAR)))
+
+
+_explained: dict = {}
+
+
+def explained(fn, args=None):
+    """explain(fn), or explain(fn).at(args by position), made once per test run (the tests share them)."""
+    from symback import explain
+    key = (fn, repr(args))
+    if key not in _explained:
+        if args is None:
+            _explained[key] = explain(fn)
+        else:
+            names = fn.__code__.co_varnames[:fn.__code__.co_argcount]
+            _explained[key] = explained(fn).at(**dict(zip(names, args)))
+    return _explained[key]

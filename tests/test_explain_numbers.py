@@ -59,7 +59,7 @@ def _close(got, want):
 
 @pytest.mark.parametrize("fn, args", corpus.POINTS, ids=[f"{fn.__name__}{i}" for i, (fn, _) in enumerate(corpus.POINTS)])
 def test_every_gradient_at_a_point_matches_central_differences(fn, args):
-    evaluation = explain(fn).at(**dict(zip(_names(fn), args))).evaluation
+    evaluation = corpus.explained(fn, args).evaluation
     assert evaluation.output == pytest.approx(fn(*args), rel=1e-12, abs=1e-15)  # the run computes what f does
     problems = []
     for k, name in enumerate(_names(fn)[:len(args)]):  # not a parameter left to its default
@@ -74,7 +74,7 @@ def test_every_gradient_at_a_point_matches_central_differences(fn, args):
 def test_the_printed_terms_sum_to_the_gradient(fn, args):
     """Each path's product (or each iteration's term) is the product of its factors,
     and the terms add up to the derivative central differences give."""
-    x = explain(fn).at(**dict(zip(_names(fn), args)))
+    x = corpus.explained(fn, args)
     chains = Chains(x)
     for k, param in enumerate(x.wrt[:len(args)]):
         for chain in chains.at(param, x.evaluation):

@@ -131,8 +131,10 @@ class Chains:
                     letters = letters[:-1] + (0,)
                     sums = sums[:-1]
                     factors = [Factor(out, target, letters, adjoint=True)]
-                elif row.kind == "merge" or (edge.element is not None and target == head):
-                    factors = factors[1:]  # a copy: partial 1 (a branch's result, or xs[i] read into an expression)
+                elif row.kind == "merge":
+                    factors = factors[1:]  # a copy: partial 1
+                elif edge.element is not None and target == head:  # xs[i] read into an expression: itself
+                    factors = [Factor(out, target, (), adjoint=True)]
                 conditions = tuple((*self.model.condition(stmt), side) for stmt, side in row.branches)
                 chain = chains.setdefault(head, Chain(head, [], "uses"))
                 chain.terms.append(Term(tuple(factors), sums, conditions))

@@ -26,6 +26,8 @@ def render(x, environment: str = "aligned") -> str:
     lines = _numbers_rows(x) if x.evaluation is not None else _rows(x)
     if x.output is not None and not x.function.arrays:
         lines += _chain_rule(x)
+    if not lines:
+        lines = [r"&\text{(nothing to differentiate: the function returns a constant)}"]
     return f"\\begin{{{environment}}}\n" + " \\\\\n".join(lines) + f"\n\\end{{{environment}}}"
 
 

@@ -84,6 +84,7 @@ class Model:
         self.hidden: set[ir.Value] = set()
         self.used_letters: set[str] = set()
         self._scan(function.body, ())
+        self._hide_bookkeeping()
         self.rows = self._block(function.body, 0, (), ())
 
     def name(self, value) -> str:
@@ -129,6 +130,38 @@ class Model:
                     self.indices.add(stmt.count)
                 self._scan(stmt.body, outer + (letter,))
 
+    def _hide_bookkeeping(self) -> None:
+        """Hide the flags parse makes (`_found1` for any(...), `_cond_3`): values named with
+        a leading underscore that only steer (tests, and merges or copies of tests)."""
+        items = list(ir.walk(self.function.body))
+        # the largest set consistent with: a test steers; so does what is made only from what steers
+        steering = {item.target for item in items} | set(self.indices)
+        changed = True
+        while changed:
+            changed = False
+            for item in items:
+                if item.target not in steering:
+                    continue
+                if isinstance(item, ir.Assign):
+                    keep = is_condition(item.shape.expr) or (
+                        bool(item.args) and all(isinstance(a, ir.Const) or a in steering for a in item.args))
+                elif isinstance(item, (ir.Merge, ir.Carry)):
+                    keep = all(a in steering for a in item.sources if isinstance(a, ir.Value))
+                else:
+                    keep = isinstance(item, ir.Length)
+                if not keep:
+                    steering.discard(item.target)
+                    changed = True
+        self.hidden |= {v for v in steering if v.name.startswith("_")}
+        self.reach = _reaching(items, self.function.result)
+
+    @staticmethod
+    def _written(stmt) -> bool:
+        """A loop or if the user wrote as such (not one parse made for any(), sum(), a comprehension)."""
+        head = statement_head(stmt.loc.text)
+        return head.startswith(("for ", "while ")) if isinstance(stmt, ir.Loop) else \
+            head.startswith(("if ", "elif "))
+
     def _letter(self, loop: ir.Loop, outer: tuple[str, ...]) -> str:
         head = statement_head(loop.loc.text)
         if loop.index is not None and not loop.index.name.startswith("_") and loop.index.name in words(head):
@@ -154,6 +187,9 @@ class Model:
         groups: list[tuple[int, list[_Row]]] = []
         for stmt in stmts:
             rows = self._stmt(stmt, depth, loops, branches)
+            if isinstance(stmt, (ir.If, ir.Loop)) and not any(
+                    row.target in self.reach or (row.target is not None and self._written(stmt)) for row in rows):
+                continue  # only bookkeeping inside (the loop of an any(...)): nothing that reaches the output
             if rows:
                 loc = stmt.loc
                 groups.append((loc.calls[0][1] if loc.calls else loc.line, rows))
@@ -242,9 +278,13 @@ class Model:
     def condition(self, stmt: ir.If) -> tuple[str, str]:
         """A branch's test as the user wrote it (`abs(r) <= d`), text and LaTeX."""
         test = self.conditions.get(stmt.cond)
-        if test is None or not test.target.name.startswith("_"):
-            return self.name(stmt.cond), _name_latex(self.name(stmt.cond))
-        return self.definition(test)
+        if test is not None and test.target.name.startswith("_"):
+            return self.definition(test)
+        head = statement_head(stmt.loc.text)
+        if stmt.cond in self.hidden and head.startswith(("if ", "elif ")) and head.endswith(":"):
+            source = head.split(" ", 1)[1][:-1].strip()  # a test parse computed in steps: as written
+            return source, notation.text_latex(source)
+        return self.name(stmt.cond), _name_latex(self.name(stmt.cond))
 
     def _if(self, stmt: ir.If, depth: int, loops: tuple, branches: tuple, word: str) -> list[_Row]:
         test, _ = self.condition(stmt)
@@ -296,6 +336,22 @@ class Model:
                              shown_latex=tex, loops=inner, **common))
         rows += self._block(stmt.body, depth + 1, inner, branches)
         return rows
+
+
+def _reaching(items: list, result) -> set:
+    """The values the result is computed from, directly or not."""
+    reach = {result} if isinstance(result, ir.Value) else set()
+    changed = True
+    while changed:
+        changed = False
+        for item in reversed(items):
+            made = item.seq if isinstance(item, (ir.Append, ir.SetItem)) else item.target
+            if made in reach:
+                for source in ir.reads(item):
+                    if isinstance(source, ir.Value) and source not in reach:
+                        reach.add(source)
+                        changed = True
+    return reach
 
 
 def _operand_latex(model: Model, operand) -> str:
