@@ -121,7 +121,7 @@ def picture(explanation) -> Picture:
             return  # drawn already, or a row of the table (drawn where the table has it)
         if not structure.steering.get(ident):
             return  # a constant test (`while True` with a break): nothing steers it
-        label = label or structure.text(ident)
+        label = label or f"{ident} = {structure.text(ident)}"  # named: what reads it may say n_xs
         add(Node(ident, ident, _wrapped([label, f"line {stmt.loc.line}"]), "steer"), box)
         for read in structure.steering.get(ident, ()):
             steering(read, box)
