@@ -4,6 +4,7 @@ prints, is checked against central differences of f itself, never against
 symback's own gradient; the output against f's own value."""
 
 import math
+import re
 
 import pytest
 
@@ -181,8 +182,10 @@ def test_cli_at_with_a_list(capsys, tmp_path):
     assert main(["explain", f"{source}:loss", "--at", "w=0.5,xs=[1.0, 2.0]"]) == 0
     out = capsys.readouterr().out
     want = central_differences(lambda w: sum((w * x) ** 2 for x in (1.0, 2.0)), (0.5,))[0]
-    line = next(line for line in out.splitlines() if line.startswith("         = "))
-    assert float(line.split("=")[-1]) == pytest.approx(want, rel=1e-5), out
+    block = out.split("dloss/dw = ", 1)[1].split("\n\n", 1)[0]
+    assert "Σ_i ∂" in block and "(2 iterations)" in out, out
+    total = [line for line in block.splitlines() if re.fullmatch(r"\s+= -?[\d.e+-]+", line)]
+    assert float(total[-1].split("=")[-1]) == pytest.approx(want, rel=1e-5), out  # the terms' sum
 
 
 @pytest.mark.parametrize("at, message", [

@@ -23,7 +23,7 @@ from ..api import check_wrt
 from ..derive import derive
 from ..errors import UsageError
 from ..parse import parse
-from . import dot, latex, notation, text
+from . import dot, latex, text
 from .model import Model, _Edge, _Row
 from .numbers import Evaluation, Step, Visit, evaluate  # noqa: F401 -- Step, Visit: the public types of .at()
 
@@ -176,7 +176,7 @@ class Explanation:
 
     @staticmethod
     def _text(definition) -> str:
-        return notation.text(definition)
+        return sp.sstr(definition) if isinstance(definition, sp.Basic) else str(definition)
 
     # --- LaTeX --------------------------------------------------------------
 

@@ -230,8 +230,6 @@ class Chains:
         factors, value = [], 1.0
         for visit, (node, ident, element, partial) in path:
             value *= partial
-            if visit.copy:
-                continue
             target = self.shown(visit.ident)
             operand = self.shown(ident) + (f"[{']['.join(map(str, element))}]" if element is not None else "")
             if element is not None and target == operand:

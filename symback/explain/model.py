@@ -329,9 +329,9 @@ class Model:
             edges = tuple(_Edge(carry.head, v, sp.S.One) for v in dict.fromkeys((carry.init, carry.update))
                           if isinstance(v, ir.Value) and v not in self.indices)
             before = self.name(carry.init)
-            text = f"{before} before the loop, then {self.name(carry.update)} from the iteration before"
+            text = f"{before} before the loop, then {self.name(carry.update)}"
             tex = (r"\begin{cases} " + _operand_latex(self, carry.init) + r" & \text{before the loop} \\ "
-                   + _operand_latex(self, carry.update) + r" & \text{from the iteration before} \end{cases}")
+                   + _operand_latex(self, carry.update) + r" & \text{after} \end{cases}")
             rows.append(_Row(depth + 1, stmt.loc.line, carry.head, text, edges, kind="carry", shown=text,
                              shown_latex=tex, loops=inner, **common))
         rows += self._block(stmt.body, depth + 1, inner, branches)

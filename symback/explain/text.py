@@ -59,8 +59,7 @@ def _helper_lines(row: _Row, before: tuple, cells: int) -> list[tuple]:
     out = []
     for level, (name, line) in enumerate(row.calls):
         if before[:level + 1] != row.calls[:level + 1]:
-            out.append((str(line), "    " * (row.depth + level) + f"in {name}(), called from line {line}:",
-                        *[""] * (cells - 2)))
+            out.append((str(line), "    " * (row.depth + level) + f"in {name}(), called from line {line}:"))
     return out
 
 
@@ -79,9 +78,9 @@ def _table(x) -> list[str]:
         calls = row.calls
         indent = _indent(row)
         if row.heading:
-            table.append((str(row.line), indent + row.heading, "", "", ""))
+            table.append((str(row.line), indent + row.heading))
             continue
-        first = (str(row.line), indent + x.name(row.target), row.shown or x._text(row.definition))
+        first = (str(row.line), indent + x.name(row.target), row.shown or notation.text(row.definition))
         if not row.edges:
             table.append(first + ("", "(a test: it steers, no gradient flows through it)"
                                   if row.kind == "condition" else ""))
@@ -94,11 +93,16 @@ def _table(x) -> list[str]:
 
 
 def _columns(table: list[tuple]) -> list[str]:
-    """Cells padded to their column's width (line numbers right-aligned), the last left ragged."""
+    """Cells padded to their column's width (line numbers right-aligned), the last left ragged.
+    A row of two cells (a heading: line, text) spans the columns after the first."""
     n = len(table[0])
-    widths = [max(len(r[i]) for r in table) for i in range(n - 1)]
+    full = [r for r in table if len(r) == n]
+    widths = [max(len(r[i]) for r in full) for i in range(n - 1)]
     lines = []
     for r in table:
+        if len(r) == 2:
+            lines.append(f"{r[0].rjust(widths[0])}  {r[1]}".rstrip())
+            continue
         cells = [cell.rjust(w) if i == 0 else cell.ljust(w) for i, (cell, w) in enumerate(zip(r, widths))]
         lines.append(("  ".join(cells) + "  " + r[-1]).rstrip())
     return lines
@@ -110,7 +114,6 @@ def _numbers_table(x, out: str) -> list[str]:
     table = [("line", "value", "definition", "= value", "edge", "local partial", "= partial",
               f"adjoint d{out}/d(value)")]
     calls: tuple = ()
-    blank = ("",) * 6
     for event in unrolled.events(x):
         kind, row = event[0], event[1]
         if kind in ("heading", "value"):
@@ -118,12 +121,11 @@ def _numbers_table(x, out: str) -> list[str]:
             calls = row.calls
         if kind == "heading":
             note = f"   ({event[2]})" if event[2] else ""
-            table.append((str(row.line), _indent(row) + row.heading + note) + blank)
+            table.append((str(row.line), _indent(row) + row.heading + note))
         elif kind == "iteration":
-            table.append(("", "    " * (row.depth + 1 + len(row.calls)) + f"{event[2]} = {event[3]}:") + blank)
+            table.append(("", "    " * (row.depth + 1 + len(row.calls)) + f"{event[2]} = {event[3]}:"))
         elif kind == "elided":
-            table.append(("", "    " * (row.depth + 1 + len(row.calls)) + f"... {event[2]} more iterations ...")
-                         + blank)
+            table.append(("", "    " * (row.depth + 1 + len(row.calls)) + f"... {event[2]} more iterations ..."))
         elif kind == "after":
             visit = event[2]
             table.append((str(row.line), _indent(row) + x.name(row.target), "after the loop",
@@ -135,8 +137,10 @@ def _numbers_table(x, out: str) -> list[str]:
 
 def _value_lines(x, row: _Row, visit) -> list[tuple]:
     partials = {ident: partial for _, ident, _, partial in visit.edges}
-    first = (str(row.line), _indent(row) + x.name(row.target), row.shown or x._text(row.definition),
-             notation.number_text(visit.value))
+    definition = row.shown or notation.text(row.definition)
+    if row.kind == "carry":  # which of its two sources this iteration's value came from
+        definition = carry_source(x, row, visit)
+    first = (str(row.line), _indent(row) + x.name(row.target), definition, notation.number_text(visit.value))
     edges = [e for e in row.edges if e.operand.ident in partials]
     if not edges:
         return [first + ("", "(a test: it steers)" if row.kind == "condition" else "", "", _adjoint(visit))]
@@ -146,6 +150,15 @@ def _value_lines(x, row: _Row, visit) -> list[tuple]:
                  notation.number_text(partials[edge.operand.ident]))
         out.append((first if k == 0 else ("", "", "", "")) + cells + ((_adjoint(visit),) if k == 0 else ("",)))
     return out
+
+
+def carry_source(x, row: _Row, visit) -> str:
+    """A loop variable's value in this iteration: from before the loop, or the iteration before."""
+    carry = next(c for c in row.stmt.carried if c.head == row.target)
+    came = {ident for _, ident, _, _ in visit.edges}
+    if isinstance(carry.update, ir.Value) and carry.update.ident in came and visit.iteration[-1] > 0:
+        return f"{x.name(carry.update)} from the iteration before"
+    return x.model.name(carry.init)
 
 
 def _adjoint(visit) -> str:
@@ -176,13 +189,25 @@ def _chain_rule(x, out: str) -> list[str]:
         if ev is None:
             for chain in symbolic:
                 lines += _symbolic_text(chain, out)
-        else:
-            if symbolic and symbolic[0].form == "uses":
-                for chain in symbolic:
-                    lines += _symbolic_text(chain, out, formulas=False)
-            for chain in chains.at(param, ev):
-                lines += _numeric_text(chain, out)
+            continue
+        numeric = chains.at(param, ev)
+        if len(symbolic) == 1 and len(numeric) == 1 and symbolic[0].form == "uses" \
+                and symbolic[0].param == numeric[0].param:  # the sum, then its terms at this point
+            lines += _symbolic_text(symbolic[0], out, formulas=False)[:len(symbolic[0].terms)]
+            lines += _numeric_text(numeric[0], out, continued=True)[:-1]
+            lines += _where(symbolic[0], out) + [""]
+            continue
+        if symbolic and symbolic[0].form == "uses":
+            for chain in symbolic:
+                lines += _symbolic_text(chain, out, formulas=False)
+        for chain in numeric:
+            lines += _numeric_text(chain, out)
     return lines
+
+
+def _where(chain: Chain, out: str) -> list[str]:
+    pad = " " * len(f"d{out}/d{chain.param}")
+    return [f"{pad}   where {letter} counts the iterations of {where}" for letter, where in chain.loops]
 
 
 def _label(factor: Factor) -> str:
@@ -221,12 +246,11 @@ def _symbolic_text(chain: Chain, out: str, formulas: bool = True) -> list[str]:
                                                                          or "1"))
     if chain.left_out:
         lines.append(f"{pad} + ... and {chain.left_out} more paths")
-    for letter, where in chain.loops:
-        lines.append(f"{pad}   where {letter} counts the iterations of {where}")
-    return [line for line in lines if line] + ([""] if formulas else [])
+    return lines + _where(chain, out) + ([""] if formulas else [])
 
 
-def _numeric_text(chain: Chain, out: str) -> list[str]:
+def _numeric_text(chain: Chain, out: str, continued: bool = False) -> list[str]:
+    """The terms at a point, with their numbers; `continued`: below the symbolic sum, led by '='."""
     head = f"d{out}/d{chain.param}"
     pad = " " * len(head)
     if not chain.terms:
@@ -243,7 +267,7 @@ def _numeric_text(chain: Chain, out: str) -> list[str]:
     width = max(len(symbols) for symbols, _ in rows)
     lines = []
     for k, (symbols, numbers) in enumerate(rows):
-        lead = f"{head} = " if k == 0 else f"{pad} + "
+        lead = (f"{pad} = " if continued else f"{head} = ") if k == 0 else f"{pad} + "
         lines.append(f"{lead}{symbols.ljust(width)}   {numbers}".rstrip())
     if len(rows) > 1:
         lines.append(f"{pad} = {notation.number_text(chain.total)}")
