@@ -349,3 +349,12 @@ def test_screenshot_for_the_docs(browser, tmp_path):
 
 def test_finite_numbers_only_in_the_data():
     assert page_module._finite([1.0, math.nan, math.inf, 2]) == [1.0, None, None, 2.0]
+
+
+def test_the_pages_assets_are_installed_with_the_package():
+    """html.py reads page.js and page.css at run time: a plain install must carry them."""
+    import tomllib
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]
+    data = config.get("package-data", {}).get("symback.explain", [])
+    for asset in ("page.js", "page.css"):
+        assert asset in data and (ROOT / "symback" / "explain" / asset).is_file(), asset
