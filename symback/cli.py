@@ -8,8 +8,6 @@ problem and where, no traceback unless --debug.
 from __future__ import annotations
 
 import argparse
-import shutil
-import subprocess
 import sys
 import traceback
 from pathlib import Path
@@ -52,9 +50,13 @@ def _parser() -> argparse.ArgumentParser:
         description="Show each value, its expression, the local partial on each incoming edge and the "
                     "chain-rule paths to each input. The file is read, not run, unless --import.")
     exp.add_argument("target", metavar="PATH:FUNC", help="a file and a top-level function in it")
-    exp.add_argument("--format", choices=("text", "latex", "dot"), default="text",
-                     help="text (default), LaTeX (a standalone document), or a Graphviz dot graph")
-    exp.add_argument("--png", metavar="FILE", help="render the dot graph to FILE (needs Graphviz's dot)")
+    exp.add_argument("--format", choices=("text", "latex", "dot", "html"),
+                     help="text (default), LaTeX (a standalone document), a Graphviz dot graph, or one "
+                          "self-contained HTML page (graph, table and, with --at, a step-through of the "
+                          "reverse sweep)")
+    exp.add_argument("-o", "--output", metavar="FILE", help="write the --format output to FILE instead of stdout")
+    exp.add_argument("--png", metavar="FILE", help="draw the graph into FILE as PNG (needs Graphviz's dot)")
+    exp.add_argument("--svg", metavar="FILE", help="draw the graph into FILE as SVG (needs Graphviz's dot)")
     exp.add_argument("--at", metavar="NAME=VALUE,...",
                      help="numbers at this point: every value, local partial and adjoint, e.g. "
                           "--at w=0.5,b=0.1 or --at 'xs=[1.0, 2.0],w=0.5' (a list in brackets)")
@@ -151,26 +153,41 @@ def _explain(args) -> int:
     explanation = explain(load_function(target.path, target.name, run_module=args.run_module), wrt=_wrt(args))
     if args.at is not None:
         explanation = explanation.at(**_point(args.at))
-    if args.png:
-        dot = shutil.which("dot")
-        if dot is None:
-            raise UsageError("--png needs Graphviz's dot program, which is not installed",
-                             hint="install Graphviz (e.g. apt install graphviz, brew install graphviz), "
-                                  "or write the graph with --format dot > graph.dot")
-        done = subprocess.run([dot, "-Tpng", "-o", args.png], input=explanation.to_dot(), text=True,
-                              capture_output=True)
-        if done.returncode != 0:
-            raise UsageError(f"dot failed: {done.stderr.strip().splitlines()[-1] if done.stderr.strip() else ''}",
-                             hint="check that FILE is writable")
-        print(f"symback: wrote {args.png}", file=sys.stderr)
-        return 0
+    return _write_explanation(args, explanation)
+
+
+def _write_explanation(args, explanation) -> int:
+    """The pictures (--png, --svg) and the --format output (stdout, or -o FILE)."""
+    from .explain import dot
+    for fmt, path in (("png", args.png), ("svg", args.svg)):
+        if path:
+            picture = dot.render(explanation.to_dot(), fmt, what=f"--{fmt}")
+            _write(path, picture)
+            print(f"symback: wrote {path}", file=sys.stderr)
+    if (args.png or args.svg) and args.format is None and not args.output:
+        return 0  # only the pictures were asked for
     if args.format == "latex":  # a whole document: `pdflatex` compiles it as it is
-        print(explanation.latex_document(), end="")
+        text = explanation.latex_document()
     elif args.format == "dot":
-        print(explanation.to_dot(), end="")
+        text = explanation.to_dot()
+    elif args.format == "html":
+        from .explain.html import page
+        text = page(explanation)
     else:
-        print(explanation, end="")
+        text = str(explanation)
+    if args.output:
+        _write(args.output, text.encode("utf-8"))
+        print(f"symback: wrote {args.output}", file=sys.stderr)
+    else:
+        sys.stdout.write(text)
     return 0
+
+
+def _write(path: str, data: bytes) -> None:
+    try:
+        Path(path).write_bytes(data)
+    except OSError as err:
+        raise UsageError(f"cannot write {path}: {err.strerror}", hint="choose a file in a directory you can write to") from None
 
 
 def _cache(args) -> int:

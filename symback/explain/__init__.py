@@ -34,7 +34,7 @@ from ..api import check_wrt
 from ..derive import derive
 from ..errors import UsageError
 from ..parse import parse
-from . import latex, text
+from . import dot, latex, text
 from .model import Model, _Edge, _Row
 from .numbers import Evaluation, Step, Visit, evaluate
 
@@ -208,23 +208,11 @@ class Explanation:
     # --- Graphviz -----------------------------------------------------------
 
     def to_dot(self) -> str:
-        """The computation as a Graphviz digraph, edges labelled by their local partials."""
-        fn = self.function
-        lines = [f'digraph "{fn.name}" {{', "    rankdir=LR;", '    node [shape=box, fontname="Helvetica"];',
-                 '    edge [fontname="Helvetica", fontsize=11];']
-        for param in fn.params:
-            lines.append(f'    "{param.value.ident}" [shape=ellipse, label="{param.value.ident}"];')
-        for row in self.rows:
-            if row.target is None:
-                continue
-            label = _quote(f"{self.name(row.target)} = {self._text(row.definition)}\\nline {row.line}")
-            extra = ", peripheries=2" if row.target == self.output else ""
-            lines.append(f'    "{row.target.ident}" [label="{label}"{extra}];')
-            for edge in row.edges:
-                lines.append(f'    "{edge.operand.ident}" -> "{edge.target.ident}" '
-                             f'[label="{_quote(sp.sstr(self._shown(edge.partial)))}"];')
-        lines.append("}")
-        return "\n".join(lines) + "\n"
+        """The computation as a Graphviz digraph, edges labelled by their local partials (see dot.py)."""
+        return dot.to_dot(self)
+
+    def _repr_svg_(self) -> str | None:
+        return dot.to_svg(self)  # None without Graphviz: a notebook then shows _repr_latex_
 
 
 def _literal(text: str):
@@ -240,6 +228,3 @@ def _numeric(value) -> bool:
         return all(_numeric(entry) for entry in value)
     return isinstance(value, (int, float))
 
-
-def _quote(text: str) -> str:
-    return text.replace("\\", "\\\\").replace('"', '\\"').replace("\\\\n", "\\n")
