@@ -61,23 +61,35 @@ SEED = [  # the function, a point, and the floats central differences vary
 
 
 def flat_gradient(fn, point: dict) -> dict:
-    """d fn / d each float parameter at `point`, by central differences (a list:
-    entry by entry); an int (a count, a number of steps) is held fixed."""
+    """d fn / d each float parameter at `point`, by central differences (a list, or
+    a list of lists: entry by entry, in the same shape); an int (a count, a number
+    of steps) is held fixed."""
     varied = {name: v for name, v in point.items() if not isinstance(v, int)}
-    shapes = [len(v) if isinstance(v, list) else None for v in varied.values()]
-    flat = [x for v in varied.values() for x in (v if isinstance(v, list) else [v])]
+
+    def leaves(v) -> list:
+        return [x for entry in v for x in leaves(entry)] if isinstance(v, list) else [v]
+
+    def rebuild(shape, xs, k: int):
+        """(shape filled from xs[k:], the next k)."""
+        if not isinstance(shape, list):
+            return xs[k], k + 1
+        out = []
+        for entry in shape:
+            filled, k = rebuild(entry, xs, k)
+            out.append(filled)
+        return out, k
+
+    flat = [x for v in varied.values() for x in leaves(v)]
 
     def f(*xs):
         args, k = dict(point), 0
-        for name, n in zip(varied, shapes):
-            args[name] = list(xs[k:k + n]) if n is not None else xs[k]
-            k += n if n is not None else 1
+        for name, shape in varied.items():
+            args[name], k = rebuild(shape, list(xs), k)
         return fn(**args)
     diffs = central_differences(f, flat)
     out, k = {}, 0
-    for name, n in zip(varied, shapes):
-        out[name] = list(diffs[k:k + n]) if n is not None else diffs[k]
-        k += n if n is not None else 1
+    for name, shape in varied.items():
+        out[name], k = rebuild(shape, list(diffs), k)
     return out
 
 
@@ -233,6 +245,7 @@ def test_repr_svg_is_none_without_graphviz_so_a_notebook_shows_the_latex(monkeyp
     monkeypatch.setattr(shutil, "which", lambda name: None)
     explanation = explain(cost)
     assert explanation._repr_svg_() is None
+    assert explanation._repr_html_() is None  # so Jupyter falls back to the LaTeX
     assert explanation._repr_latex_().startswith("$$")
 
 
@@ -240,6 +253,14 @@ def test_repr_svg_is_none_without_graphviz_so_a_notebook_shows_the_latex(monkeyp
 def test_repr_svg_draws_the_picture():
     svg = html.unescape(explain(cost).at(w=0.5, b=0.1, a0=1.0, y=0.0)._repr_svg_())  # dot writes - as &#45;
     assert "<svg" in svg and "a*(1 - a) = 0.2288" in svg and "sigmoid(), line" in svg
+
+
+@needs_graphviz
+def test_a_notebook_shows_the_picture_inline():
+    """Jupyter ranks text/html above text/latex above image/svg+xml: the picture goes as HTML."""
+    page = explain(cost)._repr_html_()
+    assert page.startswith('<div class="symback-explain"><svg') and page.endswith("</svg>\n</div>")
+    assert "<?xml" not in page and "<!DOCTYPE" not in page
 
 
 def test_render_without_graphviz_says_to_install_it(monkeypatch):

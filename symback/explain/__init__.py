@@ -212,7 +212,19 @@ class Explanation:
         return dot.to_dot(self)
 
     def _repr_svg_(self) -> str | None:
-        return dot.to_svg(self)  # None without Graphviz: a notebook then shows _repr_latex_
+        return self._svg()  # None without Graphviz: a notebook then shows _repr_latex_
+
+    def _repr_html_(self) -> str | None:
+        """The picture, inline, where Graphviz is installed: Jupyter ranks HTML above
+        LaTeX and LaTeX above SVG, so without this a notebook would show the table
+        (_repr_latex_, still there for other front ends and for nbconvert to PDF)."""
+        svg = self._svg()
+        return None if svg is None else '<div class="symback-explain">' + svg[svg.find("<svg"):] + "</div>"
+
+    def _svg(self) -> str | None:
+        if not hasattr(self, "_svg_text"):  # one run of Graphviz for both of the above
+            self._svg_text = dot.to_svg(self)
+        return self._svg_text
 
 
 def _literal(text: str):

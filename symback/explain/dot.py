@@ -125,6 +125,11 @@ def picture(explanation) -> Picture:
         add(Node(ident, ident, _wrapped([label, f"line {stmt.loc.line}"]), "steer"), box)
         for read in structure.steering.get(ident, ()):
             steering(read, box)
+        if not structure.visible(structure.steering[ident], nodes):
+            # it reads only bookkeeping the picture leaves out (max()'s flag that it has seen
+            # an element): drawn, it would float; the box it steers says what it tests
+            del nodes[ident]
+            box.nodes.remove(ident)
 
     stack: list[tuple[int, Box, int]] = []  # (depth of the heading, box, calls open when it opened)
     for row in explanation.rows:
