@@ -84,7 +84,26 @@ def rule_for(shape: ir.Shape) -> ir.Rule:
     partials = [_reuse_value(p, expr, points) for p in plain]
     partials = _solve_for_inner(partials, plain, expr, points)
     temps, value, partials = _hoist(shape.tree, partials, symbols)
+    if _has_float_literal(shape.tree):
+        partials = [_float_valued(p, symbols) for p in partials]
     return ir.Rule(temps, value, tuple(partials))
+
+
+def _has_float_literal(tree: tuple) -> bool:
+    if tree[0] == "num":
+        return isinstance(tree[1], float)
+    return tree[0] not in mathlib.LEAVES and any(_has_float_literal(child) for child in mathlib.children(tree))
+
+
+def _float_valued(partial: sp.Expr, symbols: list[sp.Symbol]) -> sp.Expr:
+    """A partial with a float coefficient where the statement has a float
+    literal that SymPy read as an integer and the partial would otherwise be
+    an int for int operands: d(x*n*2.0)/dx is 2.0*n, a float as in f, not 2*n."""
+    if partial.is_Number or not partial.free_symbols <= set(symbols) or \
+            any(not number.is_Integer for number in partial.atoms(sp.Number)) or not partial.is_polynomial(*symbols):
+        return partial
+    coeff, rest = partial.as_coeff_Mul()
+    return sp.Mul(sp.Float(float(coeff)), *sp.Mul.make_args(rest), evaluate=False)
 
 
 def _tidy(partial: sp.Expr) -> sp.Expr:

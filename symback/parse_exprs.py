@@ -350,7 +350,10 @@ class Expressions:
             self.fail(UnsupportedSyntax, node, f"the constant {value!r:.40} ({type(value).__name__}) "
                       "is not supported", "use int or float numbers")
         value = int(value) if isinstance(value, int) else float(value)  # np.float64(2.0) is 2.0
-        if isinstance(value, int) or exponent:
+        if isinstance(value, int) or exponent or mathlib.exact_literal(value):
+            # 1.0 and 0.5 stay in the shape, where SymPy reads them exactly (see
+            # mathlib.exact_literal); other floats are operands, so that
+            # u*v + 0.3 and w*a0 + b share one derivation
             return ("num", value)
         return self.operand(ir.Const(value), args)
 
