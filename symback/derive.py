@@ -96,14 +96,24 @@ def _has_float_literal(tree: tuple) -> bool:
 
 
 def _float_valued(partial: sp.Expr, symbols: list[sp.Symbol]) -> sp.Expr:
-    """A partial with a float coefficient where the statement has a float
+    """A partial with float coefficients where the statement has a float
     literal that SymPy read as an integer and the partial would otherwise be
-    an int for int operands: d(x*n*2.0)/dx is 2.0*n, a float as in f, not 2*n."""
+    an int for int operands: d(x*n*2.0)/dx is 2.0*n, a float as in f, not 2*n.
+    A coefficient of 1 stays out of sight (r, not 1.0*r), as it did when
+    1.0 was an operand folded into the partial (see templates)."""
     if partial.is_Number or not partial.free_symbols <= set(symbols) or \
             any(not number.is_Integer for number in partial.atoms(sp.Number)) or not partial.is_polynomial(*symbols):
         return partial
-    coeff, rest = partial.as_coeff_Mul()
-    return sp.Mul(sp.Float(float(coeff)), *sp.Mul.make_args(rest), evaluate=False)
+
+    def term(expr: sp.Expr) -> sp.Expr:
+        coeff, rest = expr.as_coeff_Mul()
+        if abs(coeff) == 1 or rest is sp.S.One:
+            return expr
+        return sp.Mul(sp.Float(float(coeff)), *sp.Mul.make_args(rest), evaluate=False)
+
+    if partial.is_Add:
+        return sp.Add(*(term(part) for part in partial.args), evaluate=False)
+    return term(partial)
 
 
 def _tidy(partial: sp.Expr) -> sp.Expr:

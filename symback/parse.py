@@ -97,6 +97,8 @@ class _Lower(NestedFunctions, Expressions, ArrayExpressions, ControlFlow):
             self.item_of: dict[ir.Value, ir.Value] = {}  # an element -> its list (a row of a list of lists)
             self.sources: list[str] = []               # texts read: this function's, its helpers'
             self.lengths: dict[ir.Value, ir.Length] = {}  # len(xs), computed once at the top
+            # (list, index) -> (block, position) of its last ir.Item: read once per block
+            self.item_reads: dict[tuple, tuple[list, int]] = {}
             # whether NumPy is used (then any value may be an array): set on first use
             self.array_state = {"used": self.mentions_numpy()}
             self.shared: set[ir.Value] = set()  # values that may be memory another name sees (see stmt_AugAssign)
@@ -109,7 +111,7 @@ class _Lower(NestedFunctions, Expressions, ArrayExpressions, ControlFlow):
             self.stack, self.helper_results = caller.stack + (nested or fn,), caller.helper_results
             self.idents, self.sequences, self.sources = caller.idents, caller.sequences, caller.sources
             self.built, self.list_flows, self.item_of = caller.built, caller.list_flows, caller.item_of
-            self.lengths = caller.lengths
+            self.lengths, self.item_reads = caller.lengths, caller.item_reads
         self.aux_names: set[str] = set()  # has_aux: the `_ret_` variables that hold an aux (return_from_loop)
         if "".join(source.lines) not in self.sources:
             self.sources.append("".join(source.lines))

@@ -730,10 +730,19 @@ class Expressions:
                       "use its elements, sum() or len() of it, or loop over it")
         seq = self.sequence(node.value, node)
         index = self.bound(node.slice)
+        read = self.item_reads.get((seq, index))
+        if read is not None and read[0] is self.body and seq not in self.built:
+            # read before in this block (`(w*ys[i] - ys[i])**2`): the same element, read once;
+            # a list the caller passed cannot change, and a block's statements run in order.
+            # A list built here may (append, out[i] = v): each read of it is its own.
+            earlier = self.body[read[1]]
+            if isinstance(earlier, ir.Item) and earlier.seq == seq and earlier.index == index and earlier.field is None:
+                return earlier.target  # by position: `x = xs[i]` renames the Item's target to x
         label = index.ident if isinstance(index, ir.Value) else "k"
         if isinstance(index, ir.Const):  # xs[0]: xs_0; xs[-1]: xs_last; xs[-2]: xs_m2
             label = "last" if index.value == -1 else f"m{-index.value}" if index.value < 0 else str(index)
         value = ir.Value(f"{seq.name}_{label}", self.namer.fresh(f"{seq.name}_{label}"))
+        self.item_reads[(seq, index)] = (self.body, len(self.body))
         self.body.append(ir.Item(value, seq, index, self.src.loc(node)))
         self.item_of[value] = seq
         self.helper_results.add(value)  # `x = xs[i]` names it x

@@ -46,7 +46,8 @@ class Printer(PythonCodePrinter):
         numer, denom = sp.fraction(rest, exact=True)  # 2*x/3, x/(6*y)
         top = numer if abs(coeff.p) == 1 else sp.Mul(abs(coeff.p), numer, evaluate=False)
         bottom = sp.Mul(coeff.q, denom, evaluate=False) if denom != 1 else sp.Integer(coeff.q)
-        return f"{sign}{self.parenthesize(top, PRECEDENCE['Mul'], strict=True)}/" \
+        # a square on top needs no parentheses: y*y/2 is (y*y)/2
+        return f"{sign}{PythonCodePrinter.parenthesize(self, top, PRECEDENCE['Mul'], strict=True)}/" \
                f"{self.parenthesize(bottom, PRECEDENCE['Mul'], strict=False)}"
 
     def _print_FloorDiv(self, expr):
