@@ -730,24 +730,41 @@ class Expressions:
                       "use its elements, sum() or len() of it, or loop over it")
         seq = self.sequence(node.value, node)
         index = self.bound(node.slice)
-        read = self.item_reads.get((seq, index))
-        if read is not None and read[0] is self.body and seq not in self.built:
-            # read before in this block (`(w*ys[i] - ys[i])**2`): the same element, read once;
-            # a list the caller passed cannot change, and a block's statements run in order.
-            # A list built here may (append, out[i] = v): each read of it is its own.
-            earlier = self.body[read[1]]
-            if isinstance(earlier, ir.Item) and earlier.seq == seq and earlier.index == index and earlier.field is None:
-                return earlier.target  # by position: `x = xs[i]` renames the Item's target to x
+        earlier = self.read_before(seq, index)
+        if earlier is not None:
+            return earlier
         label = index.ident if isinstance(index, ir.Value) else "k"
         if isinstance(index, ir.Const):  # xs[0]: xs_0; xs[-1]: xs_last; xs[-2]: xs_m2
             label = "last" if index.value == -1 else f"m{-index.value}" if index.value < 0 else str(index)
         value = ir.Value(f"{seq.name}_{label}", self.namer.fresh(f"{seq.name}_{label}"))
-        self.item_reads[(seq, index)] = (self.body, len(self.body))
+        self.item_reads[(seq, index, id(self.body))] = (self.body, len(self.body))  # holds the block: ids stay unique
         self.body.append(ir.Item(value, seq, index, self.src.loc(node)))
         self.item_of[value] = seq
         self.helper_results.add(value)  # `x = xs[i]` names it x
         self.shared.add(value)  # an array in a list is the caller's
         return value
+
+    def read_before(self, seq: ir.Value, index: ir.Operand) -> ir.Value | None:
+        """The value of seq[index] if this block, or a block it is in, read it
+        already: `(w*ys[i] - ys[i])**2`, `if ys[i] > m: m = ys[i]` read ys[i]
+        once. Whatever a block computed is computed on every path into the
+        blocks inside it, and a list the caller passed cannot change. A list
+        built here can (append, out[i] = v): its element is read again unless
+        the same block read it and nothing since has added to it or set it."""
+        for depth, block in enumerate(self.blocks_in()):
+            read = self.item_reads.get((seq, index, id(block)))
+            if read is None or read[0] is not block:
+                continue
+            earlier = block[read[1]]
+            if not (isinstance(earlier, ir.Item) and earlier.seq == seq and earlier.index == index
+                    and earlier.field is None):
+                continue
+            if seq in self.built and (depth > 0 or any(
+                    isinstance(item, (ir.Append, ir.SetItem)) and item.seq == seq
+                    for item in ir.walk(tuple(block[read[1] + 1:])))):
+                return None
+            return earlier.target  # by position: `x = xs[i]` renames the Item's target to x
+        return None
 
     def length(self, seq: ir.Value, node: ast.AST) -> ir.Value:
         """len(seq) of a list parameter: one value for the whole function, made at its top;
