@@ -547,6 +547,12 @@ class _Emitter:
         for adj in stmts:
             if isinstance(adj, ir.BackLoop):
                 for update, head in adj.aliases:
+                    if update not in self.in_place and any(isinstance(inner, ir.Flow) and inner.operand == update
+                                                           for inner in adj.body):
+                        # one variable could serve both (reverse._in_place), but the forward pass
+                        # prints the update as a value of its own (`v_2 = ...; v_1 = v_2`): so do the
+                        # adjoints (`v_2_bar = v_1_bar`), named as the reader sees the values
+                        continue
                     self.bars[update] = self.bar(head)
                 inner = indent + "    "
                 if adj.loop.count is None:
@@ -740,11 +746,13 @@ class _Emitter:
         return self.shadowed.get(name, name)
 
     def bar(self, value: ir.Value) -> str:
+        """The adjoint's variable: the value's name as the forward pass prints it, plus
+        `_bar` (v_1_bar for a loop's update written into its head v_1)."""
         value = self.same_adjoint.get(value, value)  # a copy optimize forwarded
         value = self.alias.get(value, value)
         name = self.bars.get(value)
         if name is None:
-            name = self.namer.adjoint(value.ident)
+            name = self.namer.adjoint(self.in_place.get(value, value.ident))
             self.bars[value] = name
         return name
 
