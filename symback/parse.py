@@ -181,7 +181,8 @@ class _Lower(NestedFunctions, Expressions, ArrayExpressions, ControlFlow):
                     self.sequences.add(value)
                 self.shared.add(value)  # the caller's
                 default = signature.parameters[arg.arg].default if arg.arg in signature.parameters else inspect.Parameter.empty
-                out.append(ir.Param(value, kind, self.default_source(arg, default)))
+                out.append(ir.Param(value, kind, self.default_source(arg, default),
+                                    ast.unparse(arg.annotation) if arg.annotation is not None else None))
         return tuple(out)
 
     def passed_as_lists(self, node: ast.FunctionDef, depth: int = 0) -> set[str]:
