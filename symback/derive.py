@@ -85,7 +85,8 @@ def rule_for(shape: ir.Shape) -> ir.Rule:
     partials = _solve_for_inner(partials, plain, expr, points)
     temps, value, partials = _hoist(shape.tree, partials, symbols)
     if _has_float_literal(shape.tree):
-        partials = [_float_valued(p, symbols) for p in partials]
+        written = {int(v) for v in _whole_float_literals(shape.tree) if abs(v) > 1}
+        partials = [_as_written(p, written) for p in partials]
     return ir.Rule(temps, value, tuple(partials))
 
 
@@ -95,25 +96,33 @@ def _has_float_literal(tree: tuple) -> bool:
     return tree[0] not in mathlib.LEAVES and any(_has_float_literal(child) for child in mathlib.children(tree))
 
 
-def _float_valued(partial: sp.Expr, symbols: list[sp.Symbol]) -> sp.Expr:
-    """A partial with float coefficients where the statement has a float
-    literal that SymPy read as an integer and the partial would otherwise be
-    an int for int operands: d(x*n*2.0)/dx is 2.0*n, a float as in f, not 2*n.
-    A coefficient of 1 stays out of sight (r, not 1.0*r), as it did when
-    1.0 was an operand folded into the partial (see templates)."""
-    if partial.is_Number or not partial.free_symbols <= set(symbols) or \
-            any(not number.is_Integer for number in partial.atoms(sp.Number)) or not partial.is_polynomial(*symbols):
+def _whole_float_literals(tree: tuple) -> list[float]:
+    """The float literals of a tree that SymPy read as integers (10.0 as 10), outside powers."""
+    if tree[0] == "num":
+        return [abs(tree[1])] if isinstance(tree[1], float) and tree[1].is_integer() else []
+    if tree[0] in mathlib.LEAVES:
+        return []
+    children = mathlib.children(tree)[:1] if tree[0] == "bin" and tree[1] == "**" else mathlib.children(tree)
+    return [v for child in children for v in _whole_float_literals(child)]
+
+
+def _as_written(partial: sp.Expr, written: set[int]) -> sp.Expr:
+    """The partial with each integer that is one of the statement's float literals
+    (10.0, read as 10) a float again, as the user wrote it: 2*(x - 10.0) for
+    (x - 10.0)**2, but a*(1 - a) for 1.0/(1.0 + exp(-z)) (0 and 1 stay: no float
+    is needed to say them). Rebuilt unevaluated, so a float factor does not
+    distribute over a sum; never inside an exponent (x**2 stays a square)."""
+    if not written:
         return partial
-
-    def term(expr: sp.Expr) -> sp.Expr:
-        coeff, rest = expr.as_coeff_Mul()
-        if abs(coeff) == 1 or rest is sp.S.One:
-            return expr
-        return sp.Mul(sp.Float(float(coeff)), *sp.Mul.make_args(rest), evaluate=False)
-
-    if partial.is_Add:
-        return sp.Add(*(term(part) for part in partial.args), evaluate=False)
-    return term(partial)
+    if partial.is_Integer:
+        return sp.Float(int(partial)) if abs(int(partial)) in written else partial
+    if partial.is_Add or partial.is_Mul:
+        args = [_as_written(arg, written) for arg in partial.args]
+        return partial if args == list(partial.args) else partial.func(*args, evaluate=False)
+    if partial.is_Pow:
+        base = _as_written(partial.base, written)
+        return partial if base == partial.base else sp.Pow(base, partial.exp, evaluate=False)
+    return partial
 
 
 def _tidy(partial: sp.Expr) -> sp.Expr:

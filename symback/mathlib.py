@@ -631,7 +631,8 @@ def exact_literal(value: float) -> bool:
     0.5 as 1/2): a nonzero float that *is* a small integer or a fraction with
     a small power-of-two denominator, so that the exact number has the same
     value. Then `1.0/(1.0 + exp(-z))` differentiates to `a*(1 - a)` as
-    `1/(1 + exp(-z))` does, and `0.5*(a - y)**2` to `a - y`, not `1.0*(a - y)`.
+    `1/(1 + exp(-z))` does, and `0.5*(a - y)**2` to `a - y`, not `1.0*(a - y)`
+    (parse keeps a fraction in the shape only as a factor of a product).
     Zero stays a float (x/0.0 must divide by a zero at run time, not be
     SymPy's zoo), and so does 0.1, which is not 1/10."""
     if not math.isfinite(value) or value == 0 or abs(value) > 1024:

@@ -225,9 +225,11 @@ class Expressions:
                 self.fail(UnsupportedSyntax, node, f"{what} is not supported", "use + - * / ** // %")
             # a number raised to a power stays literal too: 2.0 ** x differentiates to r*log(2)
             base_literal = op == "**" and _is_literal(node.left)
-            left = self.expr(node.left, args, exponent or base_literal)
+            left = self.factor(node.left) if op == "*" and not exponent else None
+            left = left or self.expr(node.left, args, exponent or base_literal)
             left, = self.settle([left], node.right, args)
-            right = self.expr(node.right, args, exponent or op == "**")
+            right = self.factor(node.right) if op == "*" and not exponent else None
+            right = right or self.expr(node.right, args, exponent or op == "**")
             return ("bin", op, left, right)
         if isinstance(node, ast.UnaryOp):
             if isinstance(node.op, ast.USub):
@@ -343,6 +345,18 @@ class Expressions:
             return value in self.built or value in self.item_of
         return not self.array_state["used"]
 
+    def factor(self, node: ast.expr) -> _Tree | None:
+        """A fraction written as a factor of a product (0.5 * (a - y)**2): kept in the
+        shape, exact (see mathlib.exact_literal). Elsewhere only a whole number is:
+        in a sum, SymPy would write 1.5 + cos(x) as (2*cos(x) + 3)/2 in the partials."""
+        sign, inner = 1.0, node
+        while isinstance(inner, ast.UnaryOp) and isinstance(inner.op, (ast.USub, ast.UAdd)):
+            sign, inner = (-sign if isinstance(inner.op, ast.USub) else sign), inner.operand
+        if isinstance(inner, ast.Constant) and type(inner.value) is float and mathlib.exact_literal(inner.value) \
+                and not inner.value.is_integer():
+            return ("num", sign * inner.value)
+        return None
+
     def number(self, node: ast.AST, value: object, args: list[ir.Operand], exponent: bool) -> _Tree:
         if isinstance(value, bool):
             return ("bool", value)  # found = False: a flag, no gradient
@@ -350,9 +364,9 @@ class Expressions:
             self.fail(UnsupportedSyntax, node, f"the constant {value!r:.40} ({type(value).__name__}) "
                       "is not supported", "use int or float numbers")
         value = int(value) if isinstance(value, int) else float(value)  # np.float64(2.0) is 2.0
-        if isinstance(value, int) or exponent or mathlib.exact_literal(value):
-            # 1.0 and 0.5 stay in the shape, where SymPy reads them exactly (see
-            # mathlib.exact_literal); other floats are operands, so that
+        if isinstance(value, int) or exponent or (mathlib.exact_literal(value) and value.is_integer()):
+            # 1.0 stays in the shape, where SymPy reads it as 1 (see mathlib.exact_literal;
+            # a factor 0.5, see factor); other floats are operands, so that
             # u*v + 0.3 and w*a0 + b share one derivation
             return ("num", value)
         return self.operand(ir.Const(value), args)

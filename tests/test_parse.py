@@ -49,7 +49,7 @@ def imports_and_constants(x):
 
 def test_names_resolve_to_math_functions_and_inlined_constants():
     assert body_lines(imports_and_constants) == [
-        "y = x**3 + exp(x/2) + sin(x) + cos(x) + pi", "return y"]  # SCALE = 0.5, exactly 1/2
+        "y = x**3 + exp(0.5*x) + sin(x) + cos(x) + pi", "return y"]
 
 
 def returns_a_parameter(x, y):
@@ -75,9 +75,10 @@ def test_statements_share_one_shape_per_form():
 
 
 def test_float_literals_that_are_exact_small_numbers_stay_in_the_shape():
-    """Issue 13: 1.0 and 0.5 are part of the shape, read exactly by SymPy
-    (1.0 as 1, 0.5 as 1/2), so that their partials have the textbook form;
-    the tree keeps the float, so the forward pass prints 1.0 as written."""
+    """Issue 13: 1.0, and 0.5 as a factor, are part of the shape, read exactly
+    by SymPy (1.0 as 1, 0.5 as 1/2), so that their partials have the textbook
+    form; the tree keeps the float, so the forward pass prints 1.0 as written.
+    0.5 in a sum stays an operand (SymPy would pull the 1/2 out of it)."""
     def sigmoid(z):
         a = 1.0 / (1.0 + math.exp(-z))
         return 0.5 * a * a
@@ -86,6 +87,11 @@ def test_float_literals_that_are_exact_small_numbers_stay_in_the_shape():
     assert str(first.shape.expr) == "1/(1 + exp(-__a0))"
     assert first.args == (first.args[0],) and second.args == (first.target,)
     assert str(second.shape.expr) == "__a0**2/2"
+
+    def in_a_sum(x):
+        return x / (1.5 + math.cos(x))
+    only, = parse(in_a_sum).body
+    assert only.args[1:] == (ir.Const(1.5),)
 
 
 def test_exponent_constants_stay_in_the_shape():
