@@ -14,9 +14,10 @@ symback's per-shape caches from one size do not help the next:
 
 and prints seconds and seconds per 1000 statements, so that linear growth
 shows as a flat per-1000 column. A breakdown of the warm compile by
-pipeline phase (parse, derive, reverse, emit, compile) follows; it uses
+pipeline phase (parse, derive, reverse, optimize, emit, compile), in CPU
+seconds (a shared machine inflates the wall clock), follows; it uses
 symback's internal modules and is skipped if they are not as expected.
-Target: 10,000 statements under 10 s (cold).
+Target (issue 12): 10,000 statements under 1 s; the check reads CPU seconds.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ import sys
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-TARGET_N, TARGET_SECONDS = 10_000, 10.0
+TARGET_N, TARGET_SECONDS = 10_000, 1.0  # issue 12: 10,000 statements in under 1 s
 
 
 def worker(n: int, seed: int) -> dict:
@@ -59,30 +60,29 @@ def worker(n: int, seed: int) -> dict:
     result = {"n": n, "import": t_import, "cold": t_cold, "warm": t_warm, "cold_cpu": c_cold, "warm_cpu": c_warm,
               "source_lines": g.source.count("\n")}
 
-    try:  # warm, by phase (symback internals: optional)
+    try:  # warm, by phase, in CPU seconds (symback internals: optional)
         from symback.compile import compile_source
         from symback.derive import derive
         from symback.emit import emit
         from symback.api import check_wrt
+        from symback.optimize import optimize
         from symback.parse import parse
         from symback.reverse import reverse
 
         phases = {}
-        t0 = time.perf_counter()
-        parsed = parse(chain)
-        phases["parse"] = time.perf_counter() - t0
-        t0 = time.perf_counter()
-        derived = derive(parsed)
-        phases["derive"] = time.perf_counter() - t0
-        t0 = time.perf_counter()
-        gradient = reverse(derived, check_wrt(derived, None), False)
-        phases["reverse"] = time.perf_counter() - t0
-        t0 = time.perf_counter()
-        source = emit(gradient)
-        phases["emit"] = time.perf_counter() - t0
-        t0 = time.perf_counter()
-        compile_source(source, "grad_chain", "bench")
-        phases["compile"] = time.perf_counter() - t0
+
+        def timed(phase, run):
+            start = time.process_time()
+            out = run()
+            phases[phase] = time.process_time() - start
+            return out
+
+        parsed = timed("parse", lambda: parse(chain))
+        derived = timed("derive", lambda: derive(parsed))
+        gradient = timed("reverse", lambda: reverse(derived, check_wrt(derived, None), False))
+        gradient = timed("optimize", lambda: optimize(gradient))
+        source = timed("emit", lambda: emit(gradient))
+        timed("compile", lambda: compile_source(source, "grad_chain", "bench"))
         result["phases"] = phases
     except Exception as err:  # noqa: BLE001
         result["phases_error"] = repr(err)
@@ -114,17 +114,18 @@ def main(argv=None) -> None:
     print(f"Python {platform.python_version()} ({platform.python_implementation()}) on {platform.machine()}, "
           f"SymPy {sympy.__version__}; one fresh process per size, chain seed {opts.seed}")
     print(f"\n  {'statements':>10s} {'import s':>9s} {'cold s':>9s} {'cold s/1k':>10s} "
-          f"{'warm s':>9s} {'warm s/1k':>10s} {'out lines':>10s}")
+          f"{'warm s':>9s} {'warm s/1k':>10s} {'cold cpu':>9s} {'warm cpu':>9s} {'out lines':>10s}")
     results = []
     for n in opts.sizes:
         r = run_size(n, opts.seed)
         results.append(r)
         print(f"  {n:10d} {r['import']:9.3f} {r['cold']:9.3f} {r['cold'] / n * 1000:10.3f} "
-              f"{r['warm']:9.3f} {r['warm'] / n * 1000:10.3f} {r['source_lines']:10d}", flush=True)
+              f"{r['warm']:9.3f} {r['warm'] / n * 1000:10.3f} {r['cold_cpu']:9.3f} {r['warm_cpu']:9.3f} "
+              f"{r['source_lines']:10d}", flush=True)
 
     if all("phases" in r for r in results):
         names = list(results[0]["phases"])
-        print(f"\n  warm, by phase (s):\n  {'statements':>10s} " + " ".join(f"{p:>9s}" for p in names))
+        print(f"\n  warm, by phase (CPU s):\n  {'statements':>10s} " + " ".join(f"{p:>9s}" for p in names))
         for r in results:
             print(f"  {r['n']:10d} " + " ".join(f"{r['phases'][p]:9.3f}" for p in names))
     else:
@@ -134,8 +135,9 @@ def main(argv=None) -> None:
 
     for r in results:
         if r["n"] == TARGET_N:
-            ok = "ok" if r["cold"] < TARGET_SECONDS else "MISSED"
-            print(f"\n  {TARGET_N} statements: {r['cold']:.2f} s cold (target < {TARGET_SECONDS:g} s: {ok})")
+            ok = "ok" if r["cold_cpu"] < TARGET_SECONDS else "MISSED"
+            print(f"\n  {TARGET_N} statements: {r['cold_cpu']:.2f} CPU s cold, {r['warm_cpu']:.2f} warm "
+                  f"(target < {TARGET_SECONDS:g} s cold: {ok})")
 
 
 if __name__ == "__main__":

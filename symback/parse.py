@@ -538,8 +538,8 @@ class _Lower(NestedFunctions, Expressions, ArrayExpressions, ControlFlow):
         """An expression as an operand: itself if it is a value or a number
         (`return z`), else a new value from new_value() that computes it."""
         tree, args = self.expression(node)
-        if tree == ("arg", 0):
-            return args[0]
+        if tree == ("arg", 0) and not (self.caller is not None and args[0] in self.maybe_unbound):
+            return args[0]  # a helper's `return a` where a may have no value: read there, as Python does
         if tree[0] == "num":
             return ir.Const(tree[1])
         value = new_value()

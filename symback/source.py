@@ -16,6 +16,7 @@ import re
 import textwrap
 import types
 from dataclasses import dataclass
+from itertools import compress
 
 from .errors import Loc, NoSource, UnsupportedSyntax, UsageError
 
@@ -210,6 +211,7 @@ def _indent_of(text: str) -> int:
 _OPERATIONS = frozenset(code for name, code in dis.opmap.items()
                         if name in ("BINARY_OP", "COMPARE_OP", "IS_OP", "CONTAINS_OP")
                         or name.startswith(("UNARY_", "BINARY_")))
+_KEEP = bytes(1 if code in _OPERATIONS else 0 for code in range(256))
 
 
 def _same_code(code: types.CodeType, text: str) -> bool:
@@ -241,6 +243,8 @@ def _fingerprint(code: types.CodeType) -> tuple:
     """What a def compiles to, as far as it shows the source: its names,
     constants and operations (an edit like x**4 -> x**3 or a + b -> a - b)."""
     raw = code.co_code
-    ops = tuple([pair for pair in zip(raw[::2], raw[1::2]) if pair[0] in _OPERATIONS])
+    opcodes, args = raw[::2], raw[1::2]
+    kept = opcodes.translate(_KEEP)  # 1 where the opcode is an operation: C speed on 10,000-line defs
+    ops = (bytes(compress(opcodes, kept)), bytes(compress(args, kept)))
     consts = tuple(_fingerprint(c) if isinstance(c, types.CodeType) else repr(c) for c in code.co_consts)
     return (code.co_argcount, code.co_kwonlyargcount, code.co_varnames, code.co_names, consts, ops)

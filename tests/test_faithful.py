@@ -990,3 +990,35 @@ def passes_a_maybe_unassigned_variable(x, xs):
 def test_an_argument_with_no_value_raises_at_the_call():
     assert check_raises_like_f(passes_a_maybe_unassigned_variable, 1.0, []) is UnboundLocalError
     check_faithful(passes_a_maybe_unassigned_variable, 1.0, [2.0, 3.0])
+
+
+def _returns_a_maybe_unassigned_variable(u, ks):
+    for k in ks:
+        a = u * k
+    return u * u, a
+
+
+def _returns_an_unassigned_variable(u):
+    for i in range(0):
+        a = u * i
+    return u * u, a
+
+
+def discards_a_helper_result_with_no_value(x, ks, xs):
+    """Found by the long property run: the helper's `return ..., a` raises
+    UnboundLocalError in f when its loop did not run, though f discards what it
+    returns; the gradient passed `a` on by name, never read it, and went on to
+    raise IndexError at xs[0] instead."""
+    y, unused = _returns_a_maybe_unassigned_variable(x, ks)
+    return y + xs[0]
+
+
+def discards_a_helper_result_with_no_value_ever(x, xs):
+    y, unused = _returns_an_unassigned_variable(x)
+    return y + xs[0]
+
+
+def test_a_helper_returning_a_variable_with_no_value_raises_there():
+    assert check_raises_like_f(discards_a_helper_result_with_no_value, 1.5, [], []) is UnboundLocalError
+    check_faithful(discards_a_helper_result_with_no_value, 1.5, [1.0, 2.0], [2.0])
+    assert check_raises_like_f(discards_a_helper_result_with_no_value_ever, 1.5, []) is UnboundLocalError
