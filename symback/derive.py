@@ -16,6 +16,10 @@ Partials are rewritten to reuse what the forward pass already holds:
 3. whatever costly subexpression is left that the value also computes
    (exp, sin, sqrt, ...) becomes a temp computed once in the forward pass.
 
+Float literals that are whole numbers (and a factor 0.5) are in the shape
+exactly (see mathlib.exact_literal), so 1.0 and 1 give the same partials;
+in them, such a literal prints as written again (2*(x - 10.0)), 0 and 1 aside.
+
 Every rewrite is checked numerically against the plain derivative at
 sample points before it is kept: a rewrite that cannot be confirmed is
 dropped, never trusted.
@@ -84,16 +88,9 @@ def rule_for(shape: ir.Shape) -> ir.Rule:
     partials = [_reuse_value(p, expr, points) for p in plain]
     partials = _solve_for_inner(partials, plain, expr, points)
     temps, value, partials = _hoist(shape.tree, partials, symbols)
-    if _has_float_literal(shape.tree):
-        written = {int(v) for v in _whole_float_literals(shape.tree) if abs(v) > 1}
-        partials = [_as_written(p, written) for p in partials]
+    written = {int(v) for v in _whole_float_literals(shape.tree) if v > 1}
+    partials = [_as_written(p, written) for p in partials]
     return ir.Rule(temps, value, tuple(partials))
-
-
-def _has_float_literal(tree: tuple) -> bool:
-    if tree[0] == "num":
-        return isinstance(tree[1], float)
-    return tree[0] not in mathlib.LEAVES and any(_has_float_literal(child) for child in mathlib.children(tree))
 
 
 def _whole_float_literals(tree: tuple) -> list[float]:

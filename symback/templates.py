@@ -50,6 +50,9 @@ class Printer(PythonCodePrinter):
         return f"{sign}{PythonCodePrinter.parenthesize(self, top, PRECEDENCE['Mul'], strict=True)}/" \
                f"{self.parenthesize(bottom, PRECEDENCE['Mul'], strict=False)}"
 
+    # SymPy's parenthesize(item, level, strict) wraps item if its precedence is
+    # below level, or equal to it unless strict: `a*b // c` but `a // (b*c)`.
+
     def _print_FloorDiv(self, expr):
         return self._python_operator(expr, "//")
 
