@@ -446,6 +446,8 @@ class ControlFlow:
             value = ir.Value(name, self.new_ident(name))
             if source[0] == "item":
                 _, seq, field = source  # field: a position in a tuple element (for W, b in params)
+                if field is None:  # for i, x in enumerate(xs): xs[i] in the body is x (see read_before)
+                    self.item_reads[(seq, index, id(self.body))] = (self.body, len(self.body))
                 self.body.append(ir.Item(value, seq, index, self.src.loc(node.target), field))
                 self.item_of[value] = seq
             else:  # enumerate's count: index + start

@@ -258,11 +258,19 @@ def built_then_read(xs, w):
     return t
 
 
+def enumerated(xs, ys, w):
+    s = 0.0
+    for i, x in enumerate(xs):
+        s += x * w * xs[i] + ys[i]
+    return s
+
+
 @pytest.mark.parametrize("f, args, reads", [
     (squares_of_residuals, ([0.5, -1.0, 2.0], 0.7), {"ys[i]": 2}),
     (max_and_squares, ([0.5, -1.0, 2.0], 0.7), {"ys[i]": 2}),
     (two_lists, ([0.5, -1.0, 2.0], [1.5, 0.25, -0.5], 0.7), {"xs[i]": 2, "ys[i]": 2}),
     (built_then_read, ([0.5, -1.0, 2.0], 0.7), {"out[i_2]": 1}),
+    (enumerated, ([0.5, -1.0, 2.0], [1.5, 0.25, -0.5], 0.7), {"xs[i]": 2}),  # x is xs[i]
 ], ids=lambda v: getattr(v, "__name__", ""))
 def test_a_list_element_is_read_once_per_iteration(f, args, reads):
     source = value_and_grad(f).source
