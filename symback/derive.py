@@ -16,6 +16,10 @@ Partials are rewritten to reuse what the forward pass already holds:
 3. whatever costly subexpression is left that the value also computes
    (exp, sin, sqrt, ...) becomes a temp computed once in the forward pass.
 
+Float literals that are whole numbers (and a factor 0.5) are in the shape
+exactly (see mathlib.exact_literal), so 1.0 and 1 give the same partials;
+in them, such a literal prints as written again (2*(x - 10.0)), 0 and 1 aside.
+
 Every rewrite is checked numerically against the plain derivative at
 sample points before it is kept: a rewrite that cannot be confirmed is
 dropped, never trusted.
@@ -84,7 +88,38 @@ def rule_for(shape: ir.Shape) -> ir.Rule:
     partials = [_reuse_value(p, expr, points) for p in plain]
     partials = _solve_for_inner(partials, plain, expr, points)
     temps, value, partials = _hoist(shape.tree, partials, symbols)
+    written = {int(v) for v in _whole_float_literals(shape.tree) if v > 1}
+    partials = [_as_written(p, written) for p in partials]
     return ir.Rule(temps, value, tuple(partials))
+
+
+def _whole_float_literals(tree: tuple) -> list[float]:
+    """The float literals of a tree that SymPy read as integers (10.0 as 10), outside powers."""
+    if tree[0] == "num":
+        return [abs(tree[1])] if isinstance(tree[1], float) and tree[1].is_integer() else []
+    if tree[0] in mathlib.LEAVES:
+        return []
+    children = mathlib.children(tree)[:1] if tree[0] == "bin" and tree[1] == "**" else mathlib.children(tree)
+    return [v for child in children for v in _whole_float_literals(child)]
+
+
+def _as_written(partial: sp.Expr, written: set[int]) -> sp.Expr:
+    """The partial with each integer that is one of the statement's float literals
+    (10.0, read as 10) a float again, as the user wrote it: 2*(x - 10.0) for
+    (x - 10.0)**2, but a*(1 - a) for 1.0/(1.0 + exp(-z)) (0 and 1 stay: no float
+    is needed to say them). Rebuilt unevaluated, so a float factor does not
+    distribute over a sum; never inside an exponent (x**2 stays a square)."""
+    if not written:
+        return partial
+    if partial.is_Integer:
+        return sp.Float(int(partial)) if abs(int(partial)) in written else partial
+    if partial.is_Add or partial.is_Mul:
+        args = [_as_written(arg, written) for arg in partial.args]
+        return partial if args == list(partial.args) else partial.func(*args, evaluate=False)
+    if partial.is_Pow:
+        base = _as_written(partial.base, written)
+        return partial if base == partial.base else sp.Pow(base, partial.exp, evaluate=False)
+    return partial
 
 
 def _tidy(partial: sp.Expr) -> sp.Expr:

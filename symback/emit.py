@@ -135,6 +135,8 @@ def _merge_aliases(gradient: ir.Gradient) -> dict[ir.Value, ir.Value]:
     return alias
 
 
+_NUMBER_ANNOTATIONS = frozenset({"float", "int", "numbers.Real", "Real", "SupportsFloat"})
+
 _BUILTINS_USED = frozenset(mathlib.BUILTINS | {"range", "reversed", "len", "isinstance", "list", "tuple", "zip", "sum"})
 
 
@@ -547,6 +549,12 @@ class _Emitter:
         for adj in stmts:
             if isinstance(adj, ir.BackLoop):
                 for update, head in adj.aliases:
+                    if update not in self.in_place and any(isinstance(inner, ir.Flow) and inner.operand == update
+                                                           for inner in adj.body):
+                        # one variable could serve both (reverse._in_place), but the forward pass
+                        # prints the update as a value of its own (`v_2 = ...; v_1 = v_2`): so do the
+                        # adjoints (`v_2_bar = v_1_bar`), named as the reader sees the values
+                        continue
                     self.bars[update] = self.bar(head)
                 inner = indent + "    "
                 if adj.loop.count is None:
@@ -740,11 +748,13 @@ class _Emitter:
         return self.shadowed.get(name, name)
 
     def bar(self, value: ir.Value) -> str:
+        """The adjoint's variable: the value's name as the forward pass prints it, plus
+        `_bar` (v_1_bar for a loop's update written into its head v_1)."""
         value = self.same_adjoint.get(value, value)  # a copy optimize forwarded
         value = self.alias.get(value, value)
         name = self.bars.get(value)
         if name is None:
-            name = self.namer.adjoint(value.ident)
+            name = self.namer.adjoint(self.in_place.get(value, value.ident))
             self.bars[value] = name
         return name
 
@@ -762,14 +772,32 @@ class _Emitter:
             if self.arrays:  # an array's gradient is an array of its shape and dtype
                 return self.zero_like(param)
             if param not in self.used or param in self.tested_only:  # it may be a list or a number
-                return (f"([0.0] * {self.builtin('len')}({param.ident}) if {self.builtin('isinstance')}"
-                        f"({param.ident}, ({self.builtin('list')}, {self.builtin('tuple')})) else 0.0)")
+                declared = self.declared_kind(param)
+                if declared == "list":
+                    return f"[0.0] * {self.builtin('len')}({param.ident})"
+                if declared is None:
+                    return (f"([0.0] * {self.builtin('len')}({param.ident}) if {self.builtin('isinstance')}"
+                            f"({param.ident}, ({self.builtin('list')}, {self.builtin('tuple')})) else 0.0)")
             return "0.0"
         if param == self.g.unit:
             return "1.0"
         if self.arrays and param not in self.fn.sequences:  # float32 in, float32 out; a float for a float
             return f"{self.helper('_like')}({self.bar(param)}, {param.ident})"
         return self.bar(param)
+
+    def declared_kind(self, value: ir.Value) -> str | None:
+        """"number" or "list" where the signature says which a parameter f never
+        reads is (`dt: float`, `xs: list[float]`, `dt=0.1`), else None."""
+        param = next(p for p in self.fn.params if p.value == value)
+        annotation = (param.annotation or "").replace(" ", "")
+        if annotation in _NUMBER_ANNOTATIONS:
+            return "number"
+        if re.fullmatch(r"(typing\.)?(list|List|tuple|Tuple|Sequence)(\[.*\])?", annotation):
+            return "list"
+        if param.default is not None and re.fullmatch(r"-?[0-9][0-9_]*(\.[0-9_]*)?([eE][-+]?[0-9]+)?|float\('-?(inf|nan)'\)",
+                                                      param.default):
+            return "number"  # a number by default: the gradient of the number it is
+        return None
 
     def helper(self, name: str) -> str:
         """A helper of arrays.HELPERS the output calls: defined in the module, by this name."""

@@ -559,6 +559,7 @@ class Param:
     value: Value
     kind: str              # "positional", "positional_only" or "keyword_only"
     default: str | None    # Python source of the default, if any
+    annotation: str | None = None  # Python source of the annotation, if any (x: float)
 
 
 @dataclass(frozen=True)

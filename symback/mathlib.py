@@ -626,50 +626,74 @@ def placeholder(i: int) -> sp.Symbol:
     return sp.Symbol(f"__a{i}", real=True)
 
 
-def to_sympy(tree: tuple, symbols: list[sp.Symbol]) -> sp.Expr:
-    """The SymPy expression a shape tree means, over the placeholder symbols."""
+def exact_literal(value: float) -> bool:
+    """Whether a float literal is a number SymPy may take exactly (1.0 as 1,
+    0.5 as 1/2): a nonzero float that *is* a small integer or a fraction with
+    a small power-of-two denominator, so that the exact number has the same
+    value. Then `1.0/(1.0 + exp(-z))` differentiates to `a*(1 - a)` as
+    `1/(1 + exp(-z))` does, and `0.5*(a - y)**2` to `a - y`, not `1.0*(a - y)`
+    (parse keeps a fraction in the shape only as a factor of a product).
+    Zero stays a float (x/0.0 must divide by a zero at run time, not be
+    SymPy's zoo), and so does 0.1, which is not 1/10."""
+    if not math.isfinite(value) or value == 0 or abs(value) > 1024:
+        return False
+    return value.as_integer_ratio()[1] <= 16
+
+
+def to_sympy(tree: tuple, symbols: list[sp.Symbol], exact: bool = True) -> sp.Expr:
+    """The SymPy expression a shape tree means, over the placeholder symbols.
+
+    A float literal that is a whole number is that integer; one that
+    exact_literal accepts is its exact fraction, except inside a power
+    (`exact` False), where SymPy would turn x**(1/2) into sqrt(x), a
+    different function in Python for x < 0.
+    """
     kind = tree[0]
     if kind == "arg":
         return symbols[tree[1]]
     if kind == "num":
         value = tree[1]
         if isinstance(value, float):
-            return sp.Integer(int(value)) if value.is_integer() else sp.Float(value)
+            if value.is_integer():
+                return sp.Integer(int(value))
+            return sp.Rational(*value.as_integer_ratio()) if exact and exact_literal(value) else sp.Float(value)
         return sp.Integer(value)
     if kind == "const":
         return CONSTANTS[tree[1]]
     if kind == "neg":
-        return -to_sympy(tree[1], symbols)
+        return -to_sympy(tree[1], symbols, exact)
     if kind == "pos":
-        return to_sympy(tree[1], symbols)
+        return to_sympy(tree[1], symbols, exact)
     if kind == "bin":
-        return _BINARY[tree[1]](to_sympy(tree[2], symbols), to_sympy(tree[3], symbols))
+        inner = exact and tree[1] != "**"
+        return _BINARY[tree[1]](to_sympy(tree[2], symbols, inner), to_sympy(tree[3], symbols, inner))
     if kind == "call":
         builder = numpy_builder(tree[1]) if tree[1].startswith("np.") else FUNCTIONS[tree[1]][2]
-        return builder(*(to_sympy(arg, symbols) for arg in tree[2:]))
+        power = tree[1] in ("pow", "np.power", "np.float_power")
+        return builder(*(to_sympy(arg, symbols, exact and not (power and k == 1)) for k, arg in enumerate(tree[2:])))
     if kind == "if":
-        cond, then, orelse = (to_sympy(part, symbols) for part in tree[1:])
+        cond, then, orelse = (to_sympy(part, symbols, exact) for part in tree[1:])
         try:
             return sp.Piecewise((then, cond), (orelse, True))
         except RecursionError:  # SymPy's collapsing of nested conditions can go round in circles
             return sp.Piecewise((then, cond), (orelse, True), evaluate=False)
     if kind == "cmp":
-        return _COMPARE[tree[1]](to_sympy(tree[2], symbols), to_sympy(tree[3], symbols))
+        return _COMPARE[tree[1]](to_sympy(tree[2], symbols, exact), to_sympy(tree[3], symbols, exact))
     if kind == "chain":
-        parts = [to_sympy(part, symbols) for part in tree[2:]]
+        parts = [to_sympy(part, symbols, exact) for part in tree[2:]]
         return sp.And(*(_COMPARE[op](a, b) for op, a, b in zip(tree[1], parts, parts[1:])))
     if kind == "bool":
         return sp.true if tree[1] else sp.false
     if kind == "temp":
         return temp_symbol(tree[1])
     if kind == "ind":
-        return Indicator(to_sympy(tree[1], symbols))
+        return Indicator(to_sympy(tree[1], symbols, exact))
     if kind == "truth":  # `if flag:`: Python's truth value of a number
-        return sp.Ne(to_sympy(tree[1], symbols), 0)
+        return sp.Ne(to_sympy(tree[1], symbols, exact), 0)
     if kind == "isinstance":  # a test of the type, which no derivative sees
-        return sp.Ne(sp.Function("isinstance_" + "_".join(tree[2]))(to_sympy(tree[1], symbols)), 0)
+        return sp.Ne(sp.Function("isinstance_" + "_".join(tree[2]))(to_sympy(tree[1], symbols, exact)), 0)
     if kind in _BOOLEAN:
-        return _BOOLEAN[kind](*(to_sympy(part, symbols) for part in tree[1:]))
+        return _BOOLEAN[kind](*(to_sympy(part, symbols, exact) for part in tree[1:]))
     raise AssertionError(f"unknown shape node {kind!r}")
 
 

@@ -97,6 +97,9 @@ class _Lower(NestedFunctions, Expressions, ArrayExpressions, ControlFlow):
             self.item_of: dict[ir.Value, ir.Value] = {}  # an element -> its list (a row of a list of lists)
             self.sources: list[str] = []               # texts read: this function's, its helpers'
             self.lengths: dict[ir.Value, ir.Length] = {}  # len(xs), computed once at the top
+            # (list, index, id(block)) -> (that block, the position of its ir.Item): see Expressions.element
+            self.item_reads: dict[tuple, tuple[list, int]] = {}
+            self.enclosing: dict[int, tuple[list, list]] = {}  # id(block) -> (block, the block it is in)
             # whether NumPy is used (then any value may be an array): set on first use
             self.array_state = {"used": self.mentions_numpy()}
             self.shared: set[ir.Value] = set()  # values that may be memory another name sees (see stmt_AugAssign)
@@ -109,7 +112,7 @@ class _Lower(NestedFunctions, Expressions, ArrayExpressions, ControlFlow):
             self.stack, self.helper_results = caller.stack + (nested or fn,), caller.helper_results
             self.idents, self.sequences, self.sources = caller.idents, caller.sequences, caller.sources
             self.built, self.list_flows, self.item_of = caller.built, caller.list_flows, caller.item_of
-            self.lengths = caller.lengths
+            self.lengths, self.item_reads, self.enclosing = caller.lengths, caller.item_reads, caller.enclosing
         self.aux_names: set[str] = set()  # has_aux: the `_ret_` variables that hold an aux (return_from_loop)
         if "".join(source.lines) not in self.sources:
             self.sources.append("".join(source.lines))
@@ -178,7 +181,8 @@ class _Lower(NestedFunctions, Expressions, ArrayExpressions, ControlFlow):
                     self.sequences.add(value)
                 self.shared.add(value)  # the caller's
                 default = signature.parameters[arg.arg].default if arg.arg in signature.parameters else inspect.Parameter.empty
-                out.append(ir.Param(value, kind, self.default_source(arg, default)))
+                out.append(ir.Param(value, kind, self.default_source(arg, default),
+                                    ast.unparse(arg.annotation) if arg.annotation is not None else None))
         return tuple(out)
 
     def passed_as_lists(self, node: ast.FunctionDef, depth: int = 0) -> set[str]:
@@ -441,6 +445,20 @@ class _Lower(NestedFunctions, Expressions, ArrayExpressions, ControlFlow):
                 self.shared.update((value, args[0]))
         self.env[name] = value
         return value
+
+    def nested_block(self, outer: list) -> list:
+        """A new block for the statements of a branch or loop body inside `outer`.
+        What `outer` computed so far is computed on every path into it."""
+        block: list = []
+        self.enclosing[id(block)] = (block, outer)  # holds both: ids stay unique
+        return block
+
+    def blocks_in(self) -> list[list]:
+        """The block being lowered, then each block it is in, outwards."""
+        blocks = [self.body]
+        while id(blocks[-1]) in self.enclosing and self.enclosing[id(blocks[-1])][0] is blocks[-1]:
+            blocks.append(self.enclosing[id(blocks[-1])][1])
+        return blocks
 
     def new_ident(self, name: str) -> str:
         """The SSA name for a new value of variable `name` in this function."""

@@ -226,9 +226,11 @@ class Expressions:
                 self.fail(UnsupportedSyntax, node, f"{what} is not supported", "use + - * / ** // %")
             # a number raised to a power stays literal too: 2.0 ** x differentiates to r*log(2)
             base_literal = op == "**" and _is_literal(node.left)
-            left = self.expr(node.left, args, exponent or base_literal)
+            left = self.factor(node.left) if op == "*" and not exponent else None
+            left = left or self.expr(node.left, args, exponent or base_literal)
             left, = self.settle([left], node.right, args)
-            right = self.expr(node.right, args, exponent or op == "**")
+            right = self.factor(node.right) if op == "*" and not exponent else None
+            right = right or self.expr(node.right, args, exponent or op == "**")
             return ("bin", op, left, right)
         if isinstance(node, ast.UnaryOp):
             if isinstance(node.op, ast.USub):
@@ -370,6 +372,18 @@ class Expressions:
             return value in self.built or value in self.item_of
         return not self.array_state["used"]
 
+    def factor(self, node: ast.expr) -> _Tree | None:
+        """A fraction written as a factor of a product (0.5 * (a - y)**2): kept in the
+        shape, exact (see mathlib.exact_literal). Elsewhere only a whole number is:
+        in a sum, SymPy would write 1.5 + cos(x) as (2*cos(x) + 3)/2 in the partials."""
+        sign, inner = 1.0, node
+        while isinstance(inner, ast.UnaryOp) and isinstance(inner.op, (ast.USub, ast.UAdd)):
+            sign, inner = (-sign if isinstance(inner.op, ast.USub) else sign), inner.operand
+        if isinstance(inner, ast.Constant) and type(inner.value) is float and mathlib.exact_literal(inner.value) \
+                and not inner.value.is_integer():
+            return ("num", sign * inner.value)
+        return None
+
     def number(self, node: ast.AST, value: object, args: list[ir.Operand], exponent: bool) -> _Tree:
         if isinstance(value, bool):
             return ("bool", value)  # found = False: a flag, no gradient
@@ -377,7 +391,10 @@ class Expressions:
             self.fail(UnsupportedSyntax, node, f"the constant {value!r:.40} ({type(value).__name__}) "
                       "is not supported", "use int or float numbers")
         value = int(value) if isinstance(value, int) else float(value)  # np.float64(2.0) is 2.0
-        if isinstance(value, int) or exponent:
+        if isinstance(value, int) or exponent or (mathlib.exact_literal(value) and value.is_integer()):
+            # 1.0 stays in the shape, where SymPy reads it as 1 (see mathlib.exact_literal;
+            # a factor 0.5, see factor); other floats are operands, so that
+            # u*v + 0.3 and w*a0 + b share one derivation
             return ("num", value)
         return self.operand(ir.Const(value), args)
 
@@ -754,15 +771,41 @@ class Expressions:
                       "use its elements, sum() or len() of it, or loop over it")
         seq = self.sequence(node.value, node)
         index = self.bound(node.slice)
+        earlier = self.read_before(seq, index)
+        if earlier is not None:
+            return earlier
         label = index.ident if isinstance(index, ir.Value) else "k"
         if isinstance(index, ir.Const):  # xs[0]: xs_0; xs[-1]: xs_last; xs[-2]: xs_m2
             label = "last" if index.value == -1 else f"m{-index.value}" if index.value < 0 else str(index)
         value = ir.Value(f"{seq.name}_{label}", self.namer.fresh(f"{seq.name}_{label}"))
+        self.item_reads[(seq, index, id(self.body))] = (self.body, len(self.body))  # holds the block: ids stay unique
         self.body.append(ir.Item(value, seq, index, self.src.loc(node)))
         self.item_of[value] = seq
         self.helper_results.add(value)  # `x = xs[i]` names it x
         self.shared.add(value)  # an array in a list is the caller's
         return value
+
+    def read_before(self, seq: ir.Value, index: ir.Operand) -> ir.Value | None:
+        """The value of seq[index] if this block, or a block it is in, read it
+        already: `(w*ys[i] - ys[i])**2`, `if ys[i] > m: m = ys[i]` read ys[i]
+        once. Whatever a block computed is computed on every path into the
+        blocks inside it, and a list the caller passed cannot change. A list
+        built here can (append, out[i] = v): its element is read again unless
+        the same block read it and nothing since has added to it or set it."""
+        for depth, block in enumerate(self.blocks_in()):
+            read = self.item_reads.get((seq, index, id(block)))
+            if read is None or read[0] is not block:
+                continue
+            earlier = block[read[1]]
+            if not (isinstance(earlier, ir.Item) and earlier.seq == seq and earlier.index == index
+                    and earlier.field is None):
+                continue
+            if seq in self.built and (depth > 0 or any(
+                    isinstance(item, (ir.Append, ir.SetItem)) and item.seq == seq
+                    for item in ir.walk(tuple(block[read[1] + 1:])))):
+                return None
+            return earlier.target  # by position: `x = xs[i]` renames the Item's target to x
+        return None
 
     def length(self, seq: ir.Value, node: ast.AST) -> ir.Value:
         """len(seq) of a list parameter: one value for the whole function, made at its top;

@@ -81,7 +81,7 @@ class ControlFlow:
         before, outer = dict(self.env), self.body
         sides = []
         for side in (node.body, node.orelse):
-            self.env, self.body = dict(before), []
+            self.env, self.body = dict(before), self.nested_block(outer)
             sides.append((self.operand_of(side, lambda: ir.Value("_v", self.namer.fresh("_v", first=1))),
                           tuple(self.body)))
         self.env, self.body = before, outer
@@ -99,7 +99,7 @@ class ControlFlow:
         rest = node.values[1:]
         right = rest[0] if len(rest) == 1 else ast.copy_location(ast.BoolOp(node.op, rest), rest[0])
         before, outer = dict(self.env), self.body
-        self.body = []
+        self.body = self.nested_block(outer)
         second = self.test_value(right)
         block = tuple(self.body)
         self.env, self.body = before, outer
@@ -120,7 +120,7 @@ class ControlFlow:
             stmts = list(branch)
             if rest is not None and not _ends_in_return(stmts):
                 stmts += rest  # the code after the if runs on this path
-            self.env, self.body = dict(before), []
+            self.env, self.body = dict(before), self.nested_block(outer)
             results.append(self.block(stmts))
             envs.append(self.env)
             blocks.append(tuple(self.body))
@@ -440,12 +440,14 @@ class ControlFlow:
             index_name = self.namer.fresh("_i", first=1)
         index = ir.Value(index_name, self.new_ident(index_name)) if index_name else None
         self.env = {**before, **heads, **({index_name: index} if index else {})}
-        self.body = []
+        self.body = self.nested_block(outer)
         made_targets = {index_name: index} if index is not None and index_name in targets else {}
         for name, source in bindings:
             value = ir.Value(name, self.new_ident(name))
             if source[0] == "item":
                 _, seq, field = source  # field: a position in a tuple element (for W, b in params)
+                if field is None:  # for i, x in enumerate(xs): xs[i] in the body is x (see read_before)
+                    self.item_reads[(seq, index, id(self.body))] = (self.body, len(self.body))
                 self.body.append(ir.Item(value, seq, index, self.src.loc(node.target), field))
                 self.item_of[value] = seq
             else:  # enumerate's count: index + start

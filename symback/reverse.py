@@ -84,6 +84,7 @@ class _Sweep:
         self.folded: set[int] = set()   # ids of `v_bar = 1.0` lines made unnecessary
         self.top: set[int] = set()      # ids of adjoint statements in the outermost block
         self.skip: set[tuple[ir.Value, ir.Value]] = set()  # (update, head) of accumulators: no edge
+        self.head_of: dict[ir.Value, ir.Value] = {}  # a loop's update -> its head (see assign)
         self.unit: set[ir.Value] = set()  # adjoints exactly 1.0 wherever they are read (see loop())
         self.foldable: set[int] = set()  # ids of `v_bar = 1.0` merge flows for a v made in that same side
         # The output's adjoint is 1.0 without a variable until a loop makes it one, or
@@ -141,7 +142,13 @@ class _Sweep:
             seed = True
         made = []
         assigned_here: dict[int, ir.Value] = {}  # index -> operand whose adjoint this statement assigned
-        for index, arg in enumerate(stmt.args):
+        # v_1 = v_1*(1 - dt*d) in a loop: the old value's adjoint last, so that it may be
+        # the new value's variable, updated in place as the forward pass updates v_1 (see loop)
+        head = self.head_of.get(target)
+        order = sorted(range(len(stmt.args)), key=lambda i: stmt.args[i] == head) if head is not None \
+            else range(len(stmt.args))
+        for index in order:
+            arg = stmt.args[index]
             if not isinstance(arg, ir.Value) or arg not in self.active or stmt.rule.partials[index] == 0:
                 continue
             if stmt.rule.partials[index].has(sp.zoo, sp.nan, sp.oo, sp.I) or not stmt.shape.is_real:
@@ -241,6 +248,8 @@ class _Sweep:
                     continue
                 flow = ir.Flow(operand, source, first=operand not in self.contributions,
                                seed=source == self.result)
+                if source in self.head_of and operand != self.head_of[source]:
+                    self.head_of[operand] = self.head_of[source]  # emit may print both under one name
                 if flow.seed and flow.first and any(isinstance(s, ir.Assign) and s.target == operand for s in block):
                     self.foldable.add(id(flow))  # only on this side is operand_bar 1.0: fold it here
                 out.append(flow)
@@ -312,9 +321,11 @@ class _Sweep:
         for head in heads:  # this iteration's own contributions start afresh: the first one assigns
             if head not in accumulators:
                 del self.contributions[head]
+        self.head_of.update((carry.update, carry.head) for carry in stmt.carried if carry.head in heads)
         body += self.block(stmt.body, top=False)
         passed = _pass_through(stmt, body, accumulators)
         body = [adj for adj in body if id(adj) not in passed]
+        in_place = set() if self.arrays else _in_place(stmt, body, accumulators, set(passed.values()))
         for head in heads:
             if head not in self.contributions:  # no path through the body added to it
                 body.append(ir.Zero(head))
@@ -329,7 +340,7 @@ class _Sweep:
                 self.contributions.setdefault(init, []).append(flow)
         tape, recompute = _recompute(stmt, _tape(stmt, body, self.arrays), self.built)
         aliases = tuple((carry.update, carry.head) for carry in stmt.carried
-                        if carry.head in accumulators or carry.update in passed.values())
+                        if carry.head in accumulators or carry.update in passed.values() or carry.update in in_place)
         if not body:
             return before + after  # no adjoint flows through any iteration
         return before + [ir.BackLoop(stmt, tape, tuple(body), aliases, recompute)] + after
@@ -357,6 +368,91 @@ def _pass_through(stmt: ir.Loop, body: list, accumulators: set) -> dict[int, ir.
             dropped[id(flow)] = carry.update
             dropped[id(first)] = carry.update
     return dropped
+
+
+def _in_place(stmt: ir.Loop, body: list, accumulators: set, passed: set) -> set[ir.Value]:
+    """Updates whose adjoint can be their head's variable: the forward pass
+    writes `v_1 = v_1*(1 - dt*d)` into one variable, and the sweep then reads
+    `v_1_bar = (1 - dt*d)*v_1_bar`, not `v_2_bar = v_1_bar; v_1_bar =
+    (1 - dt*d)*v_2_bar`. One variable serves both if, after the flow
+    `u_bar = v_bar` that starts the iteration, nothing touches u_bar once
+    v_bar has been assigned afresh, on every path through the body."""
+    out = set()
+    for carry in stmt.carried:
+        if carry.head in accumulators or carry.update in passed:
+            continue
+        flows = [adj for adj in body if isinstance(adj, ir.Flow) and adj.operand == carry.update]
+        if len(flows) != 1 or flows[0].source != carry.head or not flows[0].first or flows[0].seed:
+            continue
+        if _head_after_update(body, flows[0], {carry.update}, carry.head, False) is not None:
+            out.add(carry.update)
+    return out
+
+
+def _head_after_update(stmts, flow, update: set, head: ir.Value, started: bool) -> bool | None:
+    """Walks `stmts` in order: whether head_bar has been assigned afresh
+    (`started`) after them, or None where u_bar or head_bar is read or added
+    to where one variable for both would give another number. `update` holds
+    u and what a merge hands u's adjoint to (`m_2_bar = m_3_bar`), which emit
+    may print under u's name."""
+    for adj in stmts:
+        if adj is flow:
+            continue
+        if isinstance(adj, ir.BackIf):
+            then = _head_after_update(adj.then, flow, update, head, started)
+            orelse = _head_after_update(adj.orelse, flow, update, head, started)
+            if then is None or orelse is None:
+                return None
+            started = then or orelse
+            continue
+        if isinstance(adj, ir.BackLoop):
+            if (update | {head}) & ({v for pair in adj.aliases for v in pair} |
+                                    {v for inner in ir.walk_adjoints(adj.body) for v in _touched(inner)}):
+                return None
+            continue
+        touched = _touched(adj)
+        if update & touched and started:
+            return None
+        if isinstance(adj, ir.Flow) and adj.first and not adj.seed and adj.source in update and adj.operand != head:
+            update.add(adj.operand)
+        if head in touched:
+            if started:
+                continue  # head_bar's own contributions, after it started
+            if head not in _starts(adj) or head in _adjoints_read(adj):
+                return None
+            started = True
+    return started
+
+
+def _starts(adj) -> set[ir.Value]:
+    """The adjoints an adjoint statement assigns afresh (not adds to)."""
+    if isinstance(adj, (ir.Accumulate, ir.Flow)) and adj.first or isinstance(adj, ir.Zero):
+        return {adj.operand}
+    return set()
+
+
+def _adjoints_read(adj) -> set[ir.Value]:
+    """The adjoints one adjoint statement reads (its operand's own, if it adds to it)."""
+    read = set()
+    if isinstance(adj, ir.Accumulate):
+        read |= set() if adj.seed else {adj.site.target}
+        read |= {adj.mirror[0]} if adj.mirror else set()
+    elif isinstance(adj, (ir.ArrayAccumulate, ir.SliceAccumulate, ir.ListCallAccumulate)):
+        read |= set() if getattr(adj, "seed", False) else {adj.site.target}
+    elif isinstance(adj, (ir.Flow, ir.ItemAccumulate)):
+        read |= set() if adj.seed else {adj.source}
+    elif isinstance(adj, (ir.Unlist, ir.RowAdjoint)):
+        read.add(adj.seq)
+    if not _starts(adj) and getattr(adj, "operand", None) is not None:
+        read.add(adj.operand)  # += reads it
+    return read
+
+
+def _touched(adj) -> set[ir.Value]:
+    """Every adjoint an adjoint statement reads or writes."""
+    written = {getattr(adj, field) for field in ("operand", "seq", "row")
+               if isinstance(getattr(adj, field, None), ir.Value)}
+    return written | _adjoints_read(adj)
 
 
 def _adjoints_written(adj) -> set[ir.Value]:

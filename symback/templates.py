@@ -27,6 +27,29 @@ class Printer(PythonCodePrinter):
     def _print_Float(self, expr):
         return repr(float(expr))  # shortest text that round-trips the double
 
+    # Constants print as written: dt/6, not (1/6)*dt, which is another float
+    # (1/6 rounds, then the product rounds again). A fraction with a
+    # power-of-two denominator is a float exactly: 1.5*x, as a person writes it.
+
+    def _print_Rational(self, expr):
+        if _dyadic(expr) and abs(expr.p) != 1:
+            return repr(float(expr))
+        return f"{expr.p}/{expr.q}"
+
+    def _print_Mul(self, expr):
+        coeff, rest = expr.as_coeff_Mul()
+        if not coeff.is_Rational or coeff.is_Integer or rest is sp.S.One:
+            return super()._print_Mul(expr)
+        sign = "-" if coeff < 0 else ""
+        if _dyadic(coeff) and abs(coeff.p) != 1:  # 1.5*x
+            return f"{sign}{repr(float(abs(coeff)))}*{self.parenthesize(rest, PRECEDENCE['Mul'], strict=True)}"
+        numer, denom = sp.fraction(rest, exact=True)  # 2*x/3, x/(6*y)
+        top = numer if abs(coeff.p) == 1 else sp.Mul(abs(coeff.p), numer, evaluate=False)
+        bottom = sp.Mul(coeff.q, denom, evaluate=False) if denom != 1 else sp.Integer(coeff.q)
+        # a square on top needs no parentheses: y*y/2 is (y*y)/2
+        return f"{sign}{PythonCodePrinter.parenthesize(self, top, PRECEDENCE['Mul'], strict=True)}/" \
+               f"{self.parenthesize(bottom, PRECEDENCE['Mul'], strict=False)}"
+
     # SymPy's parenthesize(item, level, strict) wraps item if its precedence is
     # below level, or equal to it unless strict: `a*b // c` but `a // (b*c)`.
 
@@ -131,9 +154,13 @@ class Printer(PythonCodePrinter):
         if factor.could_extract_minus_sign() and not factor.is_Add:
             sign, factor = "-", -factor
         if name is None and factor.is_Number:  # a gradient is a float, even where the partial is 2
-            return sign + repr(float(factor))
+            return sign + (repr(float(factor)) if factor.is_Integer else self._print(factor))
         # exact: exp(-x) stays a factor (x/exp(x) overflows where x*exp(-x) is 0.0)
         numer, denom = sp.fraction(factor, exact=True) if name is not None else (factor, sp.S.One)
+        coeff, rest = factor.as_coeff_Mul()
+        if name is not None and coeff.is_Rational and not coeff.is_Integer and _dyadic(coeff) and abs(coeff.p) != 1:
+            rest_numer, denom = sp.fraction(rest, exact=True)  # 1.5*x*zbar, as written, not 3*x*zbar/2
+            numer = sp.Mul(sp.Float(float(coeff)), rest_numer, evaluate=False)
         if numer == 1 and name is not None:
             text = self._print(name)
         else:
@@ -281,6 +308,11 @@ _NUMPY_NAMES = {"asin": "arcsin", "acos": "arccos", "atan": "arctan", "atan2": "
 
 def _numpy_function_name(name: str) -> str:
     return _NUMPY_NAMES.get(name, name)
+
+
+def _dyadic(number: sp.Rational) -> bool:
+    """A fraction whose denominator is a power of two: a float exactly."""
+    return number.q & (number.q - 1) == 0
 
 
 class Square(sp.Function):

@@ -26,7 +26,7 @@ def reassigns(x, y):
 def test_reassignment_makes_ssa_versions_that_avoid_user_names():
     assert body_lines(reassigns) == [
         "x_2 = x*y",       # x_1 is the user's own variable, so x's versions skip it
-        "x_3 = x_2 + 1.0",
+        "x_3 = x_2 + 1",  # 1.0 is the exact 1 in SymPy's view; the forward pass prints 1.0
         "x_1 = 2*x_3",
         "out = x_1 + x_3",
         "return out",
@@ -67,11 +67,31 @@ def test_statements_share_one_shape_per_form():
     def same_form(a, b, c):
         x = a * b + c
         y = b * c + a
-        z = x * y + 2.0
+        z = x * y + 0.3
         return z
     body = parse(same_form).body
-    assert body[0].shape is body[1].shape is body[2].shape  # 2.0 is an operand, not part of the shape
-    assert body[2].args == (body[0].target, body[1].target, ir.Const(2.0))
+    assert body[0].shape is body[1].shape is body[2].shape  # 0.3 is an operand, not part of the shape
+    assert body[2].args == (body[0].target, body[1].target, ir.Const(0.3))
+
+
+def test_float_literals_that_are_exact_small_numbers_stay_in_the_shape():
+    """Issue 13: 1.0, and 0.5 as a factor, are part of the shape, read exactly
+    by SymPy (1.0 as 1, 0.5 as 1/2), so that their partials have the textbook
+    form; the tree keeps the float, so the forward pass prints 1.0 as written.
+    0.5 in a sum stays an operand (SymPy would pull the 1/2 out of it)."""
+    def sigmoid(z):
+        a = 1.0 / (1.0 + math.exp(-z))
+        return 0.5 * a * a
+    first, second = parse(sigmoid).body
+    assert first.shape.tree == ("bin", "/", ("num", 1.0), ("bin", "+", ("num", 1.0), ("call", "exp", ("neg", ("arg", 0)))))
+    assert str(first.shape.expr) == "1/(1 + exp(-__a0))"
+    assert first.args == (first.args[0],) and second.args == (first.target,)
+    assert str(second.shape.expr) == "__a0**2/2"
+
+    def in_a_sum(x):
+        return x / (1.5 + math.cos(x))
+    only, = parse(in_a_sum).body
+    assert only.args[1:] == (ir.Const(1.5),)
 
 
 def test_exponent_constants_stay_in_the_shape():
