@@ -137,8 +137,6 @@ def test_latex_compiles_for_every_function_explain_accepts(tmp_path):
     assert (tmp_path / "all.pdf").stat().st_size > 10_000
 
 
-@pytest.mark.xfail(strict=False, reason="derive's side of issue 13, on branch `readable` (worker C): until it is "
-                                        "merged, 1.0/(1.0 + exp(-z)) derives as a*exp(-z)/(1.0 + exp(-z))")
 def test_float_literals_equal_to_integers_give_the_same_partial():
     plain, floats = explain(corpus.cost), explain(corpus.cost_float_literals)
     assert notation.text(floats.partials["a", "z"]) == notation.text(plain.partials["a", "z"]) == "a*(1 - a)"
