@@ -112,7 +112,7 @@ def _fold_at(stmts: tuple, k: int, reserved, taken: set[int]) -> Fold | None:
     end = k + 1
     if result is None:  # math.fsum(e for x in xs): a list of the elements, then math.fsum of it
         made = [s.target for s in stmts[start:k] if isinstance(s, ir.NewList) and
-                _GENERATED_LIST.fullmatch(s.target.name) and _ours(s.target, reserved)]
+                _GENERATED_LIST.fullmatch(s.target.ident) and _ours(s.target, reserved)]
         if not made or k + 1 >= len(stmts) or not isinstance(stmts[k + 1], ir.ListCall) or \
                 stmts[k + 1].seqs != (made[0],):
             return None
@@ -148,7 +148,7 @@ def _starts_it(stmt, inits, reserved) -> bool:
     if isinstance(stmt, ir.Assign):
         return stmt.target in inits
     if isinstance(stmt, ir.NewList):
-        return _GENERATED_LIST.fullmatch(stmt.target.name) is not None and _ours(stmt.target, reserved)
+        return _GENERATED_LIST.fullmatch(stmt.target.ident) is not None and _ours(stmt.target, reserved)
     if isinstance(stmt, ir.Length):
         return _ours(stmt.target, reserved) and stmt.target.name not in _words(stmt.loc.text)
     return False

@@ -305,6 +305,14 @@ class Model:
                 elif isinstance(stmt, ir.If):
                     visit(stmt.then, letter)
                     visit(stmt.orelse, letter)
+                elif isinstance(stmt, ir.NewList):  # v = [a, b * b]: the element parse names _e1 is v[1]
+                    for k, element in enumerate(stmt.elements):
+                        if isinstance(element, ir.Value) and re.fullmatch(r"_e\d+", element.ident) and \
+                                element.ident not in self.function.reserved:
+                            self.names.setdefault(element, f"{self.name(stmt.target)}[{k}]")
+                elif isinstance(stmt, ir.ListCall) and stmt.target.ident not in self.function.reserved and \
+                        stmt.target.ident.startswith("_") and stmt.loc.end_col is not None:
+                    self.names.setdefault(stmt.target, stmt.loc.text[stmt.loc.col:stmt.loc.end_col])  # math.fsum(p)
                 elif isinstance(stmt, ir.Append) and isinstance(stmt.element, ir.Value) and letter and \
                         re.fullmatch(r"_e\d+", stmt.element.ident) and stmt.element.ident not in self.function.reserved:
                     self.names.setdefault(stmt.element, f"{self.name(stmt.seq)}[{letter}]")
