@@ -81,7 +81,7 @@ class Explanation:
         at `point` (the arguments by parameter name, a list parameter as a list),
         each path's product; `.evaluation` holds them (numbers.Evaluation)."""
         done = Explanation(self.function, self.wrt)
-        done.evaluation = evaluate(self.function, self._point(point), self.wrt)
+        done.evaluation = evaluate(self.function, self._point(point), self.wrt, tuple(self.model.folds))
         return done
 
     def _point(self, point: dict) -> dict:

@@ -182,7 +182,7 @@ class Chains:
             target = self.shown(step.target)
             factors = [Factor(target, operand, step.iteration, self._partial_of(step), step.partial),
                        Factor(out, target, step.iteration, None, step.target_bar, adjoint=True)]
-            if step.element is not None and "[" in target:  # an element read into an expression: ws[0] itself
+            if step.element is not None and target.startswith(f"{self.shown(step.operand)}["):  # ws[0] itself
                 factors = [Factor(out, operand, (), None, step.target_bar, adjoint=True)]
             elif step.target_node == evaluation.output_node:
                 factors = factors[:1]  # d out/d out is 1

@@ -20,7 +20,7 @@ import sympy as sp
 
 from .. import ir
 from ..derive import is_condition
-from . import notation
+from . import folds, notation
 
 _LETTERS = "ijklmnpqrs"  # for the iterations of a loop with no index of the user's
 
@@ -83,8 +83,17 @@ class Model:
         self.conditions: dict[ir.Value, ir.Assign] = {}  # a branch's test value -> its statement
         self.hidden: set[ir.Value] = set()
         self.used_letters: set[str] = set()
+        # max(ys), sum(w * x for x in xs), any(...): the loops parse made for them, one row each
+        self.folds = folds.find(function)
+        self.fold_at = {id(fold.stmts[0]): fold for fold in self.folds}
+        self.folded = {id(stmt) for fold in self.folds for stmt in fold.stmts}
+        for fold in self.folds:
+            self.names.setdefault(fold.result, fold.call)
         self._scan(function.body, ())
+        self._name_comprehension_elements()
         self._hide_bookkeeping()
+        for fold in self.folds:
+            self.hidden |= fold.made - {fold.result}
         self.rows = self._block(function.body, 0, (), ())
 
     def name(self, value) -> str:
@@ -188,6 +197,13 @@ class Model:
         """The rows of a block, in source order: a helper's rows where it is called."""
         groups: list[tuple[int, list[_Row]]] = []
         for stmt in stmts:
+            if id(stmt) in self.fold_at:
+                rows = self._fold(self.fold_at[id(stmt)], depth, loops, branches)
+                if rows:
+                    groups.append((stmt.loc.calls[0][1] if stmt.loc.calls else stmt.loc.line, rows))
+                continue
+            if id(stmt) in self.folded:
+                continue  # a statement of a fold: its row is the fold's
             rows = self._stmt(stmt, depth, loops, branches)
             if isinstance(stmt, (ir.If, ir.Loop)) and not any(
                     row.target in self.reach or row.kind == "raise" or (row.target is not None and self._written(stmt))
@@ -256,6 +272,51 @@ class Model:
                          shown_latex=rf"\operatorname{{len}}\left({notation.name_latex(self.name(stmt.seq))}\right)",
                          **common)]
         raise AssertionError(f"explain has no row for {type(stmt).__name__}")
+
+    def _fold(self, fold: folds.Fold, depth: int, loops: tuple, branches: tuple) -> list[_Row]:
+        """max(ys), sum(w * x for x in xs): one row, with an edge from each value the call reads."""
+        if fold.result in self.hidden:
+            return []  # any(...), all(...): a test, shown where it steers (the if that reads it)
+        made = fold.made
+        letter = self.letters[id(fold.loop)]
+        lists = set(self.function.sequences)
+        operands: dict[ir.Value, None] = {}
+        for item in ir.walk(fold.stmts):
+            for read in ir.reads(item):
+                if isinstance(read, ir.Value) and read not in made and read not in self.indices:
+                    operands.setdefault(read)
+        start = {s.args[0] for s in fold.stmts if isinstance(s, ir.Assign) and s.target in
+                 {c.init for c in fold.loop.carried} and len(s.args) == 1 and isinstance(s.args[0], ir.Value)}
+        edges = []
+        for operand in operands:
+            element = letter if operand in lists and operand not in start else None
+            edges.append(_Edge(fold.result, operand, _fold_partial(self, fold, operand, element, letter),
+                               element=element))
+        tex = notation.shown_latex(fold.call)
+        return [_Row(depth, fold.loop.loc.line, fold.result, fold.call, tuple(edges), kind="fold", shown=fold.call,
+                     shown_latex=tex, calls=fold.loop.loc.calls, loops=loops, branches=branches, stmt=fold.loop)]
+
+    def _name_comprehension_elements(self) -> None:
+        """`ys = [w * x for x in xs]`: the element parse names `_e1` is ys[i] to the student."""
+        def visit(stmts, letter):
+            for stmt in stmts:
+                if isinstance(stmt, ir.Loop):
+                    visit(stmt.body, self.letters.get(id(stmt), letter))
+                elif isinstance(stmt, ir.If):
+                    visit(stmt.then, letter)
+                    visit(stmt.orelse, letter)
+                elif isinstance(stmt, ir.NewList):  # v = [a, b * b]: the element parse names _e1 is v[1]
+                    for k, element in enumerate(stmt.elements):
+                        if isinstance(element, ir.Value) and re.fullmatch(r"_e\d+", element.ident) and \
+                                element.ident not in self.function.reserved:
+                            self.names.setdefault(element, f"{self.name(stmt.target)}[{k}]")
+                elif isinstance(stmt, ir.ListCall) and stmt.target.ident not in self.function.reserved and \
+                        stmt.target.ident.startswith("_") and stmt.loc.end_col is not None:
+                    self.names.setdefault(stmt.target, stmt.loc.text[stmt.loc.col:stmt.loc.end_col])  # math.fsum(p)
+                elif isinstance(stmt, ir.Append) and isinstance(stmt.element, ir.Value) and letter and \
+                        re.fullmatch(r"_e\d+", stmt.element.ident) and stmt.element.ident not in self.function.reserved:
+                    self.names.setdefault(stmt.element, f"{self.name(stmt.seq)}[{letter}]")
+        visit(self.function.body, None)
 
     def _list_text(self, stmt) -> str:
         if isinstance(stmt, ir.NewList):
@@ -339,6 +400,33 @@ class Model:
                              shown_latex=tex, loops=inner, **common))
         rows += self._block(stmt.body, depth + 1, inner, branches)
         return rows
+
+
+def _fold_partial(model: Model, fold: folds.Fold, operand: ir.Value, element: str | None, letter: str) -> sp.Expr:
+    """A fold's partial by one value it reads, in words where it is not one formula:
+    max keeps the first of equal values (as Python's max does), so all of the
+    gradient goes to the element where the maximum is first found."""
+    name = model.name(operand)
+    if fold.seq is not None:  # of a whole list: max(ys), sum(xs), math.prod(xs, start=w)
+        if element is None:  # the start value
+            return sp.S.One if fold.fn in ("sum", "fsum") else sp.Symbol(f"Π_j {fold.seq}[j]")
+        if fold.fn in ("max", "min"):
+            return sp.Symbol(f"[{letter} is where the {'maximum' if fold.fn == 'max' else 'minimum'} is first found]")
+        if fold.fn == "prod":
+            return sp.Symbol(f"Π_(j≠{letter}) {fold.seq}[j]")
+        return sp.S.One
+    e = f"({fold.element})" if fold.element else "element"
+    by = fold.variable if element is not None and fold.variable else name
+    local = f"∂{e}/∂{by}"
+    if fold.fn in ("max", "min"):
+        which = "maximum" if fold.fn == "max" else "minimum"
+        if element is not None:
+            return sp.Symbol(f"{local} if {letter} is where the {which} is first found, else 0")
+        return sp.Symbol(f"{local} where the {which} is first found")
+    if fold.fn == "prod":
+        others = f"Π_(j≠{letter}) {e}⁽ʲ⁾"
+        return sp.Symbol(f"{local} · {others}" if element is not None else f"Σ_{letter} {local} · {others}")
+    return sp.Symbol(local if element is not None else f"Σ_{letter} {local}")
 
 
 def _reaching(items: list, result) -> set:

@@ -75,12 +75,16 @@ class Evaluation:
 _BUILTINS = {f"__b_{name}": getattr(builtins, name) for name in mathlib.BUILTINS}
 
 
-def evaluate(function: ir.Function, point: dict[str, object], wrt: tuple[ir.Value, ...]) -> Evaluation:
-    """Run `function` (parsed and derived) at `point` and sweep its adjoints back."""
+def evaluate(function: ir.Function, point: dict[str, object], wrt: tuple[ir.Value, ...],
+             folds: tuple = ()) -> Evaluation:
+    """Run `function` (parsed and derived) at `point` and sweep its adjoints back.
+    `folds` (folds.Fold): builtin calls parse lowered into loops, each recorded as
+    one value made from the values it reads (see _Run.fold)."""
     if function.arrays:
         raise UsageError(f"numbers at a point are not available for {function.name}, which uses NumPy",
                          hint="read the rules in str(explain(f)), or compute the gradient with grad(f)")
     run = _Run(function)
+    run.folds = {id(fold.stmts[0]): fold for fold in folds}
     for param in function.params:
         run.bind(param.value, point[param.value.ident])
     run.block(function.body)
@@ -118,6 +122,7 @@ class _Run:
         self.next = 0
         self.iteration: tuple[int, ...] = ()
         self.iterations: dict[str, list] = {}
+        self.folds: dict[int, object] = {}
 
     def new(self) -> int:
         self.next += 1
@@ -152,13 +157,67 @@ class _Run:
     # --- statements ---------------------------------------------------------
 
     def block(self, stmts) -> None:
-        for stmt in stmts:
+        stmts, k = tuple(stmts), 0
+        while k < len(stmts):
+            fold = self.folds.get(id(stmts[k]))
+            if fold is not None:
+                self.fold(fold)
+                k += len(fold.stmts)
+                continue
+            stmt = stmts[k]
+            k += 1
             method = getattr(self, "stmt_" + type(stmt).__name__, None)
             if method is None:
                 raise UsageError(f"numbers at a point are not available for {type(stmt).__name__} statements",
                                  loc=getattr(stmt, "loc", None),
                                  hint="compute the gradient with grad(f)")
             method(stmt)
+
+    def fold(self, fold) -> None:
+        """max(ys), sum(e for x in xs): the loop parse made, run as it is, recorded as one
+        value. Its partial by each number it reads is the chain rule through the loop's
+        own records (the loop's sweep, at this point): for max, 1 at the element where
+        the maximum is first found and 0 elsewhere, as the generated gradient has it."""
+        outer, self.visits = self.visits, []
+        for stmt in fold.stmts:
+            getattr(self, "stmt_" + type(stmt).__name__)(stmt)  # a fold inside runs as a fold (block)
+        inner, self.visits = self.visits, outer
+        result = fold.result
+        inst = self.inst.get(result)
+        line = fold.loop.loc.line
+        if not isinstance(inst, int):  # any(...), all(...): a test, no gradient
+            self.set(result, self.env[result], None, line)
+            return
+        made = {visit.node for visit in inner if visit.node is not None}
+        adjoint, reads = {inst: 1.0}, {}
+        for visit in reversed(inner):
+            bar = adjoint.get(visit.node)
+            if bar is None:
+                continue
+            for node, ident, element, partial in visit.edges:
+                if node in made:
+                    adjoint[node] = adjoint.get(node, 0.0) + partial * bar
+                else:
+                    key = (node, ident, element)
+                    reads[key] = reads.get(key, 0.0) + partial * bar
+        # a first value set further up (sum's 0 before a slice of xs): back through its record too
+        early = {stmt.target.ident for stmt in fold.early}
+        for key in [key for key in reads if key[1] in early]:
+            bar = reads.pop(key)
+            record = next(visit for visit in reversed(self.visits) if visit.node == key[0])
+            inner.insert(0, record)
+            for node, ident, element, partial in record.edges:
+                reads[(node, ident, element)] = reads.get((node, ident, element), 0.0) + partial * bar
+            made.add(key[0])
+        for node, ident, element, _ in (edge for visit in inner for edge in visit.edges):  # read order
+            key = (node, ident, element)
+            if node not in made and key not in reads:
+                reads[key] = 0.0  # read, but no gradient reaches it (not the maximum)
+        order = {key: n for n, key in enumerate(dict.fromkeys(
+            (node, ident, element) for visit in inner for node, ident, element, _ in visit.edges))}
+        edges = [(node, ident, element, partial) for (node, ident, element), partial in
+                 sorted(reads.items(), key=lambda item: order.get(item[0], 0))]
+        self.set(result, self.env[result], self.new(), line, edges)
 
     def stmt_Assign(self, stmt: ir.Assign) -> None:
         args = [self.operand(arg) for arg in stmt.args]

@@ -142,6 +142,8 @@ def _value_lines(x, row: _Row, visit) -> list[tuple]:
         definition = carry_source(x, row, visit)
     first = (str(row.line), _indent(row) + x.name(row.target), definition, notation.number_text(visit.value))
     edges = [e for e in row.edges if e.operand.ident in partials]
+    if row.kind == "fold":  # max(ys): one edge per element it read, each with its own number
+        return _fold_lines(x, row, visit, first)
     if not edges:
         return [first + ("", "(a test: it steers)" if row.kind == "condition" else "", "", _adjoint(visit))]
     out = []
@@ -150,6 +152,23 @@ def _value_lines(x, row: _Row, visit) -> list[tuple]:
                  notation.number_text(partials[edge.operand.ident]))
         out.append((first if k == 0 else ("", "", "", "")) + cells + ((_adjoint(visit),) if k == 0 else ("",)))
     return out
+
+
+def _fold_lines(x, row: _Row, visit, first: tuple) -> list[tuple]:
+    by_operand = {edge.operand.ident: edge for edge in row.edges}
+    out = []
+    for _, ident, element, partial in visit.edges:
+        edge = by_operand.get(ident)
+        if edge is None:
+            continue
+        label = f"∂{x.name(row.target)}/∂{x.name(edge.operand)}" + \
+            (f"[{']['.join(map(str, element))}]" if element is not None else "")
+        shown = notation.text(x._shown(edge.partial))
+        if any(earlier[4].startswith(f"∂{x.name(row.target)}/∂{x.name(edge.operand)}") for earlier in out):
+            shown = ""  # the formula once per operand, then the number for each element
+        cells = (label, shown, notation.number_text(partial))
+        out.append((first if not out else ("", "", "", "")) + cells + ((_adjoint(visit),) if not out else ("",)))
+    return out or [first + ("", "", "", _adjoint(visit))]
 
 
 def carry_source(x, row: _Row, visit) -> str:
