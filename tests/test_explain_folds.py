@@ -77,3 +77,21 @@ def test_sum_and_prod_of_generators_match_central_differences():
 def test_any_is_named_as_written_where_it_steers():
     text = str(explain(test_list_values.flags_as_values))
     assert "any(x > 2.0 for x in xs)" in text and "_found" not in text, text
+
+
+def test_math_dist_has_its_own_partial_per_element_and_no_single_formula():
+    """math.dist(p, q)'s edges were labelled 1 and the substituted gradient said
+    d/dp = 2: a list's elements each have a derivative of their own."""
+    from symback import UsageError
+    e = explain(test_list_values.distance)
+    text = str(e)
+    assert "(p[j] - q[j])/math.dist(p, q)" in text and "(q[j] - p[j])/math.dist(p, q)" in text
+    assert "substituted" not in text
+    with pytest.raises(UsageError, match="one formula per element"):
+        e.gradient()
+    p, q = [1.0, 2.0], [0.5, -1.0]
+    at = explain(test_list_values.distance).at(p=p, q=q)
+    flat = central_differences(lambda a, b, c, d: test_list_values.distance([a, b], [c, d]), p + q)
+    assert at.evaluation.gradient["p"] == pytest.approx(flat[:2], rel=1e-6)
+    assert at.evaluation.gradient["q"] == pytest.approx(flat[2:], rel=1e-6)
+    assert "0.164399" in str(at)  # ∂dist/∂p[0] = (1 - 0.5)/dist, shown at the point

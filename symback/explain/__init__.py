@@ -50,6 +50,9 @@ def explain(f: Callable, wrt=None) -> "Explanation":
     return Explanation(function, check_wrt(function, wrt))
 
 
+_LIST_STATEMENTS = (ir.Item, ir.NewList, ir.Append, ir.SetItem, ir.Slice, ir.ListCall, ir.Length)
+
+
 class Explanation:
     """What `explain` returns: str() is the text, `_repr_latex_` renders in a
     notebook, `.partials` maps each edge (value, operand) to its SymPy
@@ -168,6 +171,10 @@ class Explanation:
             raise UsageError(f"{self.function.name} branches or loops, so its gradient is not one formula",
                              function=self.function.name,
                              hint="read the local partials in str(explain(f)), or use grad(f) for numbers")
+        if self.reads_lists:
+            raise UsageError(f"{self.function.name} works on lists, so its gradient is one formula per element, "
+                             "not one formula", function=self.function.name,
+                             hint="read the chain rule in str(explain(f)), or explain(f).at(...) for numbers")
         if self.output is None:
             return {p.ident: sp.S.Zero for p in self.wrt}
         definition: dict[sp.Symbol, sp.Expr] = {}
@@ -182,6 +189,12 @@ class Explanation:
         # over plain symbols, so that expr.subs({"w": 0.5}) works as SymPy users expect
         plain = {p.value.symbol: sp.Symbol(p.value.ident) for p in self.function.params}
         return {p.ident: adjoint.get(p, sp.S.Zero).xreplace(plain) for p in self.wrt}
+
+    @property
+    def reads_lists(self) -> bool:
+        """Whether f reads or builds lists: each element then has a derivative of its
+        own, which a formula over the list's name would sum (wrongly) into one."""
+        return any(isinstance(item, _LIST_STATEMENTS) for item in ir.walk(self.function.body))
 
     # --- text ---------------------------------------------------------------
 

@@ -260,7 +260,13 @@ class Model:
                     f"{self.name(stmt.seq)}[{self.name(stmt.index)}] = {self.name(stmt.element)}")
             return [_Row(depth, line, stmt.seq, text, edge, kind="list", shown=text,
                          shown_latex=notation.text_latex(text), **common)]
-        if isinstance(stmt, (ir.NewList, ir.Slice, ir.ListCall)):
+        if isinstance(stmt, ir.ListCall):  # a number from whole lists: one partial per element j
+            edges = tuple(_Edge(stmt.target, seq, self._list_call_partial(stmt, seq), element="j")
+                          for seq in dict.fromkeys(stmt.seqs))
+            text = self._list_text(stmt)
+            return [_Row(depth, line, stmt.target, text, edges, kind="list", shown=text,
+                         shown_latex=notation.text_latex(text), **common)]
+        if isinstance(stmt, (ir.NewList, ir.Slice)):
             edges = tuple(_Edge(stmt.target, arg, sp.S.One) for arg in dict.fromkeys(stmt.sources)
                           if isinstance(arg, ir.Value))
             text = self._list_text(stmt)
@@ -317,6 +323,18 @@ class Model:
                         re.fullmatch(r"_e\d+", stmt.element.ident) and stmt.element.ident not in self.function.reserved:
                     self.names.setdefault(stmt.element, f"{self.name(stmt.seq)}[{letter}]")
         visit(self.function.body, None)
+
+    def _list_call_partial(self, stmt: ir.ListCall, seq: ir.Value) -> sp.Expr:
+        """∂ math.<fn>(...) / ∂ seq[j], in words (the generated code's ListCallAccumulate)."""
+        if stmt.fn == "fsum":
+            return sp.S.One
+        a, b = (self.name(s) for s in stmt.seqs)
+        if stmt.seqs[0] == stmt.seqs[1]:  # dist(p, p) is 0 whatever p; sumprod(p, p) is the sum of squares
+            return sp.S.Zero if stmt.fn == "dist" else sp.Symbol(f"2*{a}[j]")
+        mine, other = (a, b) if seq == stmt.seqs[0] else (b, a)
+        if stmt.fn == "dist":
+            return sp.Symbol(f"({mine}[j] - {other}[j])/{self._list_text(stmt)}")
+        return sp.Symbol(f"{other}[j]")  # sumprod
 
     def _list_text(self, stmt) -> str:
         if isinstance(stmt, ir.NewList):

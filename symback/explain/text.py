@@ -43,7 +43,7 @@ def render(x) -> str:
                       "of the edges' rules applied last to first (grad(f).source shows them as code).", ""]
             return "\n".join(lines)
     lines += _chain_rule(x, out)
-    if ev is None and x.straight and x.output is not None and not fn.arrays:
+    if ev is None and x.straight and x.output is not None and not fn.arrays and not x.reads_lists:
         lines += _substituted_text(x, out)
     return "\n".join(lines)
 
