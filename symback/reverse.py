@@ -621,7 +621,7 @@ def _reads(adjoints, arrays: bool = False) -> set[ir.Value]:
                 read.add(adj.operand)
             operands, _ = adj.site.rule.needs[adj.index]
             read.update(adj.site.args[i] for i in operands if isinstance(adj.site.args[i], ir.Value))
-            if ir.RESULT in adj.site.rule.partials[adj.index].free_symbols:
+            if ir.RESULT in adj.site.rule.symbols[adj.index]:
                 read.add(adj.site.target)
     return read
 
