@@ -1,6 +1,5 @@
 """The user-facing API: grad and value_and_grad, their forms, wrt, and what they return."""
 
-import gc
 import inspect
 import linecache
 import math
@@ -8,7 +7,6 @@ import math
 import pytest
 
 from symback import grad, value_and_grad
-from symback.errors import SymbackError
 
 
 def central(fn, args, i, h=1e-6):
@@ -157,25 +155,3 @@ def test_docstring_calls_keyword_only_parameters_by_name():
     assert "Gradient of soft_threshold(x, t=t) with respect to x, t." in g.__doc__
     assert g.__doc__.endswith("\n\nShrink x towards 0 by t."), repr(g.__doc__)
     assert "\n    \n" not in g.__doc__ and "\n \n" not in g.__doc__
-
-
-def reads_a_file(path):
-    return len(open(path).read())
-
-
-def test_the_cycle_collector_is_as_it_was_after_compiling():
-    # grad pauses Python's cycle collector while it compiles (api._collector_paused)
-    was_on = gc.isenabled()
-    try:
-        gc.enable()
-        grad(cost, cache=False)
-        assert gc.isenabled()
-        with pytest.raises(SymbackError):
-            grad(reads_a_file, cache=False)
-        assert gc.isenabled(), "a refusal must not leave the collector off"
-        gc.disable()
-        grad(cost, cache=False)
-        assert not gc.isenabled(), "a collector the user turned off stays off"
-    finally:
-        if was_on:
-            gc.enable()
