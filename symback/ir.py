@@ -150,6 +150,16 @@ class Rule:
         return tuple(frozenset(partial.free_symbols) for partial in self.partials)
 
     @cached_property
+    def zero(self) -> tuple[bool, ...]:
+        """Per partial, whether it is 0 (kept per rule: reverse asks once per statement)."""
+        return tuple(bool(partial == 0) for partial in self.partials)
+
+    @cached_property
+    def undefined(self) -> tuple[bool, ...]:
+        """Per partial, whether it has an infinity, nan or i in it (kept per rule, as zero)."""
+        return tuple(bool(partial.has(sp.zoo, sp.nan, sp.oo, sp.I)) for partial in self.partials)
+
+    @cached_property
     def needs(self) -> tuple[tuple[frozenset[int], bool], ...]:
         """Per partial: which operands it reads, and whether it reads the
         statement's own value or temps (so the statement must run first)."""
