@@ -53,7 +53,7 @@ class Source:
 
 def child_nodes(node: ast.AST) -> list[ast.AST]:
     """ast.iter_child_nodes(node) as a list, in the same order, at a third of the
-    cost (no generators): parse walks a 10,000-statement body several times."""
+    cost (no generators)."""
     out = []
     for field in node._fields:
         value = getattr(node, field, None)
@@ -61,16 +61,6 @@ def child_nodes(node: ast.AST) -> list[ast.AST]:
             out.append(value)
         elif isinstance(value, list):
             out += [item for item in value if isinstance(item, ast.AST)]
-    return out
-
-
-def walk(node: ast.AST) -> list[ast.AST]:
-    """list(ast.walk(node)): every node, breadth first, in the same order."""
-    out = [node]
-    at = 0
-    while at < len(out):
-        out += child_nodes(out[at])
-        at += 1
     return out
 
 
@@ -83,14 +73,22 @@ class Walked:
 
     def __init__(self, node: ast.AST):
         self.node = node
-        self.order = walk(node)  # every node, the def first
+        self.order = [node]  # every node, the def first: list(ast.walk(node))
         self.by_type: dict[type, list[ast.AST]] = {}
-        for sub in self.order:
-            found = self.by_type.get(type(sub))
+        # one loop, child_nodes written out: this runs once per node of the def
+        order, by_type, AST = self.order, self.by_type, ast.AST
+        for sub in order:  # grows as it goes: the children queue behind the nodes before them
+            found = by_type.get(type(sub))
             if found is None:
-                self.by_type[type(sub)] = [sub]
+                by_type[type(sub)] = [sub]
             else:
                 found.append(sub)
+            for field in sub._fields:
+                value = getattr(sub, field, None)
+                if isinstance(value, AST):
+                    order.append(value)
+                elif isinstance(value, list):
+                    order += [item for item in value if isinstance(item, AST)]
 
     def of(self, *kinds: type) -> list[ast.AST]:
         """The nodes of these exact types (not subclasses): each type's in walk
