@@ -669,8 +669,8 @@ def _nested_defs(node: ast.FunctionDef, nodes: Walked) -> dict[str, ast.Function
     """The defs and `name = lambda ...` inside node (whose nodes are `nodes`), at any
     depth, by name (lambdas as defs)."""
     def binds(sub: ast.AST) -> bool:
-        return type(sub) is ast.FunctionDef and sub is not node or \
-            type(sub) in (ast.Assign, ast.AnnAssign) and isinstance(sub.value, ast.Lambda)
+        return (type(sub) is ast.FunctionDef and sub is not node) or \
+            (type(sub) in (ast.Assign, ast.AnnAssign) and isinstance(sub.value, ast.Lambda))
 
     found = [sub for sub in nodes.of(ast.FunctionDef, ast.Assign, ast.AnnAssign) if binds(sub)]
     if len({type(sub) for sub in found}) > 1:  # the last binding of a name wins: take them in the walk's order

@@ -149,7 +149,7 @@ def read_source(fn: object) -> Source:
                        hint="define the function with def in a .py file or notebook cell")
     node = defs[0]
     dedented = textwrap.dedent("".join(lines))
-    if not _same_code(fn.__code__, dedented, module):
+    if not _same_code(fn.__code__, dedented, parsed=module):
         raise NoSource(f"the source in {file} no longer matches the function that runs (the file was "
                        "edited after it was imported)", function=name, loc=Loc(file, first_line),
                        hint="reload the module (importlib.reload) or restart Python, so that the "
@@ -245,14 +245,14 @@ _OPERATIONS = frozenset(code for name, code in dis.opmap.items()
 _KEEP = bytes(1 if code in _OPERATIONS else 0 for code in range(256))
 
 
-def _same_code(code: types.CodeType, text: str, module: ast.Module | None = None) -> bool:
+def _same_code(code: types.CodeType, text: str, parsed: ast.Module | None = None) -> bool:
     """Whether `text` (a def) compiles to what `code` runs: the same names,
     constants and operations in the same order. False when the file was
     edited after the module was imported; True when we cannot tell.
-    `module`: the text as ast.parse made it, compiled as it is where the def
+    `parsed`: the text as ast.parse made it, compiled as it is where the def
     needs no enclosing scope (so a 10,000-line def is not parsed twice)."""
-    if module is not None and not code.co_freevars:
-        source = module
+    if parsed is not None and not code.co_freevars:
+        source = parsed
     else:
         scope = f"def __symback_scope__():\n    {' = '.join(code.co_freevars)} = None\n" if code.co_freevars else ""
         source = scope + (textwrap.indent(text, "    ") if scope else text)
