@@ -10,7 +10,10 @@ so the pipeline's modules are imported only when something is compiled.
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import gc
+import threading
 import types
 from typing import TYPE_CHECKING, Callable
 
@@ -78,6 +81,37 @@ def value_and_grad(f: Callable | None = None, *, wrt=None, has_aux: bool = False
     return _make(f, wrt, with_value=True, has_aux=has_aux, use_cache=cache)
 
 
+_PAUSES = 0  # pipelines running now (threads, or generate_parts inside _make), under _PAUSE_LOCK
+_PAUSE_LOCK = threading.Lock()
+_COLLECTOR_WAS_ON = False
+
+
+@contextlib.contextmanager
+def _collector_paused():
+    """Python's cycle collector off while the compiler runs, as it was after.
+
+    The pipeline builds millions of small tuples and SymPy objects that live
+    until it finishes (the IR of a 10,000-statement function and its trees);
+    each collection of the older generations walks every one of them again,
+    a quarter of the compile time of such a function. Nothing here relies on
+    the collector: what cycles the pipeline leaves are collected once it is
+    back on. The first pipeline to start turns it off, the last to finish
+    turns it back on (if it was on), so threads and nested calls agree."""
+    global _PAUSES, _COLLECTOR_WAS_ON
+    with _PAUSE_LOCK:
+        if _PAUSES == 0:
+            _COLLECTOR_WAS_ON = gc.isenabled()
+            gc.disable()
+        _PAUSES += 1
+    try:
+        yield
+    finally:
+        with _PAUSE_LOCK:
+            _PAUSES -= 1
+            if _PAUSES == 0 and _COLLECTOR_WAS_ON:
+                gc.enable()
+
+
 def gradient_ir(f: Callable, wrt=None, with_value: bool = False, has_aux: bool = False) -> ir.Gradient:
     """Run parse, derive, reverse and optimize on `f`: the IR that emit prints."""
     _pipeline()
@@ -105,15 +139,16 @@ def _make(f: Callable, wrt, with_value: bool, has_aux: bool = False, use_cache: 
             if compiled is not None:
                 return _finish(compiled, f, entry["source"], entry["name"], entry["doc"])
         deps = _cached(disk.dependencies, f)  # before parsing: what parse will read, as it is now
-    gradient, name, imports, body = generate_parts(f, wrt, with_value, has_aux)
-    function = gradient.function
-    source = module_text(imports, body)
-    origin = f"{function.file}:{function.line}"
-    try:
-        compiled = compile_source(source, name, origin)
-    except Exception as err:  # the generated code does not compile: our bug
-        raise InternalError(f"{type(err).__name__} in the compile stage: {err}",
-                            function=function.name, ir=f"{gradient}\n\n{source}") from err
+    with _collector_paused():
+        gradient, name, imports, body = generate_parts(f, wrt, with_value, has_aux)
+        function = gradient.function
+        source = module_text(imports, body)
+        origin = f"{function.file}:{function.line}"
+        try:
+            compiled = compile_source(source, name, origin)
+        except Exception as err:  # the generated code does not compile: our bug
+            raise InternalError(f"{type(err).__name__} in the compile stage: {err}",
+                                function=function.name, ir=f"{gradient}\n\n{source}") from err
     doc = compiled.__doc__
     if function.doc:
         import inspect
@@ -139,10 +174,11 @@ def generate_parts(f: Callable, wrt, with_value: bool, has_aux: bool = False) ->
     _pipeline()
     stage, gradient = "parse", None
     try:
-        gradient = gradient_ir(f, wrt, with_value, has_aux)
-        stage = "emit"
-        name = ("value_and_grad_" if with_value else "grad_") + gradient.function.name
-        imports, body = emit_parts(gradient, name)
+        with _collector_paused():
+            gradient = gradient_ir(f, wrt, with_value, has_aux)
+            stage = "emit"
+            name = ("value_and_grad_" if with_value else "grad_") + gradient.function.name
+            imports, body = emit_parts(gradient, name)
     except SymbackError:
         raise
     except Exception as err:  # anything else is our bug, not the user's: say so

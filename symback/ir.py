@@ -144,14 +144,29 @@ class Rule:
     partials: tuple[sp.Expr, ...]
 
     @cached_property
+    def symbols(self) -> tuple[frozenset[sp.Symbol], ...]:
+        """Per partial, the symbols it reads. SymPy walks the expression on every
+        `free_symbols`; the passes ask once per statement, so this is kept per rule."""
+        return tuple(frozenset(partial.free_symbols) for partial in self.partials)
+
+    @cached_property
+    def zero(self) -> tuple[bool, ...]:
+        """Per partial, whether it is 0 (kept per rule: reverse asks once per statement)."""
+        return tuple(bool(partial == 0) for partial in self.partials)
+
+    @cached_property
+    def undefined(self) -> tuple[bool, ...]:
+        """Per partial, whether it has an infinity, nan or i in it (kept per rule, as zero)."""
+        return tuple(bool(partial.has(sp.zoo, sp.nan, sp.oo, sp.I)) for partial in self.partials)
+
+    @cached_property
     def needs(self) -> tuple[tuple[frozenset[int], bool], ...]:
         """Per partial: which operands it reads, and whether it reads the
         statement's own value or temps (so the statement must run first)."""
         from .mathlib import placeholder
         temps = {temp.symbol for temp in self.temps}
         out = []
-        for partial in self.partials:
-            free = partial.free_symbols
+        for free in self.symbols:
             operands = frozenset(i for i in range(len(self.partials)) if placeholder(i) in free)
             out.append((operands, RESULT in free or bool(free & temps)))
         return tuple(out)

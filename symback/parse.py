@@ -33,7 +33,7 @@ from .parse_exprs import _BINOPS, Expressions, _Tree, shape_of
 from .parse_flow import ControlFlow
 from .parse_nested import Nested, NestedFunctions, as_def, parameter_names, scope_names
 from .refusals import UNSUPPORTED
-from .source import Source, child_nodes, read_source, walk
+from .source import Source, Walked, child_nodes, read_source
 
 __all__ = ["parse", "shape_of"]
 
@@ -68,7 +68,7 @@ class _Lower(NestedFunctions, Expressions, ArrayExpressions, ControlFlow):
                 self.closure[var] = cell.cell_contents
             except ValueError:
                 self.unbound.add(var)
-        self.nodes = walk(self.node)  # every node of the def, for the scans before lowering
+        self.nodes = Walked(self.node)  # every node of the def, by type, for the scans before lowering
         names, values, self.function_names = _scan(self.node, self.nodes)
         self.locals = values | self.function_names
         self.value_names = values | parameter_names(self.node)  # a nested function may not share one
@@ -191,10 +191,10 @@ class _Lower(NestedFunctions, Expressions, ArrayExpressions, ControlFlow):
         out: set[str] = set()
         if depth > 8:  # helpers calling helpers: deep enough (recursion is refused anyway)
             return out
-        nodes = self.nodes if node is self.node else walk(node)
+        nodes = self.nodes if node is self.node else Walked(node)
         nested = _nested_defs(node, nodes)
-        for call in nodes:
-            if not (isinstance(call, ast.Call) and isinstance(call.func, ast.Name)):
+        for call in nodes.of(ast.Call):
+            if not isinstance(call.func, ast.Name):
                 continue
             if call.func.id in nested:  # a def or lambda inside node (the last of that name will do)
                 helper = nested[call.func.id]
@@ -607,15 +607,14 @@ def _without_plumbing(stmts: tuple, dead: set) -> tuple:
     return tuple(out)
 
 
-def _used_as_lists(node: ast.FunctionDef, arrays: bool = False, nodes: list[ast.AST] | None = None) -> set[str]:
+def _used_as_lists(node: ast.FunctionDef, arrays: bool = False, nodes: Walked | None = None) -> set[str]:
     """Names the body indexes, takes len() or sum() of, or loops over: list
     parameters. In NumPy code, indexing and len() are an array's: only a loop
     (or zip, enumerate, sum) makes a list. `nodes`: node's, walked, if known."""
     names: set[str] = set()
-    if nodes is not None and _SCOPES.isdisjoint(map(type, nodes[1:])):
-        for sub in nodes:  # no nested function: no names of their own to take out, in any order
-            if type(sub) in _LIST_SIGNS:
-                _list_uses(sub, arrays, names)
+    if nodes is not None and not nodes.inside(_SCOPES):
+        for sub in nodes.of(*_LIST_SIGNS):  # no nested function: no names of their own to take out, in any order
+            _list_uses(sub, arrays, names)
         return names
     todo = [(node, frozenset())]  # a node, and the names a nested function around it makes its own
     while todo:
@@ -666,12 +665,19 @@ _LIST_SIGNS = frozenset((ast.Subscript, ast.Call, ast.For, ast.comprehension, as
 _SCOPES = frozenset((ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda))  # nodes with names of their own
 
 
-def _nested_defs(node: ast.FunctionDef, nodes: list[ast.AST]) -> dict[str, ast.FunctionDef]:
+def _nested_defs(node: ast.FunctionDef, nodes: Walked) -> dict[str, ast.FunctionDef]:
     """The defs and `name = lambda ...` inside node (whose nodes are `nodes`), at any
     depth, by name (lambdas as defs)."""
+    def binds(sub: ast.AST) -> bool:
+        return (type(sub) is ast.FunctionDef and sub is not node) or \
+            (type(sub) in (ast.Assign, ast.AnnAssign) and isinstance(sub.value, ast.Lambda))
+
+    found = [sub for sub in nodes.of(ast.FunctionDef, ast.Assign, ast.AnnAssign) if binds(sub)]
+    if len({type(sub) for sub in found}) > 1:  # the last binding of a name wins: take them in the walk's order
+        found = [sub for sub in nodes.order if binds(sub)]
     out = {}
-    for sub in nodes:
-        if sub is not node and isinstance(sub, ast.FunctionDef):
+    for sub in found:
+        if isinstance(sub, ast.FunctionDef):
             out[sub.name] = sub
         elif isinstance(sub, (ast.Assign, ast.AnnAssign)) and isinstance(sub.value, ast.Lambda):
             targets = sub.targets if isinstance(sub, ast.Assign) else [sub.target]
@@ -680,19 +686,14 @@ def _nested_defs(node: ast.FunctionDef, nodes: list[ast.AST]) -> dict[str, ast.F
     return out
 
 
-def _scan(node: ast.FunctionDef, nodes: list[ast.AST]) -> tuple[set[str], set[str], set[str]]:
+def _scan(node: ast.FunctionDef, nodes: Walked) -> tuple[set[str], set[str], set[str]]:
     """Every identifier the source mentions (generated names must avoid them),
     the names Python treats as local (bound anywhere in the body, not inside
     a nested function) bound to values, and those def or lambda bind.
     `nodes` are node's, walked."""
     names = {node.name}
-    for sub in nodes:
-        kind = type(sub)
-        if kind is ast.Name:
-            names.add(sub.id)
-        elif kind is ast.arg:
-            names.add(sub.arg)
-        elif kind in (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef):
-            names.add(sub.name)
+    names.update(sub.id for sub in nodes.of(ast.Name))
+    names.update(sub.arg for sub in nodes.of(ast.arg))
+    names.update(sub.name for sub in nodes.of(ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
     values, functions = scope_names(node, nodes)
     return names, values, functions

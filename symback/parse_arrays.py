@@ -104,8 +104,10 @@ class ArrayExpressions:
     def mentions_numpy(self) -> bool:
         """Whether the function names NumPy or one of its functions (then a
         comparison may be a boolean array from its first line on)."""
-        for sub in self.nodes:  # every node of self.node
-            if isinstance(sub, ast.Name) and sub.id not in self.locals:
+        looked: set[str] = set()  # a name is looked up once, however often it is used
+        for sub in self.nodes.of(ast.Name):  # every name in self.node
+            if sub.id not in self.locals and sub.id not in looked:
+                looked.add(sub.id)
                 obj = self.closure.get(sub.id, self.globals.get(sub.id))
                 if is_numpy(obj) or (callable(obj) and numpy_name(obj) is not None):
                     return True

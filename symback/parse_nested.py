@@ -26,7 +26,7 @@ from dataclasses import dataclass
 
 from . import ir
 from .errors import UnsupportedSyntax
-from .source import Source, child_nodes
+from .source import Source, Walked, child_nodes
 
 
 @dataclass(eq=False)  # one per def statement run; a call to the same one again is recursion
@@ -57,7 +57,7 @@ class NestedFunctions:
         passed to a call (map(g, xs), sorted(xs, key=g)), where symback would
         have to follow it into code it does not read."""
         functions = (self.function_names | set(self.functions)) - self.value_names
-        if not functions and _DEFINES.isdisjoint(map(type, self.nodes[1:])):
+        if not functions and not self.nodes.inside(_DEFINES):
             return  # no def, no lambda, no nested function to pass: nothing to refuse
         for sub in _own_nodes(self.node.body):
             if isinstance(sub, ast.Call):
@@ -216,15 +216,15 @@ _INNER_SCOPES = _DEFINES | {ast.ClassDef, ast.GeneratorExp, ast.ListComp, ast.Se
                              ast.NamedExpr}  # (x := ...) may sit outside the body: the careful way
 
 
-def scope_names(node: ast.FunctionDef, nodes: list[ast.AST] | None = None) -> tuple[set[str], set[str]]:
+def scope_names(node: ast.FunctionDef, nodes: Walked | None = None) -> tuple[set[str], set[str]]:
     """The names a function binds in its own scope (its locals, as Python
     decides them: not those of functions defined inside it): those bound to
     values, and those bound by def or `name = lambda ...`. `nodes`: node's,
     walked, if known."""
     values, functions = set(), set()
-    if nodes is not None and _INNER_SCOPES.isdisjoint(map(type, nodes[1:])):
+    if nodes is not None and not nodes.inside(_INNER_SCOPES):
         # no scope inside: every name stored is the function's (a parameter is an arg, not a Name)
-        return {sub.id for sub in nodes if type(sub) is ast.Name and type(sub.ctx) is ast.Store}, functions
+        return {sub.id for sub in nodes.of(ast.Name) if type(sub.ctx) is ast.Store}, functions
     todo = list(node.body)
     while todo:
         sub = todo.pop()

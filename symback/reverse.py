@@ -23,8 +23,6 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-import sympy as sp
-
 from . import ir, mathlib
 from .errors import NotDifferentiable
 
@@ -149,9 +147,9 @@ class _Sweep:
             else range(len(stmt.args))
         for index in order:
             arg = stmt.args[index]
-            if not isinstance(arg, ir.Value) or arg not in self.active or stmt.rule.partials[index] == 0:
+            if not isinstance(arg, ir.Value) or arg not in self.active or stmt.rule.zero[index]:
                 continue
-            if stmt.rule.partials[index].has(sp.zoo, sp.nan, sp.oo, sp.I) or not stmt.shape.is_real:
+            if stmt.rule.undefined[index] or not stmt.shape.is_real:
                 raise NotDifferentiable(f"the derivative of {_shown(stmt.loc)} is not a finite number: "
                                         + (stmt.shape.why_not_real() if not stmt.shape.is_real else
                                            "it is infinite or undefined for every input"),
@@ -621,7 +619,7 @@ def _reads(adjoints, arrays: bool = False) -> set[ir.Value]:
                 read.add(adj.operand)
             operands, _ = adj.site.rule.needs[adj.index]
             read.update(adj.site.args[i] for i in operands if isinstance(adj.site.args[i], ir.Value))
-            if ir.RESULT in adj.site.rule.partials[adj.index].free_symbols:
+            if ir.RESULT in adj.site.rule.symbols[adj.index]:
                 read.add(adj.site.target)
     return read
 

@@ -53,7 +53,7 @@ class Source:
 
 def child_nodes(node: ast.AST) -> list[ast.AST]:
     """ast.iter_child_nodes(node) as a list, in the same order, at a third of the
-    cost (no generators): parse walks a 10,000-statement body several times."""
+    cost (no generators)."""
     out = []
     for field in node._fields:
         value = getattr(node, field, None)
@@ -64,14 +64,44 @@ def child_nodes(node: ast.AST) -> list[ast.AST]:
     return out
 
 
-def walk(node: ast.AST) -> list[ast.AST]:
-    """list(ast.walk(node)): every node, breadth first, in the same order."""
-    out = [node]
-    at = 0
-    while at < len(out):
-        out += child_nodes(out[at])
-        at += 1
-    return out
+class Walked:
+    """Every node of a def, walked once as ast.walk does (breadth first), and
+    indexed by type. Before lowering a def, parse looks at its nodes several
+    times (the names it mentions, its scopes, its list parameters, NumPy);
+    on a 10,000-statement body each look reads only the types it asks for,
+    not every node again."""
+
+    def __init__(self, node: ast.AST):
+        self.node = node
+        self.order = [node]  # every node, the def first: list(ast.walk(node))
+        self.by_type: dict[type, list[ast.AST]] = {}
+        # one loop, child_nodes written out: this runs once per node of the def
+        order, by_type, AST = self.order, self.by_type, ast.AST
+        for sub in order:  # grows as it goes: the children queue behind the nodes before them
+            found = by_type.get(type(sub))
+            if found is None:
+                by_type[type(sub)] = [sub]
+            else:
+                found.append(sub)
+            for field in sub._fields:
+                value = getattr(sub, field, None)
+                if isinstance(value, AST):
+                    order.append(value)
+                elif isinstance(value, list):
+                    order += [item for item in value if isinstance(item, AST)]
+
+    def of(self, *kinds: type) -> list[ast.AST]:
+        """The nodes of these exact types (not subclasses): each type's in walk
+        order, type after type, so only for looks whose result does not depend
+        on the order between types."""
+        out: list[ast.AST] = []
+        for kind in kinds:
+            out += self.by_type.get(kind, ())
+        return out
+
+    def inside(self, kinds) -> bool:
+        """Whether a node other than the def itself has one of these exact types."""
+        return any(len(self.by_type.get(kind, ())) > (kind is type(self.node)) for kind in kinds)
 
 
 def read_source(fn: object) -> Source:
@@ -119,7 +149,7 @@ def read_source(fn: object) -> Source:
                        hint="define the function with def in a .py file or notebook cell")
     node = defs[0]
     dedented = textwrap.dedent("".join(lines))
-    if not _same_code(fn.__code__, dedented):
+    if not _same_code(fn.__code__, dedented, parsed=module):
         raise NoSource(f"the source in {file} no longer matches the function that runs (the file was "
                        "edited after it was imported)", function=name, loc=Loc(file, first_line),
                        hint="reload the module (importlib.reload) or restart Python, so that the "
@@ -215,12 +245,17 @@ _OPERATIONS = frozenset(code for name, code in dis.opmap.items()
 _KEEP = bytes(1 if code in _OPERATIONS else 0 for code in range(256))
 
 
-def _same_code(code: types.CodeType, text: str) -> bool:
+def _same_code(code: types.CodeType, text: str, parsed: ast.Module | None = None) -> bool:
     """Whether `text` (a def) compiles to what `code` runs: the same names,
     constants and operations in the same order. False when the file was
-    edited after the module was imported; True when we cannot tell."""
-    scope = f"def __symback_scope__():\n    {' = '.join(code.co_freevars)} = None\n" if code.co_freevars else ""
-    source = scope + (textwrap.indent(text, "    ") if scope else text)
+    edited after the module was imported; True when we cannot tell.
+    `parsed`: the text as ast.parse made it, compiled as it is where the def
+    needs no enclosing scope (so a 10,000-line def is not parsed twice)."""
+    if parsed is not None and not code.co_freevars:
+        source = parsed
+    else:
+        scope = f"def __symback_scope__():\n    {' = '.join(code.co_freevars)} = None\n" if code.co_freevars else ""
+        source = scope + (textwrap.indent(text, "    ") if scope else text)
     try:
         module = compile(source, code.co_filename, "exec", dont_inherit=True)
     except (SyntaxError, ValueError):

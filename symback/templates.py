@@ -413,9 +413,9 @@ def _folded_template(stmt: ir.Assign, index: int, seed: bool = True, arrays: boo
     nothing folds, or where folding would not give a finite number (x / c
     with c = 0.0 divides by zero where f does, at run time). The forward
     pass never folds: it prints the user's expression."""
-    expr = stmt.rule.partials[index]
+    expr, reads = stmt.rule.partials[index], stmt.rule.symbols[index]
     consts = tuple((i, arg.value) for i, arg in enumerate(stmt.args)
-                   if isinstance(arg, ir.Const) and mathlib.placeholder(i) in expr.free_symbols)
+                   if isinstance(arg, ir.Const) and mathlib.placeholder(i) in reads)
     if not consts:
         return None
     key = (stmt.rule, seed, index, repr(consts), arrays)  # repr: 0.0 and -0.0 differ

@@ -32,6 +32,7 @@ from .. import ir
 from . import exprs
 
 _LEAF_KINDS = frozenset({"v", "c", "tmp", "num", "name", "let"})
+_ENDS = _LEAF_KINDS | {"bar"}  # the leaves and the adjoints: nodes without parts
 
 
 def shared(gradient: ir.Gradient) -> ir.Gradient:
@@ -211,30 +212,31 @@ class _Sharer:
     # --- kinds 2 and 3 -------------------------------------------------------------
 
     def info(self, tree: tuple) -> tuple:
-        """(key, shareable, pure, reads a value) of a node, worked out once per node."""
-        found = self.memo.get(id(tree))
-        if found is not None and found[0] is tree:
-            return found[1]
+        """(key, shareable, pure, reads a value) of a node, worked out once per node,
+        and once per distinct leaf (leaves are made afresh per use: looked up by value)."""
         kind = tree[0]
-        if kind in _LEAF_KINDS or kind == "bar":
-            out = self.leaves.get(tree)  # leaves are made afresh per use: look them up by value
+        if kind in _ENDS:
+            out = self.leaves.get(tree)
             if out is None:
                 leaf = tree[1].ident if kind in ("v", "tmp", "bar") else repr(tree[1].value) if kind == "c" \
                     else tree[1]
                 signed = exprs.compose((kind, leaf, *tree[2:]), ())
                 out = self.leaves[tree] = (self.interned(signed), False, kind != "bar", kind in ("v", "tmp", "let"))
             return out
+        found = self.memo.get(id(tree))
+        if found is not None and found[0] is tree:
+            return found[1]
+        info = self.info
+        parts = [info(part) for part in (tree[1:] if kind == "if" else tree[2:])]
+        key = self.interned(exprs.compose(tree, [p[0] for p in parts]))
+        if kind == "if":  # (1.0 if a >= b else 0.0): both sides numbers, nothing runs only sometimes
+            pure = tree[2][0] == tree[3][0] == "num" and parts[0][2]
         else:
-            parts = [self.info(part) for part in (tree[1:] if kind == "if" else tree[2:])]
-            out = (self.interned(exprs.compose(tree, [p[0] for p in parts])),)
-            if kind == "if":  # (1.0 if a >= b else 0.0): both sides numbers, nothing runs only sometimes
-                pure = tree[2][0] == tree[3][0] == "num" and parts[0][2]
-            else:
-                pure = kind != "bool" and not (kind == "cmp" and len(tree) > 4) and all(p[2] for p in parts)
-            deps = any(p[3] for p in parts)
-            # -x costs less than a name; 1/4 is no work to share
-            shareable = pure and deps and not (kind == "un" and tree[2][0] in _LEAF_KINDS)
-            out = (out[0], shareable, pure, deps)
+            pure = kind != "bool" and not (kind == "cmp" and len(tree) > 4) and all(p[2] for p in parts)
+        deps = any(p[3] for p in parts)
+        # -x costs less than a name; 1/4 is no work to share
+        shareable = pure and deps and not (kind == "un" and tree[2][0] in _LEAF_KINDS)
+        out = (key, shareable, pure, deps)
         self.memo[id(tree)] = (tree, out)
         return out
 
@@ -259,7 +261,7 @@ class _Sharer:
             counts[k] = seen + 1
             if seen or k in avail:
                 return
-        if tree[0] not in _LEAF_KINDS and tree[0] != "bar":
+        if tree[0] not in _ENDS:
             for part in _always(tree):
                 self.count(part, counts, avail)
 
