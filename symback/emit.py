@@ -283,9 +283,8 @@ class _Emitter:
         if not self.g.with_value and fn.result in self.g.unbound and fn.result not in self.maybe_none:
             # f returns a variable it may never assign
             lines.append(f"    {value}  # may raise, as in {fn.name}")
-        taped = {item for _, items in self.tapes.values() for item in items}
-        if self.g.with_value and fn.result in taped:
-            # the sweep restores this iteration by iteration: keep the final value first
+        if self.g.with_value and isinstance(fn.result, ir.Value) and value in self.swept_names():
+            # the sweep restores this name iteration by iteration: keep the final value first
             saved = self.namer.fresh(f"{value}_final")
             lines.append(f"    {saved} = {value}")
             value = saved
@@ -309,6 +308,18 @@ class _Emitter:
         aliases = [f"{alias} = {name}  # {fn.name} has a variable named {name}"
                    for name, alias in self.shadowed.items() if re.search(rf"\b{alias}\b", text)]
         return "\n".join(aliases + ["", "", ""] if aliases else []) + text + "\n"
+
+    def swept_names(self) -> set[str]:
+        """The names a reversed loop assigns in the sweep, as printed: what its tape
+        restores, what it recomputes, and its index (a merge inside a loop and
+        the loop's result can print as one name)."""
+        names: set[str] = set()
+        for adj in ir.walk_adjoints(self.g.backward):
+            if isinstance(adj, ir.BackLoop):
+                values = [v for v in adj.tape if isinstance(v, ir.Value)] + [adj.loop.index]
+                values += [getattr(stmt, "target", None) for stmt in adj.recompute]
+                names.update(self.operand(v) for v in values if isinstance(v, ir.Value))
+        return names
 
     def signature(self) -> str:
         parts = []

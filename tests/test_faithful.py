@@ -1096,3 +1096,19 @@ def test_what_python_may_skip_in_a_test_is_not_run_first():
     value, _ = value_and_grad(skips_a_maybe_unassigned_variable_right_of_and)(math.inf, [])  # no difference there
     assert value == skips_a_maybe_unassigned_variable_right_of_and(math.inf, [])
     check_faithful(skips_a_maybe_unassigned_variable_right_of_and, 0.5, [1.0] * 6)
+
+
+def returns_a_branch_value_of_the_last_iteration(x, y):
+    """Found by the long property run: the value the last iteration's branch made
+    is what f returns; the sweep restored the first iteration's into the same name
+    before value_and_grad returned it (1/(1 + y**2) instead of 1.0). The gradient
+    was right, the value silently wrong."""
+    for i in range(2):
+        t = (i * x if i > 0 else (1.0 + y ** 2) ** -1)
+    return t
+
+
+def test_the_value_returned_is_saved_before_the_sweep_restores_its_name():
+    check_faithful(returns_a_branch_value_of_the_last_iteration, 1.5, 0.2)
+    value, _ = value_and_grad(returns_a_branch_value_of_the_last_iteration)(1.5, 0.2)
+    assert value == returns_a_branch_value_of_the_last_iteration(1.5, 0.2) == 1.5
