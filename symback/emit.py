@@ -538,8 +538,10 @@ class _Emitter:
         return names.setdefault(f"t{item[1]}", self.namer.temp())
 
     def tape_items(self, tape: tuple) -> list[str]:
-        return [self.operand(item) if isinstance(item, ir.Value) else self.temps[item[0]][f"t{item[1]}"]
-                for item in tape]
+        """The names a loop's tape holds, each once: a branch's value and the merge
+        after it may print as one name (the same variable: stored once, restored once)."""
+        return list(dict.fromkeys(self.operand(item) if isinstance(item, ir.Value)
+                                  else self.temps[item[0]][f"t{item[1]}"] for item in tape))
 
     def arms(self, arms: list[tuple[str, list[str]]], orelse: list[str], indent: str) -> list[str]:
         """if test: ... elif test: ... else: ..., leaving out what is empty

@@ -313,3 +313,19 @@ def test_an_unused_parameter_of_unknown_kind_gets_zeros_of_its_kind():
         return x * 2.0
     assert grad(unknown)(1.5, [1.0, 2.0]) == (2.0, [0.0, 0.0])
     assert grad(unknown)(1.5, 4.0) == (2.0, 0.0)
+
+
+def squares_of_a_branch_value(x, y):
+    s = 0.0
+    for i in range(3):
+        t = i * x if i > 0 else 1.0 / (1.0 + y * y)
+        s = s + t * t
+    return s
+
+
+def test_a_loop_stores_a_name_once_on_its_tape():
+    """The branch's value and the merge after it print as one name, t: the tape
+    held (t, t) and the sweep restored `t, t = _tape_1.pop()`."""
+    source = grad(squares_of_a_branch_value).source
+    assert re.search(r"_tape_1\.append\(t\)", source) and re.search(r"\bt = _tape_1\.pop\(\)", source), source
+    check(squares_of_a_branch_value, 0.7, -0.4)
