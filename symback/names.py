@@ -23,7 +23,14 @@ class Namer:
 
     def __init__(self, reserved: frozenset[str] | set[str] = frozenset()):
         self._taken: set[str] = set(reserved) | python_reserved()
+        self._avoid: set[str] = set()  # names fresh() must not make, though a user's variable may claim them
         self._next: dict[str, int] = {}  # base -> first number not yet tried: keeps fresh() O(1)
+
+    def avoid(self, names) -> None:
+        """Never make these with fresh(): an inlined helper's own variables, which its
+        rewritten code (`_ret_1 = ...` for a return inside a loop) must not overwrite.
+        Unlike claim(), the caller's variables of those names still keep their names."""
+        self._avoid.update(names)
 
     def is_taken(self, name: str) -> bool:
         return name in self._taken
@@ -35,11 +42,11 @@ class Namer:
 
     def fresh(self, base: str, first: int | None = None) -> str:
         """`base` if free, else base2, base3, ... (or base<first>, ... if given)."""
-        if first is None and base not in self._taken:
+        if first is None and base not in self._taken and base not in self._avoid:
             self._taken.add(base)
             return base
         n = self._next.get(base, 2 if first is None else first)
-        while f"{base}{n}" in self._taken:
+        while f"{base}{n}" in self._taken or f"{base}{n}" in self._avoid:
             n += 1
         name = f"{base}{n}"
         self._taken.add(name)

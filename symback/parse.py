@@ -109,6 +109,7 @@ class _Lower(NestedFunctions, Expressions, ArrayExpressions, ControlFlow):
             self.shared = caller.shared
             self.maybe_unbound = caller.maybe_unbound
             self.namer, self.body = caller.namer, caller.body
+            self.namer.avoid(self.reserved)  # the helper's own names: its rewrites must not reuse them
             self.stack, self.helper_results = caller.stack + (nested or fn,), caller.helper_results
             self.idents, self.sequences, self.sources = caller.idents, caller.sequences, caller.sources
             self.built, self.list_flows, self.item_of = caller.built, caller.list_flows, caller.item_of

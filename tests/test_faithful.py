@@ -1112,3 +1112,24 @@ def test_the_value_returned_is_saved_before_the_sweep_restores_its_name():
     check_faithful(returns_a_branch_value_of_the_last_iteration, 1.5, 0.2)
     value, _ = value_and_grad(returns_a_branch_value_of_the_last_iteration)(1.5, 0.2)
     assert value == returns_a_branch_value_of_the_last_iteration(1.5, 0.2) == 1.5
+
+
+def _loops_with_a_variable_named_like_a_rewrite(vs):
+    t0 = 0.0
+    for _ret_1 in vs:
+        if t0:
+            return t0 + 1.0
+    return (0.5 + t0) + _ret_1
+
+
+def calls_a_helper_whose_variable_is_named_ret(x, xs):
+    """Found by the long property run: the helper's return inside a loop is
+    rewritten with a variable `_ret_1`, the name of the helper's own loop
+    variable: the rewrite overwrote it, and the gradient returned 1.5 where f
+    raises UnboundLocalError (empty xs)."""
+    return _loops_with_a_variable_named_like_a_rewrite(xs) + x
+
+
+def test_a_helper_s_own_names_are_not_reused_by_its_rewrites():
+    assert check_raises_like_f(calls_a_helper_whose_variable_is_named_ret, 1.0, []) is UnboundLocalError
+    check_faithful(calls_a_helper_whose_variable_is_named_ret, 1.0, [2.0, 3.0])
