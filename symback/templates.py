@@ -211,6 +211,9 @@ class NumPyPrinter(Printer):
     def _print_Abs(self, expr):
         return self._numpy_call("abs", expr.args)
 
+    def _print_LogAddExp(self, expr):
+        return self._numpy_call("logaddexp", expr.args)
+
     def _print_Hypot(self, expr):
         if len(expr.args) == 2:
             return self._numpy_call("hypot", expr.args)

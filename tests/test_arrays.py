@@ -836,3 +836,21 @@ def test_a_list_of_weight_bias_pairs():
                 return mlp_over_pairs(changed, X, y)
             assert grads[k][j].shape == params[k][j].shape
             assert np.allclose(grads[k][j], numeric_gradient(in_kj, [params[k][j]], 0), rtol=1e-5, atol=1e-7)
+
+
+def logaddexp_of_large_values(a, b):
+    return np.sum(np.logaddexp(a * a, b))
+
+
+def test_logaddexp_has_a_finite_gradient_where_exp_overflows():
+    """Found by the long property run: the partial printed as exp(a)/(exp(a) + exp(b))
+    is inf/inf = nan once a > 709, where f (NumPy's logaddexp) is finite: it is
+    exp(a - logaddexp(a, b)) now, through the value itself."""
+    a, b = np.array([30.0, 1.0, -2.0]), np.array([2.0, 0.5, 800.0])
+    value, (a_bar, b_bar) = value_and_grad(logaddexp_of_large_values)(a, b)
+    assert value == logaddexp_of_large_values(a, b)
+    d = b - a * a  # d logaddexp(u, b)/du is the sigmoid of u - b, computed where exp cannot overflow
+    share = np.where(d < 0, 1 / (1 + np.exp(np.minimum(d, 0))), np.exp(-np.maximum(d, 0)) / (1 + np.exp(-np.maximum(d, 0))))
+    np.testing.assert_allclose(a_bar, 2 * a * share, rtol=1e-12)
+    np.testing.assert_allclose(b_bar, 1 - share, rtol=1e-12, atol=1e-300)
+    assert np.all(np.isfinite(a_bar)) and np.all(np.isfinite(b_bar))
