@@ -50,9 +50,6 @@ def explain(f: Callable, wrt=None) -> "Explanation":
     return Explanation(function, check_wrt(function, wrt))
 
 
-_LIST_STATEMENTS = (ir.Item, ir.NewList, ir.Append, ir.SetItem, ir.Slice, ir.ListCall, ir.Length)
-
-
 class Explanation:
     """What `explain` returns: str() is the text, `_repr_latex_` renders in a
     notebook, `.partials` maps each edge (value, operand) to its SymPy
@@ -194,7 +191,7 @@ class Explanation:
     def reads_lists(self) -> bool:
         """Whether f reads or builds lists: each element then has a derivative of its
         own, which a formula over the list's name would sum (wrongly) into one."""
-        return any(isinstance(item, _LIST_STATEMENTS) for item in ir.walk(self.function.body))
+        return any(isinstance(item, (ir.Item, ir.Length, *ir.LIST_STMTS)) for item in ir.walk(self.function.body))
 
     # --- text ---------------------------------------------------------------
 
